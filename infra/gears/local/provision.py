@@ -1,0 +1,365 @@
+"""Provisioning what ``template.yaml`` declares on an AWS-compatible endpoint (embedded moto, LocalStack, ...).
+
+moto's own CloudFormation skips SNS subscriptions, Cognito and API Gateway v2, and would not let us name things
+the way a developer can find them, so resources are made here, one boto3 call each, in dependency order. The
+result is a :class:`Stack`: what each logical id became (its ``Ref`` and ``GetAtt`` values), and so the resolved
+environment of every function.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from gears.local.template import Function, Template, TemplateError, references
+
+Progress = Callable[[str], None]
+
+# Resource types that exist only on AWS (permissions, logs, alarms, deployment): the local runtime notes their
+# names so intrinsics resolve, and creates nothing.
+PASSIVE = {
+    "AWS::Logs::LogGroup",
+    "AWS::CloudWatch::Alarm",
+    "AWS::SQS::QueuePolicy",
+    "AWS::SNS::TopicPolicy",
+    "AWS::IAM::Role",
+    "AWS::IAM::Policy",
+    "AWS::Lambda::Permission",
+    "AWS::KMS::Key",
+}
+
+
+@dataclass
+class Stack:
+    """What the template's logical ids became on the endpoint."""
+
+    template: Template
+    attrs: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def lookup(self, logical_id: str, attribute: str | None) -> Any:
+        if logical_id not in self.attrs:
+            raise TemplateError(f"{logical_id} is referred to before it exists")
+        values = self.attrs[logical_id]
+        key = attribute or "Ref"
+        if key not in values:
+            raise TemplateError(f"{logical_id} has no attribute {key} locally")
+        return values[key]
+
+    def ref(self, logical_id: str) -> Any:
+        return self.lookup(logical_id, None)
+
+    def resolve(self, value: Any) -> Any:
+        return self.template.resolve(value, self.lookup)
+
+    def function_environment(self, function: Function) -> dict[str, str]:
+        env = self.resolve(function.environment)
+        return {k: _env_str(v) for k, v in env.items()}
+
+    def by_arn(self, arn: str) -> str | None:
+        """The logical id whose ARN (or stream ARN) is ``arn``."""
+        for lid, values in self.attrs.items():
+            if arn in (values.get("Arn"), values.get("StreamArn")):
+                return lid
+        return None
+
+
+def _env_str(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict | list):
+        return json.dumps(value)
+    return str(value)
+
+
+def _order(template: Template, logical_ids: list[str]) -> list[str]:
+    """Logical ids sorted so that each comes after everything it refers to."""
+    pending = {lid: references(template.properties(lid)) & set(logical_ids) for lid in logical_ids}
+    for lid in logical_ids:
+        pending[lid] |= set(template.resources[lid].get("DependsOn") or []) & set(logical_ids)
+    ordered: list[str] = []
+    while pending:
+        ready = sorted(lid for lid, deps in pending.items() if not deps - set(ordered))
+        if not ready:
+            raise TemplateError(f"circular references among {sorted(pending)}")
+        for lid in ready:
+            ordered.append(lid)
+            del pending[lid]
+    return ordered
+
+
+class Provisioner:
+    def __init__(self, template: Template, session: Any, endpoint_url: str | None, progress: Progress | None = None) -> None:
+        self.template = template
+        self.stack = Stack(template)
+        self.progress = progress or (lambda _msg: None)
+        region = template.region
+        self.region = region
+        self.account = template.account_id
+
+        def client(name: str) -> Any:
+            return session.client(name, region_name=region, endpoint_url=endpoint_url)
+
+        self.client = client
+        self._clients: dict[str, Any] = {}
+
+    def _c(self, name: str) -> Any:
+        if name not in self._clients:
+            self._clients[name] = self.client(name)
+        return self._clients[name]
+
+    def name_for(self, logical_id: str) -> str:
+        return f"{self.template.stack_name}-{logical_id}"
+
+    def run(self, only: set[str] | None = None) -> Stack:
+        ids = [lid for lid in self.template.resources if self.template.included(lid) and (only is None or lid in only)]
+        counts: dict[str, int] = {}
+        for lid in _order(self.template, ids):
+            kind = self.template.resources[lid]["Type"]
+            handler = getattr(self, "_" + kind.replace("::", "_"), None)
+            props = self.stack.resolve(self.template.properties(lid))
+            self.stack.attrs[lid] = handler(lid, props) if handler else self._passive(lid, kind)
+            counts[kind] = counts.get(kind, 0) + 1
+        for kind, n in sorted(counts.items()):
+            if kind not in PASSIVE:
+                self.progress(f"{n:>3} x {kind}")
+        return self.stack
+
+    def _arn(self, service: str, resource: str) -> str:
+        return f"arn:aws:{service}:{self.region}:{self.account}:{resource}"
+
+    def _passive(self, lid: str, kind: str) -> dict[str, Any]:
+        name = self.name_for(lid)
+        service = kind.split("::")[1].lower()
+        return {"Ref": name, "Arn": self._arn(service, name)}
+
+    # -- serverless ---------------------------------------------------------------------------------------------
+    def _AWS_Serverless_Function(self, lid: str, props: dict[str, Any]) -> dict[str, Any]:
+        name = props.get("FunctionName") or lid
+        arn = self._arn("lambda", f"function:{name}")
+        return {"Ref": name, "Arn": arn, "Alias": f"{arn}:live"}
+
+    def _AWS_Serverless_LayerVersion(self, lid: str, props: dict[str, Any]) -> dict[str, Any]:
+        name = props.get("LayerName") or lid
+        return {"Ref": self._arn("lambda", f"layer:{name}:1")}
+
+    def _AWS_Serverless_HttpApi(self, lid: str, props: dict[str, Any]) -> dict[str, Any]:
+        return {"Ref": "local", "ApiEndpoint": "http://127.0.0.1:3000"}
+
+    # -- DynamoDB -----------------------------------------------------------------------------------------------
+    def _AWS_DynamoDB_Table(self, lid: str, props: dict[str, Any]) -> dict[str, Any]:
+        ddb = self._c("dynamodb")
+        name = props.get("TableName") or self.name_for(lid)
+        args: dict[str, Any] = {
+            "TableName": name,
+            "AttributeDefinitions": props["AttributeDefinitions"],
+            "KeySchema": props["KeySchema"],
+            "BillingMode": props.get("BillingMode", "PROVISIONED"),
+        }
+        if args["BillingMode"] == "PROVISIONED":
+            args["ProvisionedThroughput"] = props.get(
+                "ProvisionedThroughput", {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5}
+            )
+        for key in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes"):
+            if props.get(key):
+                args[key] = props[key]
+        if props.get("StreamSpecification"):
+            args["StreamSpecification"] = {"StreamEnabled": True, **props["StreamSpecification"]}
+        try:
+            desc = ddb.create_table(**args)["TableDescription"]
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ResourceInUseException":
+                raise
+            desc = ddb.describe_table(TableName=name)["Table"]
+        ttl = props.get("TimeToLiveSpecification")
+        if ttl and ttl.get("Enabled"):
+            try:
+                ddb.update_time_to_live(TableName=name, TimeToLiveSpecification=ttl)
+            except ClientError as exc:  # already on, when the endpoint kept the table
+                if exc.response["Error"]["Code"] != "ValidationException":
+                    raise
+        out = {"Ref": name, "Arn": desc["TableArn"]}
+        if desc.get("LatestStreamArn"):
+            out["StreamArn"] = desc["LatestStreamArn"]
+        return out
+
+    # -- SNS and SQS --------------------------------------------------------------------------------------------
+    def _AWS_SNS_Topic(self, lid: str, props: dict[str, Any]) -> dict[str, Any]:
+        sns = self._c("sns")
+        name = props.get("TopicName") or self.name_for(lid) + (".fifo" if props.get("FifoTopic") else "")
+        attributes = {}
+        if props.get("FifoTopic"):
+            attributes["FifoTopic"] = "true"
+            if props.get("ContentBasedDeduplication"):
+                attributes["ContentBasedDeduplication"] = "true"
+        arn = sns.create_topic(Name=name, Attributes=attributes)["TopicArn"]
+        for sub in props.get("Subscription") or []:
+            sns.subscribe(TopicArn=arn, Protocol=sub["Protocol"], Endpoint=sub["Endpoint"])
+        return {"Ref": arn, "TopicArn": arn, "TopicName": name}
+
+    def _AWS_SQS_Queue(self, lid: str, props: dict[str, Any]) -> dict[str, Any]:
+        sqs = self._c("sqs")
+        fifo = bool(props.get("FifoQueue"))
+        name = props.get("QueueName") or self.name_for(lid) + (".fifo" if fifo else "")
+        attributes: dict[str, str] = {}
+        for key in (
+            "VisibilityTimeout",
+            "MessageRetentionPeriod",
+            "DelaySeconds",
+            "ReceiveMessageWaitTimeSeconds",
+            "MaximumMessageSize",
+        ):
+            if key in props:
+                attributes[key] = str(props[key])
+        if fifo:
+            attributes["FifoQueue"] = "true"
+            if props.get("ContentBasedDeduplication"):
+                attributes["ContentBasedDeduplication"] = "true"
+        if props.get("RedrivePolicy"):
+            policy = props["RedrivePolicy"]
+            attributes["RedrivePolicy"] = policy if isinstance(policy, str) else json.dumps(policy)
+        url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+        arn = self._arn("sqs", name)
+        return {"Ref": url, "QueueUrl": url, "Arn": arn, "QueueName": name}
+
+    def _AWS_SNS_Subscription(self, lid: str, props: dict[str, Any]) -> dict[str, Any]:
+        sns = self._c("sns")
+        attributes: dict[str, str] = {}
+        for key in ("FilterPolicy", "RedrivePolicy", "DeliveryPolicy"):
+            if key in props:
+                value = props[key]
+                attributes[key] = value if isinstance(value, str) else json.dumps(value)
+        if "FilterPolicyScope" in props:
+            attributes["FilterPolicyScope"] = props["FilterPolicyScope"]
+        if props.get("RawMessageDelivery"):
+            attributes["RawMessageDelivery"] = "true"
+        arn = sns.subscribe(
+            TopicArn=props["TopicArn"],
+            Protocol=props["Protocol"],
+            Endpoint=props["Endpoint"],
+            Attributes=attributes,
+            ReturnSubscriptionArn=True,
+        )["SubscriptionArn"]
+        return {"Ref": arn}
+
+    # -- Cognito ------------------------------------------------------------------------------------------------
+    _POOL_KEYS = (
+        "Policies",
+        "AutoVerifiedAttributes",
+        "AliasAttributes",
+        "UsernameAttributes",
+        "UsernameConfiguration",
+        "Schema",
+        "AccountRecoverySetting",
+        "VerificationMessageTemplate",
+        "AdminCreateUserConfig",
+        "MfaConfiguration",
+        "DeletionProtection",
+        "EmailConfiguration",
+        "UserPoolAddOns",
+    )
+
+    def _AWS_Cognito_UserPool(self, lid: str, props: dict[str, Any]) -> dict[str, Any]:
+        idp = self._c("cognito-idp")
+        name = props.get("UserPoolName") or self.name_for(lid)
+        existing = [p for p in idp.list_user_pools(MaxResults=60)["UserPools"] if p["Name"] == name]
+        if existing:
+            pool_id = existing[0]["Id"]
+        else:
+            args = {k: props[k] for k in self._POOL_KEYS if k in props}
+            pool_id = idp.create_user_pool(PoolName=name, **args)["UserPool"]["Id"]
+        provider = f"cognito-idp.{self.region}.amazonaws.com/{pool_id}"
+        return {
+            "Ref": pool_id,
+            "UserPoolId": pool_id,
+            "Arn": self._arn("cognito-idp", f"userpool/{pool_id}"),
+            "ProviderName": provider,
+            "ProviderURL": f"https://{provider}",
+        }
+
+    _CLIENT_KEYS = (
+        "GenerateSecret",
+        "ExplicitAuthFlows",
+        "PreventUserExistenceErrors",
+        "EnableTokenRevocation",
+        "AccessTokenValidity",
+        "IdTokenValidity",
+        "RefreshTokenValidity",
+        "TokenValidityUnits",
+        "ReadAttributes",
+        "WriteAttributes",
+        "SupportedIdentityProviders",
+        "CallbackURLs",
+        "LogoutURLs",
+        "AllowedOAuthFlows",
+        "AllowedOAuthScopes",
+        "AllowedOAuthFlowsUserPoolClient",
+    )
+
+    def _AWS_Cognito_UserPoolClient(self, lid: str, props: dict[str, Any]) -> dict[str, Any]:
+        idp = self._c("cognito-idp")
+        pool_id = props["UserPoolId"]
+        name = props.get("ClientName") or self.name_for(lid)
+        existing = [
+            c for c in idp.list_user_pool_clients(UserPoolId=pool_id, MaxResults=60)["UserPoolClients"]
+            if c["ClientName"] == name
+        ]
+        if existing:
+            client_id = existing[0]["ClientId"]
+        else:
+            args = {k: props[k] for k in self._CLIENT_KEYS if k in props}
+            client_id = idp.create_user_pool_client(UserPoolId=pool_id, ClientName=name, **args)["UserPoolClient"][
+                "ClientId"
+            ]
+        return {"Ref": client_id, "ClientId": client_id}
+
+    def _AWS_Cognito_UserPoolGroup(self, lid: str, props: dict[str, Any]) -> dict[str, Any]:
+        idp = self._c("cognito-idp")
+        args = {k: props[k] for k in ("Description", "Precedence", "RoleArn") if k in props}
+        try:
+            idp.create_group(GroupName=props["GroupName"], UserPoolId=props["UserPoolId"], **args)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "GroupExistsException":
+                raise
+        return {"Ref": props["GroupName"]}
+
+    # -- others -------------------------------------------------------------------------------------------------
+    def _AWS_SSM_Parameter(self, lid: str, props: dict[str, Any]) -> dict[str, Any]:
+        name = props.get("Name") or f"/{self.template.stack_name}/{lid}"
+        self._c("ssm").put_parameter(Name=name, Value=str(props["Value"]), Type=props.get("Type", "String"), Overwrite=True)
+        return {"Ref": name, "Type": props.get("Type", "String"), "Value": props["Value"]}
+
+    def _AWS_S3_Bucket(self, lid: str, props: dict[str, Any]) -> dict[str, Any]:
+        name = (props.get("BucketName") or self.name_for(lid)).lower()
+        s3 = self._c("s3")
+        try:
+            s3.create_bucket(Bucket=name)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
+                raise
+        return {"Ref": name, "Arn": f"arn:aws:s3:::{name}", "DomainName": f"{name}.s3.amazonaws.com"}
+
+    def _AWS_Events_EventBus(self, lid: str, props: dict[str, Any]) -> dict[str, Any]:
+        name = props.get("Name") or self.name_for(lid)
+        events = self._c("events")
+        try:
+            arn = events.create_event_bus(Name=name)["EventBusArn"]
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ResourceAlreadyExistsException":
+                raise
+            arn = events.describe_event_bus(Name=name)["Arn"]
+        return {"Ref": name, "Name": name, "Arn": arn}
+
+
+def provision(
+    template: Template,
+    session: Any,
+    endpoint_url: str | None = None,
+    progress: Progress | None = None,
+    only: set[str] | None = None,
+) -> Stack:
+    """Create (or find) every resource the template declares and return what they became."""
+    return Provisioner(template, session, endpoint_url, progress).run(only)

@@ -1,0 +1,8 @@
+"""Gears shared Lambda layer: what every service needs and nothing service-specific.
+
+- ``errors``: the typed error hierarchy and its RFC 9457 problem+json form.
+- ``http``: the HTTP resolver factory that maps those errors once, body/paging helpers.
+- ``auth``: the caller's claims, role and owner checks.
+- ``events``: the CloudEvents 1.0 envelope and the SNS publisher.
+- ``observability``: Powertools Logger, Tracer and Metrics set up the same way everywhere.
+"""

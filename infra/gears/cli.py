@@ -1,0 +1,176 @@
+"""The ``gears`` command: run the shop locally and work with it.
+
+    gears local                      the whole shop on this machine (what `make run` starts)
+    gears invoke FUNCTION --event F  one function, once, like `sam local invoke` (no Docker)
+    gears mail [--to EMAIL]          the local mailbox (confirmation codes, notifications)
+    gears seed                       load the demo catalog into the running shop
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+STATE_DIR = Path(os.environ.get("GEARS_STATE_DIR", ".gears"))
+
+
+def load_state(state_dir: Path) -> dict[str, Any] | None:
+    path = state_dir / "runtime.json"
+    if not path.exists():
+        return None
+    state = json.loads(path.read_text())
+    try:
+        os.kill(int(state["pid"]), 0)
+    except (OSError, ValueError, KeyError):
+        return None  # left behind by a shop that is no longer running
+    return state
+
+
+def _parameters(pairs: list[str]) -> dict[str, str]:
+    out = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep:
+            raise SystemExit(f"--parameter wants Name=Value, not {pair!r}")
+        out[key] = value
+    return out
+
+
+def cmd_local(args: argparse.Namespace) -> int:
+    from gears.local.runtime import LocalRuntime, Options
+
+    endpoint = args.endpoint or os.environ.get("GEARS_ENDPOINT_URL")
+    options = Options(
+        template=Path(args.template),
+        host=args.host,
+        port=args.port,
+        cloud_port=args.cloud_port,
+        endpoint=endpoint,
+        state_dir=Path(args.state_dir),
+        parameters=_parameters(args.parameter),
+        seed=not args.no_seed,
+        echo_function_logs=args.verbose,
+        prewarm=args.prewarm,
+        max_concurrency=args.concurrency,
+    )
+    runtime = LocalRuntime(options)
+    try:
+        runtime.start()
+    except Exception as exc:
+        print(f"[gears] could not start: {exc}", file=sys.stderr)
+        runtime.stop()
+        return 1
+    runtime.serve_forever()
+    return 0
+
+
+def cmd_invoke(args: argparse.Namespace) -> int:
+    from gears.local.runtime import LocalRuntime, Options
+
+    event = json.loads(Path(args.event).read_text()) if args.event else {}
+    state = load_state(Path(args.state_dir))
+    if state:
+        runtime = LocalRuntime(Options(template=Path(args.template), endpoint=state["endpoint"], seed=False, quiet=True))
+        runtime.attach(state)
+    else:
+        tmp = Path(tempfile.mkdtemp(prefix="gears-invoke-"))
+        from gears.local.runtime import port_free
+
+        port = next(p for p in range(4600, 4700) if port_free("127.0.0.1", p))
+        runtime = LocalRuntime(
+            Options(template=Path(args.template), cloud_port=port, state_dir=tmp, seed=False, quiet=True)
+        )
+        runtime.prepare()
+    runtime.logs.echo = True
+    runtime.logs.say = lambda line: print(line, file=sys.stderr)
+    try:
+        if args.function not in runtime.pools:
+            print(f"no function {args.function!r}; the template has: {', '.join(sorted(runtime.pools))}", file=sys.stderr)
+            return 2
+        result = runtime.invoke(args.function, event)
+        print(json.dumps(result.payload if result.ok else result.error, indent=2, default=str))
+        return 0 if result.ok else 1
+    finally:
+        runtime.stop()
+
+
+def cmd_mail(args: argparse.Namespace) -> int:
+    from gears.local.cloud import read_mailbox
+
+    state = load_state(Path(args.state_dir))
+    path = Path(state["mailbox"]) if state else Path(args.state_dir) / "mailbox.jsonl"
+    messages = read_mailbox(path, args.to)
+    if args.last:
+        messages = messages[-args.last :]
+    if args.json:
+        print(json.dumps(messages, indent=2))
+    else:
+        for m in messages:
+            print(f"{m['time']}  to {', '.join(m['to'])}  [{m['via']}]  {m['subject']}\n    {m['body']}")
+        if not messages:
+            print("(no mail)")
+    return 0
+
+
+def cmd_seed(args: argparse.Namespace) -> int:
+    from gears.local.runtime import LocalRuntime, Options, _environment
+
+    state = load_state(Path(args.state_dir))
+    if not state:
+        print("no local shop is running here (start one with `make run`)", file=sys.stderr)
+        return 1
+    from gears import seed
+
+    runtime = LocalRuntime(Options(template=Path(args.template), endpoint=state["endpoint"], seed=False, quiet=True))
+    runtime.attach(state)
+    try:
+        with _environment({"AWS_ENDPOINT_URL": state["endpoint"], "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}):
+            print(seed.seed_local(runtime))
+    finally:
+        runtime.stop()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="gears", description="Gears: the serverless shop, locally and on AWS")
+    parser.add_argument("--template", default="template.yaml")
+    parser.add_argument("--state-dir", default=str(STATE_DIR))
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    local = sub.add_parser("local", help="run the whole shop on this machine")
+    local.add_argument("--host", default="127.0.0.1")
+    local.add_argument("--port", type=int, default=int(os.environ.get("GEARS_PORT", 3000)))
+    local.add_argument("--cloud-port", type=int, default=int(os.environ.get("GEARS_CLOUD_PORT", 4566)))
+    local.add_argument("--endpoint", help="an AWS-compatible endpoint to use instead of the embedded cloud (or AWS_ENDPOINT_URL)")
+    local.add_argument("--parameter", action="append", default=[], metavar="NAME=VALUE", help="a template parameter")
+    local.add_argument("--no-seed", action="store_true", help="start without the demo data")
+    local.add_argument("--prewarm", action="store_true", help="start one worker per function before serving")
+    local.add_argument("--concurrency", type=int, default=4, help="concurrent workers per function")
+    local.add_argument("-v", "--verbose", action="store_true", help="echo every function log line")
+    local.set_defaults(func=cmd_local)
+
+    invoke = sub.add_parser("invoke", help="invoke one function once (the Docker-free `sam local invoke`)")
+    invoke.add_argument("function", help="the function's logical id in the template")
+    invoke.add_argument("--event", "-e", help="a JSON event file (see events/)")
+    invoke.set_defaults(func=cmd_invoke)
+
+    mail = sub.add_parser("mail", help="read the local mailbox")
+    mail.add_argument("--to", help="only mail sent to this address")
+    mail.add_argument("--last", type=int, help="only the last N messages")
+    mail.add_argument("--json", action="store_true")
+    mail.set_defaults(func=cmd_mail)
+
+    seed = sub.add_parser("seed", help="load the demo catalog into the running local shop")
+    seed.set_defaults(func=cmd_seed)
+
+    args = parser.parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

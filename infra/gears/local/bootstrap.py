@@ -27,6 +27,9 @@ from pathlib import Path
 from typing import Any
 
 
+END_MARKER = "\x00gears-end "
+
+
 def _read(stream: Any) -> Any:
     header = stream.read(4)
     if len(header) < 4:
@@ -73,7 +76,10 @@ def main() -> None:
     sys.stdout = os.fdopen(1, "w", buffering=1, closefd=False)
 
     bundle = [config["code_uri"], *config["layers"]]
-    sys.path[:0] = bundle
+    # Only the runtime's own paths (stdlib, site-packages) stay: no project folder that an editable install or
+    # a .pth file put there.
+    runtime_roots = tuple({sys.prefix, sys.base_prefix, sys.exec_prefix})
+    sys.path[:] = bundle + [p for p in sys.path if p.startswith(runtime_roots) and "__editable__" not in p]
     if config.get("guard", True):
         sys.meta_path.insert(0, BundleGuard(set(config["allowed_modules"]), bundle))
     os.chdir(config["code_uri"])
@@ -123,6 +129,7 @@ def main() -> None:
         reply["max_memory_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
         sys.stdout.flush()
         sys.stderr.flush()
+        os.write(2, f"{END_MARKER}{request['request_id']}\n".encode())  # the log reader knows the output is complete
         _write(proto_out, reply)
 
 

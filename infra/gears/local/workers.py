@@ -34,6 +34,8 @@ CONTEXT_MODULE = HERE / "lambda_context.py"
 # What the python3.11 Lambda runtime itself ships, importable without being bundled.
 LAMBDA_RUNTIME_DISTRIBUTIONS = ("boto3", "botocore", "s3transfer", "jmespath", "python-dateutil", "six", "urllib3")
 INIT_TIMEOUT_S = 10.0  # Lambda's limit on the init phase
+END_MARKER = "\x00gears-end "  # written by bootstrap.py after each invocation's output
+LOG_DRAIN_S = 1.0
 
 LogSink = Callable[[str, str], None]  # (function name, line)
 
@@ -156,6 +158,7 @@ class Worker:
         assert self.proc.stdin and self.proc.stdout and self.proc.stderr
         self._in = self.proc.stdin
         self._out = self.proc.stdout.fileno()
+        self._drained = threading.Event()
         threading.Thread(target=self._pump_log, args=(self.proc.stderr,), daemon=True).start()
         ready = self._receive(time.monotonic() + INIT_TIMEOUT_S)
         self.init_ms: float = ready["init_ms"]
@@ -164,7 +167,11 @@ class Worker:
 
     def _pump_log(self, stream: Any) -> None:
         for raw in iter(stream.readline, b""):
-            self.log(self.spec.name, raw.decode("utf-8", "replace").rstrip("\n"))
+            line = raw.decode("utf-8", "replace").rstrip("\n")
+            if line.startswith(END_MARKER):
+                self._drained.set()
+                continue
+            self.log(self.spec.name, line)
 
     def _read_exact(self, n: int, deadline: float) -> bytes:
         chunks = b""
@@ -187,12 +194,15 @@ class Worker:
 
     def invoke(self, event: Any, request_id: str, timeout_s: float) -> dict[str, Any]:
         data = json.dumps({"event": event, "request_id": request_id, "timeout_s": timeout_s}).encode()
+        self._drained.clear()
         try:
             self._in.write(struct.pack(">I", len(data)) + data)
             self._in.flush()
         except (BrokenPipeError, OSError) as exc:
             raise WorkerDied("the worker is gone") from exc
-        return self._receive(time.monotonic() + timeout_s)
+        reply = self._receive(time.monotonic() + timeout_s)
+        self._drained.wait(LOG_DRAIN_S)  # the invocation's log lines come before its END and REPORT
+        return reply
 
     def kill(self) -> None:
         if self.proc.poll() is None:

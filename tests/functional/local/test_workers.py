@@ -1,0 +1,95 @@
+"""Workers run a function as Lambda would: isolated, warm between calls, timed out, and with only its bundle."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from gears.local.template import Template
+from gears.local.workers import FunctionPool, FunctionSpec, allowed_modules
+
+FIXTURE = Path(__file__).parent / "fixture"
+
+
+@pytest.fixture
+def pool() -> Iterator[FunctionPool]:
+    template = Template(FIXTURE / "template.yaml")
+    fn = template.functions()["Probe"]
+    layer = template.layers()["Layer"]
+    spec = FunctionSpec(
+        name="Probe",
+        handler=fn.handler,
+        code_uri=fn.code_uri,
+        layers=[layer.content_uri],
+        environment={"ONLY_THIS": "yes", "PATH": "/usr/bin:/bin"},
+        timeout_s=fn.timeout,
+        memory_mb=fn.memory,
+        allowed_modules=allowed_modules([fn.requirements, layer.requirements]),
+    )
+    lines: list[str] = []
+    p = FunctionPool(spec, lambda _name, line: lines.append(line), max_concurrency=2)
+    p.lines = lines  # type: ignore[attr-defined]
+    yield p
+    p.close()
+
+
+def test_the_function_sees_only_its_own_environment_code_and_layers(pool: FunctionPool) -> None:
+    os.environ["GEARS_HOST_SECRET"] = "must-not-leak"
+    try:
+        result = pool.invoke({})
+    finally:
+        del os.environ["GEARS_HOST_SECRET"]
+    assert result.ok, result.error
+    env = result.payload["env"]
+    assert env["ONLY_THIS"] == "yes"
+    assert "GEARS_HOST_SECRET" not in env
+    paths = result.payload["sys_path"]
+    assert paths[0] == str(FIXTURE / "fn")
+    assert str((FIXTURE / "../../../../shared").resolve()) in paths
+    assert not any(p.endswith(("/infra", "/tests")) or p == str(Path.cwd()) for p in paths)
+    assert result.payload["cwd"] == str(FIXTURE / "fn")
+    assert result.payload["function_name"] == "Probe"
+    assert result.payload["memory"] == 256
+    assert 0 < result.payload["remaining_ms"] <= 2000
+
+
+def test_warm_invocations_reuse_the_worker_and_only_the_first_is_cold(pool: FunctionPool) -> None:
+    first, second = pool.invoke({}), pool.invoke({})
+    assert first.cold and first.init_ms is not None
+    assert not second.cold and second.init_ms is None
+    assert first.payload["pid"] == second.payload["pid"]
+    assert first.payload["loaded_at"] == second.payload["loaded_at"]  # module state survives, as on Lambda
+    reports = [line for line in pool.lines if line.startswith("REPORT")]  # type: ignore[attr-defined]
+    assert len(reports) == 2 and "Init Duration" in reports[0] and "Init Duration" not in reports[1]
+
+
+def test_imports_outside_the_bundle_fail_as_on_lambda(pool: FunctionPool) -> None:
+    assert pool.invoke({"action": "import", "module": "pydantic"}).ok  # from the layer's requirements
+    assert pool.invoke({"action": "import", "module": "boto3"}).ok  # shipped by the Lambda runtime
+    for module in ("moto", "pytest", "gears", "requests"):
+        result = pool.invoke({"action": "import", "module": module})
+        assert not result.ok, module
+        assert result.error["errorType"] == "ModuleNotFoundError"
+        assert "not in this function's bundle" in result.error["errorMessage"]
+
+
+def test_timeout_kills_the_worker_and_the_next_call_is_cold_again(pool: FunctionPool) -> None:
+    before = pool.invoke({})
+    slow = pool.invoke({"action": "sleep", "seconds": 5})
+    assert slow.error and slow.error["errorType"] == "Sandbox.Timedout"
+    after = pool.invoke({})
+    assert after.ok and after.cold and after.payload["pid"] != before.payload["pid"]
+
+
+def test_a_crashed_worker_is_replaced(pool: FunctionPool) -> None:
+    crash = pool.invoke({"action": "crash"})
+    assert crash.error and crash.error["errorType"] == "Runtime.ExitError"
+    assert pool.invoke({}).ok
+
+
+def test_stdout_goes_to_the_function_log(pool: FunctionPool) -> None:
+    assert pool.invoke({"action": "print"}).ok
+    assert "hello from the probe" in pool.lines  # type: ignore[attr-defined]

@@ -48,6 +48,8 @@ def _validation_errors(errors: Any) -> list[dict[str, Any]]:
     out = []
     for err in errors:
         loc = [str(p) for p in err.get("loc", ()) if p != "body"] if isinstance(err, dict) else []
+        if isinstance(err, dict) and err.get("type") == "json_invalid":
+            loc = []  # the position in the text, not a field
         out.append(
             {
                 "field": ".".join(loc) or None,

@@ -1,0 +1,105 @@
+"""The errors the auth service raises on purpose; ``gears_shared.http`` turns each into problem+json once."""
+
+from __future__ import annotations
+
+from gears_shared.errors import (
+    BadRequest,
+    Conflict,
+    DependencyFailed,
+    Forbidden,
+    GearsError,
+    NotFound,
+    Throttled,
+    Unauthorized,
+)
+
+
+class InvalidEmail(BadRequest):
+    title = "Invalid email"
+    code = "invalid-email"
+
+
+class WeakPassword(BadRequest):
+    title = "Password too weak"
+    code = "weak-password"
+
+
+class InvalidCode(BadRequest):
+    title = "Invalid code"
+    code = "invalid-code"
+
+
+class ExpiredCode(InvalidCode):
+    title = "Expired code"
+    code = "expired-code"
+
+
+class InvalidAuthRequest(BadRequest):
+    """The identity provider refused a parameter our own validation let through."""
+
+    code = "invalid-auth-request"
+
+
+class InvalidCredentials(Unauthorized):
+    """Wrong password and unknown email alike: a login must not tell which emails are registered."""
+
+    title = "Invalid credentials"
+    code = "invalid-credentials"
+
+
+class InvalidRefreshToken(Unauthorized):
+    title = "Invalid refresh token"
+    code = "invalid-refresh-token"
+
+
+class AccountNotConfirmed(Forbidden):
+    title = "Account not confirmed"
+    code = "account-not-confirmed"
+
+
+class ChallengeRequired(Forbidden):
+    """The password was right but the user pool asks for another step (new password, MFA) not offered here."""
+
+    title = "Further sign-in step required"
+    code = "challenge-required"
+
+
+class UserAlreadyExists(Conflict):
+    title = "Account already exists"
+    code = "user-exists"
+
+
+class ConfirmationRefused(Conflict):
+    """The user pool will not confirm this account (already confirmed, or disabled)."""
+
+    title = "Account cannot be confirmed"
+    code = "confirmation-refused"
+
+
+class AccountAlreadyConfirmed(ConfirmationRefused):
+    title = "Account already confirmed"
+    code = "already-confirmed"
+
+
+class ConcurrentUpdate(Conflict):
+    title = "Concurrent update"
+    code = "concurrent-update"
+
+
+class UserNotFound(NotFound):
+    title = "User not found"
+    code = "user-not-found"
+
+
+class TooManyAttempts(Throttled):
+    code = "too-many-attempts"
+
+
+class IdentityProviderFailed(DependencyFailed):
+    code = "identity-provider-failed"
+
+
+class ServiceMisconfigured(GearsError):
+    """A function was deployed without the configuration a route needs (answers 500: an operator must act)."""
+
+    code = "misconfigured"

@@ -6,8 +6,14 @@ PY := $(VENV)/bin/python
 SAM_VENV := .sam-venv
 SAM := $(SAM_VENV)/bin/sam
 STAMP := $(VENV)/.installed
+# SAM CLI pins its own boto3, so it lives in its own venv; the stamp carries the version so a bump reinstalls.
+SAM_CLI_VERSION := 1.170.0
+SAM_STAMP := $(SAM_VENV)/.installed-$(SAM_CLI_VERSION)
+REGION ?= us-east-1
+# No telemetry calls home from CI or a developer's machine.
+export SAM_CLI_TELEMETRY := 0
 
-.PHONY: install run test test-unit test-functional test-e2e lint bench build validate clean
+.PHONY: install run test test-unit test-functional test-e2e lint lint-ruff lint-types validate build bench clean
 
 $(STAMP): pyproject.toml shared/requirements.txt
 	@command -v $(PYTHON) >/dev/null || { echo "needs $(PYTHON) (the Lambda runtime is python3.11)"; exit 1; }
@@ -15,6 +21,14 @@ $(STAMP): pyproject.toml shared/requirements.txt
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
+
+$(SAM_STAMP):
+	@command -v $(PYTHON) >/dev/null || { echo "needs $(PYTHON)"; exit 1; }
+	test -d $(SAM_VENV) || $(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(SAM_VENV)/bin/python -m pip install --quiet 'aws-sam-cli==$(SAM_CLI_VERSION)'
+	rm -f $(SAM_VENV)/.installed-*
+	touch $(SAM_STAMP)
 
 install: $(STAMP) ## the development environment in .venv
 
@@ -32,6 +46,24 @@ test-functional: $(STAMP)
 
 test-e2e: $(STAMP)
 	$(PY) -m pytest tests/e2e
+
+# `make -k lint` carries on past a failing check and reports every one (CI does that).
+lint: lint-ruff lint-types validate build ## every static check: ruff, mypy, sam validate --lint, cfn-lint (+serverless rules), sam build
+
+lint-ruff: $(STAMP)
+	$(VENV)/bin/ruff check .
+
+lint-types: $(STAMP) ## mypy; which files and how strictly is in pyproject.toml
+	$(VENV)/bin/mypy
+
+validate: $(STAMP) $(SAM_STAMP) ## the template: SAM's own validation with cfn-lint, then cfn-lint with the serverless rules
+	$(SAM) validate --lint --region $(REGION) --template-file template.yaml
+	$(VENV)/bin/cfn-lint --regions $(REGION) -a cfn_lint_serverless.rules -- template.yaml
+
+# No container: the layer and functions are built with the host's python3.11 (the .venv's, first on PATH), which
+# is the Lambda runtime's version; pure-Python wheels or manylinux x86_64 wheels only.
+build: $(STAMP) $(SAM_STAMP) ## sam build into .aws-sam/build (what sam deploy uploads)
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(SAM) build --parallel --cached --template-file template.yaml --build-dir .aws-sam/build
 
 bench: $(STAMP) ## benchmarks; results in bench/results/
 	$(PY) -m gears.bench

@@ -118,19 +118,16 @@ def cmd_mail(args: argparse.Namespace) -> int:
 
 
 def cmd_seed(args: argparse.Namespace) -> int:
-    from gears.local.runtime import LocalRuntime, Options, _environment
+    from gears.local.runtime import LocalRuntime, Options
 
     state = load_state(Path(args.state_dir))
     if not state:
         print("no local shop is running here (start one with `make run`)", file=sys.stderr)
         return 1
-    from gears import seed
-
     runtime = LocalRuntime(Options(template=Path(args.template), endpoint=state["endpoint"], seed=False, quiet=True))
     runtime.attach(state)
     try:
-        with _environment({"AWS_ENDPOINT_URL": state["endpoint"], "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}):
-            print(seed.seed_local(runtime))
+        print(runtime.seed())
     finally:
         runtime.stop()
     return 0

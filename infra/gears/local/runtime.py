@@ -372,13 +372,18 @@ class LocalRuntime:
             if group in groups:
                 idp.admin_add_user_to_group(UserPoolId=pool_id, Username=email, GroupName=group)
 
-    def _seed(self) -> None:
-        from gears import seed
+    def seed(self) -> str:
+        """Load the demo catalog (the Online Retail sample) into the e-commerce table; idempotent."""
+        from gears.seed import seed_catalog
 
-        started = time.perf_counter()
+        assert self.stack
         with _environment({**LOCAL_CREDENTIALS, "AWS_ENDPOINT_URL": self.endpoint, "AWS_DEFAULT_REGION": self.o.region}):
-            report = seed.seed_local(self)
-        self._say(f"[gears] demo data: {report} ({time.perf_counter() - started:.1f}s)")
+            report = seed_catalog(table_name=self.stack.ref("EcommerceTable"))
+        return str(report)
+
+    def _seed(self) -> None:
+        started = time.perf_counter()
+        self._say(f"[gears] demo data: {self.seed()} ({time.perf_counter() - started:.1f}s)")
 
     def _prewarm(self) -> None:
         from concurrent.futures import ThreadPoolExecutor

@@ -1,0 +1,225 @@
+"""``make bench``: speed and memory of the local shop, measured in one run, reported as medians and ratios.
+
+- Cold start: each function's init (importing its handler module in a fresh worker) beside a bare
+  ``import boto3`` in an equally fresh interpreter, median of N.
+- Warm latency through the local gateway: p50/p99 of sequential requests per route.
+- Throughput: requests per second on ``GET /products`` with C concurrent clients, for a bounded count.
+
+Results go to ``bench/results/latest.json`` and ``bench/results/latest.md``. These are this machine's numbers,
+to compare runs and changes with each other, not promises about AWS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from gears.local.runtime import LocalRuntime, Options, port_free
+from gears.local.workers import Worker
+
+RESULTS = Path("bench/results")
+
+
+def _free(start: int) -> int:
+    return next(p for p in range(start, start + 200) if port_free("127.0.0.1", p))
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    k = (len(ordered) - 1) * p / 100
+    lo, hi = int(k), min(int(k) + 1, len(ordered) - 1)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
+
+
+def bare_boto3_import_ms(runs: int) -> float:
+    code = "import time; t=time.perf_counter(); import boto3; print((time.perf_counter()-t)*1000)"
+    times = [float(subprocess.check_output([sys.executable, "-I", "-c", code], text=True)) for _ in range(runs)]
+    return statistics.median(times)
+
+
+def cold_starts(runtime: LocalRuntime, runs: int) -> dict[str, dict[str, float]]:
+    out = {}
+    for name, pool in sorted(runtime.pools.items()):
+        inits, rss = [], []
+        for _ in range(runs):
+            worker = Worker(pool.spec, lambda *_: None)
+            if worker.init_error:
+                raise RuntimeError(f"{name} failed to initialise: {worker.init_error['errorMessage']}")
+            inits.append(worker.init_ms)
+            rss.append(_rss_mb(worker.proc.pid))
+            worker.stop()
+        out[name] = {"init_ms_median": statistics.median(inits), "rss_mb_median": statistics.median(rss)}
+    return out
+
+
+def _rss_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
+
+
+def latency(call: Callable[[], requests.Response], n: int) -> dict[str, float]:
+    call()  # warm
+    times = []
+    for _ in range(n):
+        t = time.perf_counter()
+        r = call()
+        times.append((time.perf_counter() - t) * 1000)
+        if r.status_code >= 400:
+            raise RuntimeError(f"benchmark request failed: {r.status_code} {r.text[:200]}")
+    return {"p50_ms": percentile(times, 50), "p99_ms": percentile(times, 99), "n": n}
+
+
+def throughput(url: str, clients: int, total: int) -> dict[str, float]:
+    sessions = [requests.Session() for _ in range(clients)]
+    counter = iter(range(total))
+    lock = threading.Lock()
+    errors = 0
+
+    def worker(i: int) -> int:
+        nonlocal errors
+        done = 0
+        while True:
+            with lock:
+                if next(counter, None) is None:
+                    return done
+            r = sessions[i].get(url, timeout=30)
+            if r.status_code != 200:
+                with lock:
+                    errors += 1
+            done += 1
+
+    t = time.perf_counter()
+    with ThreadPoolExecutor(clients) as ex:
+        completed = sum(ex.map(worker, range(clients)))
+    elapsed = time.perf_counter() - t
+    return {"requests": completed, "clients": clients, "seconds": elapsed, "rps": completed / elapsed, "errors": errors}
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    state = Path(tempfile.mkdtemp(prefix="gears-bench-"))
+    options = Options(
+        template=Path(args.template),
+        port=_free(3300),
+        cloud_port=_free(4700),
+        state_dir=state,
+        seed=True,
+        quiet=not args.verbose,
+        max_concurrency=args.clients,
+    )
+    runtime = LocalRuntime(options)
+    t0 = time.perf_counter()
+    runtime.start()
+    startup_s = time.perf_counter() - t0
+    api = f"http://127.0.0.1:{options.port}"
+    try:
+        print("[bench] cold starts...", flush=True)
+        boto3_ms = bare_boto3_import_ms(args.runs)
+        cold = cold_starts(runtime, args.runs)
+        for row in cold.values():
+            row["ratio_to_boto3_import"] = row["init_ms_median"] / boto3_ms
+        print("[bench] warm latency...", flush=True)
+        http = requests.Session()
+        admin = http.post(f"{api}/auth/login", json={"email": options.admin_email, "password": options.admin_password}, timeout=30)
+        admin.raise_for_status()
+        token = admin.json()["accessToken"]
+        first = http.get(f"{api}/products?limit=1", timeout=30).json()["items"][0]["productId"]
+        routes = {
+            "GET /products": lambda: http.get(f"{api}/products", timeout=30),
+            "GET /products/{productId}": lambda: http.get(f"{api}/products/{first}", timeout=30),
+            "GET /categories": lambda: http.get(f"{api}/categories", timeout=30),
+            "GET /me": lambda: http.get(f"{api}/me", headers={"authorization": f"Bearer {token}"}, timeout=30),
+        }
+        warm = {route: latency(call, args.requests) for route, call in routes.items()}
+        print("[bench] throughput...", flush=True)
+        rps = throughput(f"{api}/products", args.clients, args.total)
+    finally:
+        runtime.stop()
+    return {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {"python": platform.python_version(), "cpus": _cpus(), "platform": platform.platform()},
+        "startup_s": startup_s,
+        "bare_boto3_import_ms": boto3_ms,
+        "cold_start": cold,
+        "warm_latency": warm,
+        "throughput_get_products": rps,
+    }
+
+
+def _cpus() -> int:
+    import os
+
+    return os.cpu_count() or 0
+
+
+def markdown(r: dict[str, Any]) -> str:
+    lines = [
+        f"# Gears local benchmark ({r['when']})",
+        "",
+        f"Python {r['machine']['python']}, {r['machine']['cpus']} CPUs. Local shop start-up (cloud, provisioning, "
+        f"demo data): {r['startup_s']:.1f} s.",
+        "",
+        "## Cold start (init of the handler module in a fresh worker), median",
+        "",
+        f"Bare `import boto3` in a fresh interpreter: {r['bare_boto3_import_ms']:.1f} ms.",
+        "",
+        "| function | init ms | × boto3 import | RSS MB |",
+        "|---|---:|---:|---:|",
+    ]
+    for name, row in r["cold_start"].items():
+        lines.append(f"| {name} | {row['init_ms_median']:.1f} | {row['ratio_to_boto3_import']:.2f} | {row['rss_mb_median']:.0f} |")
+    lines += ["", "## Warm latency through the local gateway", "", "| route | p50 ms | p99 ms | n |", "|---|---:|---:|---:|"]
+    for route, row in r["warm_latency"].items():
+        lines.append(f"| {route} | {row['p50_ms']:.1f} | {row['p99_ms']:.1f} | {row['n']} |")
+    t = r["throughput_get_products"]
+    lines += [
+        "",
+        "## Throughput",
+        "",
+        f"GET /products: {t['rps']:.0f} requests/s with {t['clients']} concurrent clients "
+        f"({t['requests']} requests in {t['seconds']:.1f} s, {t['errors']} errors).",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Gears local benchmarks")
+    parser.add_argument("--template", default="template.yaml")
+    parser.add_argument("--runs", type=int, default=5, help="cold starts per function")
+    parser.add_argument("--requests", type=int, default=200, help="sequential requests per route")
+    parser.add_argument("--clients", type=int, default=4, help="concurrent clients for throughput")
+    parser.add_argument("--total", type=int, default=1000, help="requests for throughput")
+    parser.add_argument("--out", default=str(RESULTS))
+    parser.add_argument("-v", "--verbose", action="store_true")
+    args = parser.parse_args()
+    result = run(args)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "latest.json").write_text(json.dumps(result, indent=2))
+    (out / "latest.md").write_text(markdown(result))
+    print(markdown(result))
+
+
+if __name__ == "__main__":
+    main()

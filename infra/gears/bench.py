@@ -140,7 +140,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             row["ratio_to_boto3_import"] = row["init_ms_median"] / boto3_ms
         print("[bench] warm latency...", flush=True)
         http = requests.Session()
-        admin = http.post(f"{api}/auth/login", json={"email": options.admin_email, "password": options.admin_password}, timeout=30)
+        admin = http.post(
+            f"{api}/auth/login", json={"email": options.admin_email, "password": options.admin_password}, timeout=30
+        )
         admin.raise_for_status()
         token = admin.json()["accessToken"]
         first = http.get(f"{api}/products?limit=1", timeout=30).json()["items"][0]["productId"]
@@ -183,12 +185,21 @@ def markdown(r: dict[str, Any]) -> str:
         "",
         f"Bare `import boto3` in a fresh interpreter: {r['bare_boto3_import_ms']:.1f} ms.",
         "",
-        "| function | init ms | × boto3 import | RSS MB |",
+        "| function | init ms | ratio to boto3 import | RSS MB |",
         "|---|---:|---:|---:|",
     ]
     for name, row in r["cold_start"].items():
-        lines.append(f"| {name} | {row['init_ms_median']:.1f} | {row['ratio_to_boto3_import']:.2f} | {row['rss_mb_median']:.0f} |")
-    lines += ["", "## Warm latency through the local gateway", "", "| route | p50 ms | p99 ms | n |", "|---|---:|---:|---:|"]
+        lines.append(
+            f"| {name} | {row['init_ms_median']:.1f} | {row['ratio_to_boto3_import']:.2f} "
+            f"| {row['rss_mb_median']:.0f} |"
+        )
+    lines += [
+        "",
+        "## Warm latency through the local gateway",
+        "",
+        "| route | p50 ms | p99 ms | n |",
+        "|---|---:|---:|---:|",
+    ]
     for route, row in r["warm_latency"].items():
         lines.append(f"| {route} | {row['p50_ms']:.1f} | {row['p99_ms']:.1f} | {row['n']} |")
     t = r["throughput_get_products"]

@@ -1,9 +1,9 @@
 """The ``gears`` command: run the shop locally and work with it.
 
-    gears local                      the whole shop on this machine (what `make run` starts)
-    gears invoke FUNCTION --event F  one function, once, like `sam local invoke` (no Docker)
-    gears mail [--to EMAIL]          the local mailbox (confirmation codes, notifications)
-    gears seed                       load the demo catalog into the running shop
+gears local                      the whole shop on this machine (what `make run` starts)
+gears invoke FUNCTION --event F  one function, once, like `sam local invoke` (no Docker)
+gears mail [--to EMAIL]          the local mailbox (confirmation codes, notifications)
+gears seed                       load the demo catalog into the running shop
 """
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ def cmd_local(args: argparse.Namespace) -> int:
     runtime = LocalRuntime(options)
     try:
         runtime.start()
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - whatever stopped the start, say it and clean up
         print(f"[gears] could not start: {exc}", file=sys.stderr)
         runtime.stop()
         return 1
@@ -75,7 +75,9 @@ def cmd_invoke(args: argparse.Namespace) -> int:
     event = json.loads(Path(args.event).read_text()) if args.event else {}
     state = load_state(Path(args.state_dir))
     if state:
-        runtime = LocalRuntime(Options(template=Path(args.template), endpoint=state["endpoint"], seed=False, quiet=True))
+        runtime = LocalRuntime(
+            Options(template=Path(args.template), endpoint=state["endpoint"], seed=False, quiet=True)
+        )
         runtime.attach(state)
     else:
         tmp = Path(tempfile.mkdtemp(prefix="gears-invoke-"))
@@ -90,7 +92,9 @@ def cmd_invoke(args: argparse.Namespace) -> int:
     runtime.logs.say = lambda line: print(line, file=sys.stderr)
     try:
         if args.function not in runtime.pools:
-            print(f"no function {args.function!r}; the template has: {', '.join(sorted(runtime.pools))}", file=sys.stderr)
+            print(
+                f"no function {args.function!r}; the template has: {', '.join(sorted(runtime.pools))}", file=sys.stderr
+            )
             return 2
         result = runtime.invoke(args.function, event)
         print(json.dumps(result.payload if result.ok else result.error, indent=2, default=str))
@@ -141,9 +145,11 @@ def main(argv: list[str] | None = None) -> int:
 
     local = sub.add_parser("local", help="run the whole shop on this machine")
     local.add_argument("--host", default="127.0.0.1")
-    local.add_argument("--port", type=int, default=int(os.environ.get("GEARS_PORT", 3000)))
-    local.add_argument("--cloud-port", type=int, default=int(os.environ.get("GEARS_CLOUD_PORT", 4566)))
-    local.add_argument("--endpoint", help="an AWS-compatible endpoint to use instead of the embedded cloud (or AWS_ENDPOINT_URL)")
+    local.add_argument("--port", type=int, default=int(os.environ.get("GEARS_PORT", "3000")))
+    local.add_argument("--cloud-port", type=int, default=int(os.environ.get("GEARS_CLOUD_PORT", "4566")))
+    local.add_argument(
+        "--endpoint", help="an AWS-compatible endpoint to use instead of the embedded cloud (or AWS_ENDPOINT_URL)"
+    )
     local.add_argument("--parameter", action="append", default=[], metavar="NAME=VALUE", help="a template parameter")
     local.add_argument("--no-seed", action="store_true", help="start without the demo data")
     local.add_argument("--prewarm", action="store_true", help="start one worker per function before serving")

@@ -20,7 +20,8 @@ def test_the_demo_catalog_is_served_publicly(shop: Shop) -> None:
     body = r.json()
     assert len(body["items"]) > 0
     product = body["items"][0]
-    assert product["price"]["currency"] == "GBP" and isinstance(product["price"]["amount"], int)
+    assert product["price"]["currency"] == "GBP"
+    assert isinstance(product["price"]["amount"], int)
     assert shop.get(f"/products/{product['productId']}").json()["productId"] == product["productId"]
     assert shop.get("/categories").status_code == 200
 
@@ -84,20 +85,26 @@ def real_token(shop: Shop) -> str:
     return shop.new_customer().token
 
 
-def test_missing_malformed_expired_tampered_and_foreign_tokens_get_401(shop: Shop, real_token: str, moto_signing_key: Any) -> None:
+def test_missing_malformed_expired_tampered_and_foreign_tokens_get_401(
+    shop: Shop, real_token: str, moto_signing_key: Any
+) -> None:
     _, key = moto_signing_key
     kid = jwt.get_unverified_header(real_token)["kid"]
     claims = _claims_of(real_token)
     now = int(time.time())
-    head, payload, sig = real_token.split(".")
+    head, _payload, sig = real_token.split(".")
     tampered_claims = {**claims, "cognito:groups": ["admin"]}
-    tampered = ".".join([head, base64.urlsafe_b64encode(json.dumps(tampered_claims).encode()).rstrip(b"=").decode(), sig])
+    tampered = ".".join(
+        [head, base64.urlsafe_b64encode(json.dumps(tampered_claims).encode()).rstrip(b"=").decode(), sig]
+    )
     cases = {
         "missing": None,
         "malformed": "abc.def",
         "expired": _forge(key, kid, {**claims, "iat": now - 7200, "exp": now - 3600}),
         "tampered": tampered,
-        "foreign issuer": _forge(key, kid, {**claims, "iss": "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_evil"}),
+        "foreign issuer": _forge(
+            key, kid, {**claims, "iss": "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_evil"}
+        ),
         "other client": _forge(key, kid, {**claims, "client_id": "not-our-client"}),
     }
     assert shop.get("/me", token=real_token).status_code == 200  # the baseline passes

@@ -117,8 +117,18 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shop]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     proc = subprocess.Popen(
         [
-            sys.executable, "-m", "gears.cli", "--template", str(TEMPLATE), "--state-dir", str(state_dir),
-            "local", "--port", str(port), "--cloud-port", str(cloud_port),
+            sys.executable,
+            "-m",
+            "gears.cli",
+            "--template",
+            str(TEMPLATE),
+            "--state-dir",
+            str(state_dir),
+            "local",
+            "--port",
+            str(port),
+            "--cloud-port",
+            str(cloud_port),
         ],
         cwd=ROOT,
         stdout=out,
@@ -132,7 +142,9 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shop]:
                 pytest.fail("the local runtime did not start:\n" + (state_dir / "runtime.out").read_text()[-4000:])
             time.sleep(0.2)
         state = json.loads((state_dir / "runtime.json").read_text())
-        yield Shop(api=f"http://127.0.0.1:{port}", endpoint=f"http://127.0.0.1:{cloud_port}", state_dir=state_dir, state=state)
+        yield Shop(
+            api=f"http://127.0.0.1:{port}", endpoint=f"http://127.0.0.1:{cloud_port}", state_dir=state_dir, state=state
+        )
     finally:
         proc.send_signal(signal.SIGINT)
         try:
@@ -150,4 +162,4 @@ def moto_signing_key() -> Any:
 
     path = Path(moto.cognitoidp.__file__).parent / "resources" / "jwks-private.json.gz"
     jwk = json.loads(gzip.decompress(path.read_bytes()))
-    return jwk["kid"] if "kid" in jwk else None, RSAAlgorithm.from_jwk(json.dumps(jwk))
+    return jwk.get("kid", None), RSAAlgorithm.from_jwk(json.dumps(jwk))

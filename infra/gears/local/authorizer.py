@@ -63,10 +63,12 @@ class JwtAuthorizer:
             if kid not in self._keys or stale:
                 try:
                     jwks = self.fetch(self.jwks_url)
-                except Exception as exc:  # noqa: BLE001 - an unreachable JWKS denies, never admits
+                except Exception as exc:
                     raise Denied(f"JWKS unavailable: {exc}") from exc
                 self._keys = {
-                    k["kid"]: RSAAlgorithm.from_jwk(json.dumps(k)) for k in jwks.get("keys", []) if k.get("kty") == "RSA"
+                    k["kid"]: RSAAlgorithm.from_jwk(json.dumps(k))
+                    for k in jwks.get("keys", [])
+                    if k.get("kty") == "RSA"
                 }
                 self._fetched_at = time.monotonic()
             if kid not in self._keys:

@@ -26,7 +26,6 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-
 END_MARKER = "\x00gears-end "
 
 
@@ -86,7 +85,8 @@ def main() -> None:
 
     # Lambda's context module is loaded by path: this worker sees no project package.
     spec = importlib.util.spec_from_file_location("_gears_lambda_context", config["context_module"])
-    assert spec and spec.loader
+    assert spec
+    assert spec.loader
     context_module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(context_module)
 

@@ -158,7 +158,9 @@ class GatewayResponse:
 
 
 def _message(status: int, text: str, extra: dict[str, str] | None = None) -> GatewayResponse:
-    return GatewayResponse(status, {"content-type": "application/json", **(extra or {})}, json.dumps({"message": text}).encode())
+    return GatewayResponse(
+        status, {"content-type": "application/json", **(extra or {})}, json.dumps({"message": text}).encode()
+    )
 
 
 class Gateway:
@@ -234,7 +236,9 @@ class Gateway:
         origin: str,
     ) -> tuple[GatewayResponse, str]:
         if method == "OPTIONS" and self.cors and origin and "access-control-request-method" in headers:
-            cors = self.cors.preflight(origin, headers["access-control-request-method"], headers.get("access-control-request-headers", ""))
+            cors = self.cors.preflight(
+                origin, headers["access-control-request-method"], headers.get("access-control-request-headers", "")
+            )
             return GatewayResponse(204, cors or {}, b""), "OPTIONS (CORS preflight)"
         found = self.find(method, path)
         if not found:

@@ -174,7 +174,8 @@ class SqsPoller(_Poller):
         self.batches += 1
         failed = _failed_ids(result, self.report_failures, {m["MessageId"] for m in messages})
         if failed is None:
-            self.log(f"{self.name}: batch of {len(messages)} failed ({(result.error or {}).get('errorType', 'bad response')})")
+            reason = (result.error or {}).get("errorType", "bad response")
+            self.log(f"{self.name}: batch of {len(messages)} failed ({reason})")
             return None
         done = [m for m in messages if m["MessageId"] not in failed]
         for start in range(0, len(done), 10):
@@ -324,10 +325,10 @@ _RATE = re.compile(r"^rate\((\d+)\s+(minute|minutes|hour|hours|day|days)\)$")
 
 def _cron_field(spec: str, lo: int, hi: int) -> set[int]:
     values: set[int] = set()
-    for part in spec.split(","):
-        step = 1
-        if "/" in part:
-            part, step_s = part.split("/")
+    for item in spec.split(","):
+        part, step = item, 1
+        if "/" in item:
+            part, step_s = item.split("/")
             step = int(step_s)
         if part in ("*", "?"):
             start, end = lo, hi
@@ -367,7 +368,9 @@ def next_fire(expression: str, after: datetime) -> datetime:
 
 
 class SchedulePoller(_Poller):
-    def __init__(self, function: str, invoke: Invoke, expression: str, *, payload: Any = None, rule: str = "", log: Log = print) -> None:
+    def __init__(
+        self, function: str, invoke: Invoke, expression: str, *, payload: Any = None, rule: str = "", log: Log = print
+    ) -> None:
         super().__init__(log)
         self.name = f"schedule:{expression}->{function}"
         self.invoke = invoke
@@ -381,17 +384,21 @@ class SchedulePoller(_Poller):
         if now < self.next:
             self._stop.wait(min(1.0, (self.next - now).total_seconds()))
             return True
-        event = self.payload if self.payload is not None else {
-            "version": "0",
-            "id": str(uuid.uuid4()),
-            "detail-type": "Scheduled Event",
-            "source": "aws.events",
-            "account": "123456789012",
-            "time": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "region": "us-east-1",
-            "resources": [f"arn:aws:events:us-east-1:123456789012:rule/{self.rule}"],
-            "detail": {},
-        }
+        event = (
+            self.payload
+            if self.payload is not None
+            else {
+                "version": "0",
+                "id": str(uuid.uuid4()),
+                "detail-type": "Scheduled Event",
+                "source": "aws.events",
+                "account": "123456789012",
+                "time": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "region": "us-east-1",
+                "resources": [f"arn:aws:events:us-east-1:123456789012:rule/{self.rule}"],
+                "detail": {},
+            }
+        )
         self.next = next_fire(self.expression, now)
         result = self.invoke(json.loads(json.dumps(event)))
         if not result.ok:

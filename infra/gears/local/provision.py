@@ -92,7 +92,9 @@ def _order(template: Template, logical_ids: list[str]) -> list[str]:
 
 
 class Provisioner:
-    def __init__(self, template: Template, session: Any, endpoint_url: str | None, progress: Progress | None = None) -> None:
+    def __init__(
+        self, template: Template, session: Any, endpoint_url: str | None, progress: Progress | None = None
+    ) -> None:
         self.template = template
         self.stack = Stack(template)
         self.progress = progress or (lambda _msg: None)
@@ -304,7 +306,8 @@ class Provisioner:
         pool_id = props["UserPoolId"]
         name = props.get("ClientName") or self.name_for(lid)
         existing = [
-            c for c in idp.list_user_pool_clients(UserPoolId=pool_id, MaxResults=60)["UserPoolClients"]
+            c
+            for c in idp.list_user_pool_clients(UserPoolId=pool_id, MaxResults=60)["UserPoolClients"]
             if c["ClientName"] == name
         ]
         if existing:
@@ -329,7 +332,9 @@ class Provisioner:
     # -- others -------------------------------------------------------------------------------------------------
     def _AWS_SSM_Parameter(self, lid: str, props: dict[str, Any]) -> dict[str, Any]:
         name = props.get("Name") or f"/{self.template.stack_name}/{lid}"
-        self._c("ssm").put_parameter(Name=name, Value=str(props["Value"]), Type=props.get("Type", "String"), Overwrite=True)
+        self._c("ssm").put_parameter(
+            Name=name, Value=str(props["Value"]), Type=props.get("Type", "String"), Overwrite=True
+        )
         return {"Ref": name, "Type": props.get("Type", "String"), "Value": props["Value"]}
 
     def _AWS_S3_Bucket(self, lid: str, props: dict[str, Any]) -> dict[str, Any]:

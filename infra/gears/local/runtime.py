@@ -8,6 +8,8 @@ the event sources, the admin account, the demo data. State (endpoints, ids, logs
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import json
 import os
 import signal
@@ -32,7 +34,7 @@ from gears.local.template import Function, Template, TemplateError
 from gears.local.workers import FunctionPool, FunctionSpec, InvokeResult, allowed_modules
 
 DEFAULT_ADMIN_EMAIL = "admin@gears.local"
-DEFAULT_ADMIN_PASSWORD = "GearsAdmin2026"  # local only; meets the pool's password policy
+DEFAULT_ADMIN_PASSWORD = "GearsAdmin2026"  # noqa: S105 - the local shop's documented default; meets the policy
 LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_SESSION_TOKEN": "local"}
 
 
@@ -119,7 +121,8 @@ class LocalRuntime:
         self.functions: dict[str, Function] = {}
         self.logs = LogBook(options.state_dir / "logs", options.echo_function_logs, self._say)
         self.session = boto3.Session(
-            aws_access_key_id="local", aws_secret_access_key="local", aws_session_token="local", region_name=options.region
+            **{k.lower(): v for k, v in LOCAL_CREDENTIALS.items()},
+            region_name=options.region,
         )
         self._stopped = threading.Event()
         self._wrote_state = False
@@ -151,9 +154,15 @@ class LocalRuntime:
         if self.o.prewarm:
             self._prewarm()
         self._write_state()
-        self._say(f"[gears] ready in {time.perf_counter() - t0:.1f}s: API http://{self.o.host}:{self.o.port}  cloud {self.endpoint}")
+        self._say(
+            f"[gears] ready in {time.perf_counter() - t0:.1f}s: "
+            f"API http://{self.o.host}:{self.o.port}  cloud {self.endpoint}"
+        )
         self._say(f"[gears] admin sign-in: {self.o.admin_email} / {self.o.admin_password}")
-        self._say(f"[gears] function logs in {self.o.state_dir / 'logs'}; mail in {self.o.state_dir / 'mailbox.jsonl'}; Ctrl-C stops")
+        self._say(
+            f"[gears] function logs in {self.o.state_dir / 'logs'}; "
+            f"mail in {self.o.state_dir / 'mailbox.jsonl'}; Ctrl-C stops"
+        )
 
     def _start_cloud(self) -> None:
         if self.o.endpoint:
@@ -176,7 +185,8 @@ class LocalRuntime:
         self._say(f"[gears] local cloud up ({time.perf_counter() - started:.1f}s)")
 
     def function_spec(self, fn: Function, requirement_cache: dict[tuple[Path, ...], set[str]]) -> FunctionSpec:
-        assert self.stack and self.template
+        assert self.stack
+        assert self.template
         layers_by_arn = {self.stack.ref(lid): layer for lid, layer in self.template.layers().items()}
         layers = []
         for ref in self.stack.resolve(fn.layers):
@@ -233,7 +243,8 @@ class LocalRuntime:
         return self.pools[function].invoke(event)
 
     def routes(self) -> tuple[list[Route], dict[str, JwtAuthorizer], Cors | None]:
-        assert self.template and self.stack
+        assert self.template
+        assert self.stack
         api_id, api = self.template.http_api()
         api = self.stack.resolve(api)
         auth = api.get("Auth") or {}
@@ -242,6 +253,8 @@ class LocalRuntime:
             jwt_cfg = cfg.get("JwtConfiguration") or {}
             issuer = jwt_cfg.get("issuer") or jwt_cfg.get("Issuer")
             audience = jwt_cfg.get("audience") or jwt_cfg.get("Audience") or []
+            if not issuer:
+                raise TemplateError(f"authorizer {name}: only JWT authorizers with an issuer run locally")
             authorizers[name] = JwtAuthorizer(issuer, list(audience), cognito_jwks_url(issuer, self.endpoint))
         default_auth = auth.get("DefaultAuthorizer")
         defaults = api.get("DefaultRouteSettings") or {}
@@ -277,11 +290,18 @@ class LocalRuntime:
     def _start_gateway(self) -> None:
         routes, authorizers, cors = self.routes()
         access = open(self.o.state_dir / "logs" / "gateway-access.log", "a", encoding="utf-8", buffering=1)  # noqa: SIM115
-        gateway = Gateway(routes, self.invoke, authorizers, cors, access_log=lambda rec: access.write(json.dumps(rec) + "\n"))
+
+        def access_log(record: dict[str, Any]) -> None:
+            access.write(json.dumps(record) + "\n")
+
+        gateway = Gateway(routes, self.invoke, authorizers, cors, access_log=access_log)
         if not port_free(self.o.host, self.o.port):
             raise RuntimeError(f"port {self.o.port} is taken: is another local shop running? (--port)")
         self.server = serve(gateway, self.o.host, self.o.port)
-        self._say(f"[gears] API gateway on http://{self.o.host}:{self.o.port}: {len(routes)} routes, JWT authorizer on all but the public ones")
+        self._say(
+            f"[gears] API gateway on http://{self.o.host}:{self.o.port}: {len(routes)} routes, "
+            "the JWT authorizer on all but the public ones"
+        )
 
     def _start_pollers(self) -> None:
         assert self.stack
@@ -289,7 +309,7 @@ class LocalRuntime:
         for name, fn in self.functions.items():
             for ev in fn.events:
                 props = self.stack.resolve(ev.properties)
-                invoke = (lambda n: lambda event: self.invoke(n, event))(name)
+                invoke = functools.partial(self.invoke, name)
                 if props.get("Enabled") is False:
                     continue
                 if ev.type == "SQS":
@@ -334,7 +354,9 @@ class LocalRuntime:
                 elif ev.type == "HttpApi":
                     continue
                 else:
-                    self._say(f"[gears] note: {name}.{ev.name} ({ev.type}) has no local event source; use `gears invoke`")
+                    self._say(
+                        f"[gears] note: {name}.{ev.name} ({ev.type}) has no local event source; use `gears invoke`"
+                    )
                     continue
                 self.pollers.append(poller)
         if self.pollers:
@@ -350,22 +372,21 @@ class LocalRuntime:
         return lambda info: sqs.send_message(QueueUrl=url, MessageBody=json.dumps(info))
 
     def _admin_account(self) -> None:
-        assert self.stack and self.template
+        assert self.stack
+        assert self.template
         pools = self.template.of_type("AWS::Cognito::UserPool")
         if not pools:
             return
         pool_id = self.stack.ref(next(iter(pools)))
         idp = self.client("cognito-idp")
         email = self.o.admin_email
-        try:
+        with contextlib.suppress(idp.exceptions.UsernameExistsException):
             idp.admin_create_user(
                 UserPoolId=pool_id,
                 Username=email,
                 UserAttributes=[{"Name": "email", "Value": email}, {"Name": "email_verified", "Value": "true"}],
                 MessageAction="SUPPRESS",
             )
-        except idp.exceptions.UsernameExistsException:
-            pass
         idp.admin_set_user_password(UserPoolId=pool_id, Username=email, Password=self.o.admin_password, Permanent=True)
         groups = {g["GroupName"] for g in idp.list_groups(UserPoolId=pool_id)["Groups"]}
         for group in ("admin", "customer"):
@@ -377,7 +398,9 @@ class LocalRuntime:
         from gears.seed import seed_catalog
 
         assert self.stack
-        with _environment({**LOCAL_CREDENTIALS, "AWS_ENDPOINT_URL": self.endpoint, "AWS_DEFAULT_REGION": self.o.region}):
+        with _environment(
+            {**LOCAL_CREDENTIALS, "AWS_ENDPOINT_URL": self.endpoint, "AWS_DEFAULT_REGION": self.o.region}
+        ):
             report = seed_catalog(table_name=self.stack.ref("EcommerceTable"))
         return str(report)
 
@@ -456,7 +479,9 @@ class LocalRuntime:
         signal.signal(signal.SIGTERM, on_signal)
         while not done.wait(0.5):
             if self.cloud is not None and self.cloud.poll() is not None:
-                self._say(f"[gears] the local cloud exited ({self.cloud.returncode}); see {self.o.state_dir / 'cloud.log'}")
+                self._say(
+                    f"[gears] the local cloud exited ({self.cloud.returncode}); see {self.o.state_dir / 'cloud.log'}"
+                )
                 break
         self._say("[gears] stopping...")
         self.stop()

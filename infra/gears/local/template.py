@@ -186,9 +186,7 @@ class Template:
         return True if cond is None else self._condition(cond)
 
     def of_type(self, *types: str) -> dict[str, dict[str, Any]]:
-        return {
-            lid: res for lid, res in self.resources.items() if res.get("Type") in types and self.included(lid)
-        }
+        return {lid: res for lid, res in self.resources.items() if res.get("Type") in types and self.included(lid)}
 
     def properties(self, logical_id: str) -> dict[str, Any]:
         res = self.resources[logical_id]
@@ -245,7 +243,7 @@ class Template:
         if not isinstance(value, dict):
             return value
         if len(value) == 1:
-            (key, arg), = value.items()
+            ((key, arg),) = value.items()
             if key in INTRINSICS:
                 return self._intrinsic(key, arg, lookup)
         out = {}
@@ -327,7 +325,7 @@ def references(value: Any) -> set[str]:
             found |= references(v)
     elif isinstance(value, dict):
         if len(value) == 1:
-            (key, arg), = value.items()
+            ((key, arg),) = value.items()
             if key == "Ref":
                 found.add(str(arg))
                 return found

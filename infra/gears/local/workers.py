@@ -155,7 +155,9 @@ class Worker:
             stderr=subprocess.PIPE,
             cwd=str(spec.code_uri),
         )
-        assert self.proc.stdin and self.proc.stdout and self.proc.stderr
+        assert self.proc.stdin
+        assert self.proc.stdout
+        assert self.proc.stderr
         self._in = self.proc.stdin
         self._out = self.proc.stdout.fileno()
         self._drained = threading.Event()

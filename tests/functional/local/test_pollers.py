@@ -31,7 +31,16 @@ def _sqs() -> Any:
 
 
 def _poller(stack: Stack, invoke: Any, **kw: Any) -> SqsPoller:
-    return SqsPoller("Probe", invoke, _sqs(), stack.ref("WorkQueue"), stack.lookup("WorkQueue", "Arn"), log=lambda _m: None, wait_s=0, **kw)
+    return SqsPoller(
+        "Probe",
+        invoke,
+        _sqs(),
+        stack.ref("WorkQueue"),
+        stack.lookup("WorkQueue", "Arn"),
+        log=lambda _m: None,
+        wait_s=0,
+        **kw,
+    )
 
 
 def _send(stack: Stack, bodies: list[str]) -> None:
@@ -40,7 +49,9 @@ def _send(stack: Stack, bodies: list[str]) -> None:
 
 
 def _count(url: str) -> int:
-    attrs = _sqs().get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
+    attrs = _sqs().get_queue_attributes(
+        QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+    )["Attributes"]
     return int(attrs["ApproximateNumberOfMessages"]) + int(attrs["ApproximateNumberOfMessagesNotVisible"])
 
 
@@ -64,7 +75,10 @@ def test_partial_failures_keep_only_the_failed_messages_and_redrive_them_to_the_
 
     poller = _poller(stack, invoke, report_failures=True)
     _send(stack, ["ok-1", "poison", "ok-2"])
-    assert poller.process(_sqs().receive_message(QueueUrl=stack.ref("WorkQueue"), MaxNumberOfMessages=10)["Messages"]) is not None
+    assert (
+        poller.process(_sqs().receive_message(QueueUrl=stack.ref("WorkQueue"), MaxNumberOfMessages=10)["Messages"])
+        is not None
+    )
     assert _count(stack.ref("WorkQueue")) == 1  # only the poison message is left
     for _ in range(3):  # it comes back after the visibility timeout, fails again, then is redriven
         time.sleep(1.1)
@@ -75,7 +89,9 @@ def test_partial_failures_keep_only_the_failed_messages_and_redrive_them_to_the_
 
 
 def test_a_function_error_fails_the_whole_batch(stack: Stack) -> None:
-    poller = _poller(stack, lambda e: InvokeResult("r", error={"errorType": "Boom", "errorMessage": "x"}), report_failures=True)
+    poller = _poller(
+        stack, lambda e: InvokeResult("r", error={"errorType": "Boom", "errorMessage": "x"}), report_failures=True
+    )
     _send(stack, ["a", "b"])
     messages = _sqs().receive_message(QueueUrl=stack.ref("WorkQueue"), MaxNumberOfMessages=10)["Messages"]
     assert poller.process(messages) is None
@@ -83,7 +99,11 @@ def test_a_function_error_fails_the_whole_batch(stack: Stack) -> None:
 
 
 def test_an_unknown_item_identifier_fails_the_whole_batch(stack: Stack) -> None:
-    poller = _poller(stack, lambda e: InvokeResult("r", payload={"batchItemFailures": [{"itemIdentifier": "nope"}]}), report_failures=True)
+    poller = _poller(
+        stack,
+        lambda e: InvokeResult("r", payload={"batchItemFailures": [{"itemIdentifier": "nope"}]}),
+        report_failures=True,
+    )
     _send(stack, ["a"])
     messages = _sqs().receive_message(QueueUrl=stack.ref("WorkQueue"), MaxNumberOfMessages=10)["Messages"]
     assert poller.process(messages) is None
@@ -112,7 +132,8 @@ def test_stream_records_arrive_in_order_with_both_images(stack: Stack) -> None:
     ddb.delete_item(TableName=stack.ref("Table"), Key={"pk": {"S": "a"}})
     poller.poll_once()
     assert [r["eventName"] for r in seen] == ["INSERT", "MODIFY", "REMOVE"]
-    assert seen[1]["dynamodb"]["OldImage"]["v"] == {"N": "1"} and seen[1]["dynamodb"]["NewImage"]["v"] == {"N": "2"}
+    assert seen[1]["dynamodb"]["OldImage"]["v"] == {"N": "1"}
+    assert seen[1]["dynamodb"]["NewImage"]["v"] == {"N": "2"}
     assert seen[0]["eventSourceARN"] == stack.lookup("Table", "StreamArn")
 
 
@@ -137,7 +158,8 @@ def test_stream_failures_retry_from_the_reported_record_then_go_to_the_failure_d
     assert calls[1:3] == [["bad", "two"]] * 2
     # ...then the failed record goes to the destination and the shard moves on.
     assert calls[3:] == [["two"]]
-    assert failed and failed[0]["DDBStreamBatchInfo"]["batchSize"] == 1
+    assert failed
+    assert failed[0]["DDBStreamBatchInfo"]["batchSize"] == 1
 
 
 def test_schedules() -> None:
@@ -146,5 +168,7 @@ def test_schedules() -> None:
     t = datetime(2026, 11, 25, 10, 7, tzinfo=UTC)
     assert next_fire("rate(5 minutes)", t) == datetime(2026, 11, 25, 10, 12, tzinfo=UTC)
     assert next_fire("cron(0 2 * * ? *)", t) == datetime(2026, 11, 26, 2, 0, tzinfo=UTC)
-    assert next_fire("cron(30 9 ? * MON-FRI *)", datetime(2026, 11, 27, 10, 0, tzinfo=UTC)) == datetime(2026, 11, 30, 9, 30, tzinfo=UTC)
+    assert next_fire("cron(30 9 ? * MON-FRI *)", datetime(2026, 11, 27, 10, 0, tzinfo=UTC)) == datetime(
+        2026, 11, 30, 9, 30, tzinfo=UTC
+    )
     assert json.dumps(next_fire("rate(1 day)", t).isoformat())

@@ -28,7 +28,10 @@ def test_the_project_template_provisions_every_table_topic_queue_and_the_user_po
     table = ddb.describe_table(TableName=stack.ref("EcommerceTable"))["Table"]
     assert {i["IndexName"] for i in table["GlobalSecondaryIndexes"]} == {"gsi1", "gsi2"}
     assert table["StreamSpecification"]["StreamViewType"] == "NEW_AND_OLD_IMAGES"
-    assert ddb.describe_time_to_live(TableName=stack.ref("EcommerceTable"))["TimeToLiveDescription"]["AttributeName"] == "expiresAt"
+    assert (
+        ddb.describe_time_to_live(TableName=stack.ref("EcommerceTable"))["TimeToLiveDescription"]["AttributeName"]
+        == "expiresAt"
+    )
     idp = aws.client("cognito-idp")
     pool_id = stack.ref("UserPool")
     assert {g["GroupName"] for g in idp.list_groups(UserPoolId=pool_id)["Groups"]} == {"customer", "support", "admin"}
@@ -51,9 +54,20 @@ def test_subscriptions_carry_their_filter_policy_and_queues_their_redrive(aws: b
     stack = provision(Template(FIXTURE), aws)
     sns, sqs = aws.client("sns"), aws.client("sqs")
     attrs = sqs.get_queue_attributes(QueueUrl=stack.ref("WorkQueue"), AttributeNames=["All"])["Attributes"]
-    assert json.loads(attrs["RedrivePolicy"]) == {"deadLetterTargetArn": stack.lookup("WorkDlq", "Arn"), "maxReceiveCount": 2}
-    sns.publish(TopicArn=stack.ref("Topic"), Message='{"n": 1}', MessageAttributes={"type": {"DataType": "String", "StringValue": "Wanted.v1"}})
-    sns.publish(TopicArn=stack.ref("Topic"), Message='{"n": 2}', MessageAttributes={"type": {"DataType": "String", "StringValue": "Other.v1"}})
+    assert json.loads(attrs["RedrivePolicy"]) == {
+        "deadLetterTargetArn": stack.lookup("WorkDlq", "Arn"),
+        "maxReceiveCount": 2,
+    }
+    sns.publish(
+        TopicArn=stack.ref("Topic"),
+        Message='{"n": 1}',
+        MessageAttributes={"type": {"DataType": "String", "StringValue": "Wanted.v1"}},
+    )
+    sns.publish(
+        TopicArn=stack.ref("Topic"),
+        Message='{"n": 2}',
+        MessageAttributes={"type": {"DataType": "String", "StringValue": "Other.v1"}},
+    )
     got = sqs.receive_message(QueueUrl=stack.ref("WorkQueue"), MaxNumberOfMessages=10)["Messages"]
     assert [json.loads(m["Body"]) for m in got] == [{"n": 1}]  # filtered, and raw (no SNS wrapper)
 

@@ -58,12 +58,16 @@ def test_the_function_sees_only_its_own_environment_code_and_layers(pool: Functi
 
 def test_warm_invocations_reuse_the_worker_and_only_the_first_is_cold(pool: FunctionPool) -> None:
     first, second = pool.invoke({}), pool.invoke({})
-    assert first.cold and first.init_ms is not None
-    assert not second.cold and second.init_ms is None
+    assert first.cold
+    assert first.init_ms is not None
+    assert not second.cold
+    assert second.init_ms is None
     assert first.payload["pid"] == second.payload["pid"]
     assert first.payload["loaded_at"] == second.payload["loaded_at"]  # module state survives, as on Lambda
     reports = [line for line in pool.lines if line.startswith("REPORT")]  # type: ignore[attr-defined]
-    assert len(reports) == 2 and "Init Duration" in reports[0] and "Init Duration" not in reports[1]
+    assert len(reports) == 2
+    assert "Init Duration" in reports[0]
+    assert "Init Duration" not in reports[1]
 
 
 def test_imports_outside_the_bundle_fail_as_on_lambda(pool: FunctionPool) -> None:
@@ -79,14 +83,18 @@ def test_imports_outside_the_bundle_fail_as_on_lambda(pool: FunctionPool) -> Non
 def test_timeout_kills_the_worker_and_the_next_call_is_cold_again(pool: FunctionPool) -> None:
     before = pool.invoke({})
     slow = pool.invoke({"action": "sleep", "seconds": 5})
-    assert slow.error and slow.error["errorType"] == "Sandbox.Timedout"
+    assert slow.error
+    assert slow.error["errorType"] == "Sandbox.Timedout"
     after = pool.invoke({})
-    assert after.ok and after.cold and after.payload["pid"] != before.payload["pid"]
+    assert after.ok
+    assert after.cold
+    assert after.payload["pid"] != before.payload["pid"]
 
 
 def test_a_crashed_worker_is_replaced(pool: FunctionPool) -> None:
     crash = pool.invoke({"action": "crash"})
-    assert crash.error and crash.error["errorType"] == "Runtime.ExitError"
+    assert crash.error
+    assert crash.error["errorType"] == "Runtime.ExitError"
     assert pool.invoke({}).ok
 
 

@@ -67,7 +67,9 @@ def test_an_id_token_passes_on_its_aud_claim(authorizer: JwtAuthorizer) -> None:
 
 def _hs256_with_public_key() -> str:
     header = base64.urlsafe_b64encode(json.dumps({"alg": "HS256", "kid": KID}).encode()).rstrip(b"=")
-    payload = base64.urlsafe_b64encode(json.dumps({"sub": "x", "iss": ISSUER, "client_id": CLIENT, "exp": 9e9}).encode())
+    payload = base64.urlsafe_b64encode(
+        json.dumps({"sub": "x", "iss": ISSUER, "client_id": CLIENT, "exp": 9e9}).encode()
+    )
     import hashlib
     import hmac
 
@@ -79,9 +81,11 @@ def _hs256_with_public_key() -> str:
 
 def _alg_none() -> str:
     header = base64.urlsafe_b64encode(json.dumps({"alg": "none", "kid": KID}).encode()).rstrip(b"=").decode()
-    payload = base64.urlsafe_b64encode(
-        json.dumps({"sub": "x", "iss": ISSUER, "client_id": CLIENT, "exp": 9e9}).encode()
-    ).rstrip(b"=").decode()
+    payload = (
+        base64.urlsafe_b64encode(json.dumps({"sub": "x", "iss": ISSUER, "client_id": CLIENT, "exp": 9e9}).encode())
+        .rstrip(b"=")
+        .decode()
+    )
     return f"{header}.{payload}."
 
 
@@ -132,5 +136,8 @@ def test_an_unreachable_jwks_denies() -> None:
 
 
 def test_cognito_issuer_maps_to_the_local_cloud_jwks() -> None:
-    assert cognito_jwks_url(ISSUER, "http://127.0.0.1:4566") == "http://127.0.0.1:4566/us-east-1_pool/.well-known/jwks.json"
+    assert (
+        cognito_jwks_url(ISSUER, "http://127.0.0.1:4566")
+        == "http://127.0.0.1:4566/us-east-1_pool/.well-known/jwks.json"
+    )
     assert cognito_jwks_url(ISSUER, None) == ISSUER + "/.well-known/jwks.json"

@@ -122,15 +122,25 @@ def test_response_mapping() -> None:
     plain = gateway(Recorder(reply={"hello": "world"})).handle("GET", "/products", {}, b"", "ip")
     assert (plain.status, json.loads(plain.body)) == (200, {"hello": "world"})
     encoded = gateway(
-        Recorder(reply={"statusCode": 201, "body": base64.b64encode(b"raw").decode(), "isBase64Encoded": True,
-                        "headers": {"X-A": "1"}, "cookies": ["s=1"]})
+        Recorder(
+            reply={
+                "statusCode": 201,
+                "body": base64.b64encode(b"raw").decode(),
+                "isBase64Encoded": True,
+                "headers": {"X-A": "1"},
+                "cookies": ["s=1"],
+            }
+        )
     ).handle("GET", "/products", {}, b"", "ip")
     assert (encoded.status, encoded.body, encoded.headers["x-a"], encoded.cookies) == (201, b"raw", "1", ["s=1"])
 
 
 @pytest.mark.parametrize(
     ("error", "status"),
-    [({"errorType": "ValueError", "errorMessage": "x"}, 500), ({"errorType": "Sandbox.Timedout", "errorMessage": "t"}, 503)],
+    [
+        ({"errorType": "ValueError", "errorMessage": "x"}, 500),
+        ({"errorType": "Sandbox.Timedout", "errorMessage": "t"}, 503),
+    ],
 )
 def test_function_errors_become_gateway_errors(error: dict[str, Any], status: int) -> None:
     response = gateway(Recorder(error=error)).handle("GET", "/products", {}, b"", "ip")
@@ -156,11 +166,15 @@ def test_cors_preflight_and_response_headers() -> None:
     cors = Cors(["https://shop.example"], ["GET", "POST"], ["authorization", "content-type"], ["etag"], 600, False)
     rec = Recorder()
     gw = gateway(rec, cors=cors)
-    pre = gw.handle("OPTIONS", "/products", {"origin": "https://shop.example", "access-control-request-method": "POST"}, b"", "ip")
+    pre = gw.handle(
+        "OPTIONS", "/products", {"origin": "https://shop.example", "access-control-request-method": "POST"}, b"", "ip"
+    )
     assert pre.status == 204
     assert pre.headers["access-control-allow-origin"] == "https://shop.example"
     assert rec.events == []  # preflight never reaches a function, nor the authorizer
-    denied = gw.handle("OPTIONS", "/products", {"origin": "https://evil.example", "access-control-request-method": "POST"}, b"", "ip")
+    denied = gw.handle(
+        "OPTIONS", "/products", {"origin": "https://evil.example", "access-control-request-method": "POST"}, b"", "ip"
+    )
     assert "access-control-allow-origin" not in denied.headers
     normal = gw.handle("GET", "/products", {"origin": "https://shop.example"}, b"", "ip")
     assert normal.headers["access-control-allow-origin"] == "https://shop.example"

@@ -76,7 +76,8 @@ def lookup(lid: str, attr: str | None) -> str:
 
 def test_globals_merge_maps_add_lists_and_let_resources_override(path: Path) -> None:
     fn = Template(path).functions()["Fn"]
-    assert fn.timeout == 20 and fn.runtime == "python3.11"
+    assert fn.timeout == 20
+    assert fn.runtime == "python3.11"
     assert fn.layers == [{"Ref": "Layer"}]
     assert set(fn.environment) == {"STAGE", "TABLE", "URL", "MODE", "JOINED"}
     assert fn.code_uri == (path.parent / "functions/x").resolve()
@@ -108,5 +109,6 @@ def test_resources_are_ordered_after_what_they_refer_to(path: Path) -> None:
     t = Template(path)
     order = _order(t, [lid for lid in t.resources if t.included(lid)])
     assert order.index("Dlq") < order.index("Queue")
-    assert order.index("Table") < order.index("Fn") and order.index("Layer") < order.index("Fn")
+    assert order.index("Table") < order.index("Fn")
+    assert order.index("Layer") < order.index("Fn")
     assert references({"Fn::Sub": "${A.Arn}/${B}/${AWS::Region}"}) == {"A", "B"}

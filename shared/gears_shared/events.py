@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -121,7 +121,7 @@ class InMemoryPublisher:
         self.events.extend(events)
 
     def of_type(self, type_: str) -> list[CloudEvent]:
-        return [e for e in self.events if e.type == type_ or e.name == type_]
+        return [e for e in self.events if type_ in (e.type, e.name)]
 
 
 def stream_images(record: dict[str, Any]) -> tuple[str, dict[str, Any] | None, dict[str, Any] | None]:
@@ -149,7 +149,3 @@ def _plain_number(value: Any) -> Any:
     if isinstance(value, list | set):
         return [_plain_number(v) for v in value]
     return value
-
-
-def flatten(groups: Iterable[Iterable[CloudEvent]]) -> list[CloudEvent]:
-    return [event for group in groups for event in group]

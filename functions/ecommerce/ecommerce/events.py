@@ -1,0 +1,77 @@
+"""The events the catalog publishes on the e-commerce topic (CloudEvents 1.0, ``data`` as below).
+
+=====================  =============================================================================================
+type                   when
+=====================  =============================================================================================
+``ProductCreated.v1``  a product was added (draft or active); ``data`` is the product
+``ProductUpdated.v1``  a product changed (details, price, status, a restore from archived); ``data`` is the product
+                       now, ``changedFields`` and the ``previous`` values of those fields
+``ProductDeleted.v1``  a product was archived (``archived: true``, the DELETE route) or its item was removed
+=====================  =============================================================================================
+
+Every envelope has ``source`` :data:`SOURCE`, ``subject`` the product id, ``time`` the change's time in the table
+stream, an ``id`` derived from the stream record (a retried batch publishes the same ids, so consumers dedupe), and
+the ``correlationid`` of the request that made the change. ``version`` orders changes of one product: a consumer
+ignores an event older than what it has.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+SOURCE = "gears.ecommerce"
+PRODUCT_CREATED = "ProductCreated.v1"
+PRODUCT_UPDATED = "ProductUpdated.v1"
+PRODUCT_DELETED = "ProductDeleted.v1"
+
+
+class _Schema(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PriceData(_Schema):
+    amount: int
+    currency: str
+
+
+class ProductData(_Schema):
+    productId: str
+    sku: str
+    title: str
+    description: str
+    price: PriceData
+    category: str
+    brand: str | None
+    images: list[str]
+    attributes: dict[str, str]
+    status: Literal["draft", "active", "archived"]
+    createdAt: str
+    updatedAt: str
+    version: int
+
+
+class ProductCreated(ProductData):
+    pass
+
+
+class ProductUpdated(ProductData):
+    changedFields: list[str]
+    previous: dict[str, Any]
+
+
+class ProductDeleted(_Schema):
+    productId: str
+    sku: str
+    category: str
+    archived: bool
+    version: int
+    deletedAt: str
+
+
+SCHEMAS: dict[str, type[BaseModel]] = {
+    PRODUCT_CREATED: ProductCreated,
+    PRODUCT_UPDATED: ProductUpdated,
+    PRODUCT_DELETED: ProductDeleted,
+}

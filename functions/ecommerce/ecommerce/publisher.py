@@ -1,0 +1,156 @@
+"""The e-commerce table's stream, published as CloudEvents on the e-commerce topic (``ProductCreated.v1``, ...).
+
+The change and its event cannot part: the table write is the only write a request makes, and this function turns
+the stream into events. A failed record is reported (``ReportBatchItemFailures``) and Lambda retries from it;
+records after it are reported too, without publishing, so that a product's events leave in stream order. Event ids
+come from the stream record's ``eventID``: a retry publishes the very same ids and consumers dedupe on them.
+Items that are not products (categories) publish nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import boto3
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from ecommerce.domain import Product, ProductStatus, utc_iso
+from ecommerce.events import PRODUCT_CREATED, PRODUCT_DELETED, PRODUCT_UPDATED, SCHEMAS, SOURCE
+from ecommerce.store import product_from_image
+from gears_shared.events import CloudEvent, Publisher, SnsPublisher, new_event
+from gears_shared.observability import setup
+
+EVENT_ID_NAMESPACE = uuid.UUID("0c3e2f55-93a4-4c1e-8f0a-7d6b2b9f4e21")
+# Bookkeeping that changes on every write: a change of these alone is not a change of the product.
+BOOKKEEPING = frozenset({"updatedAt", "version"})
+
+logger, tracer, metrics = setup()
+
+
+def event_id(stream_event_id: str) -> str:
+    """The CloudEvent id of a stream record: the same record always gives the same id."""
+    return str(uuid.uuid5(EVENT_ID_NAMESPACE, stream_event_id))
+
+
+def _changes(old: Product, new: Product) -> tuple[list[str], dict[str, Any]]:
+    before, after = old.to_dict(), new.to_dict()
+    changed = sorted(k for k in after if k not in BOOKKEEPING and before.get(k) != after[k])
+    return changed, {k: before.get(k) for k in changed}
+
+
+def _change(
+    event_name: str, old: Product | None, new: Product | None, when: str
+) -> tuple[str, Product, dict[str, Any]] | None:
+    """The event type, the product it is about and its ``data`` for one change; ``None`` for nothing to tell."""
+    if event_name == "INSERT" and new is not None:
+        return PRODUCT_CREATED, new, new.to_dict()
+    if event_name == "MODIFY" and old is not None and new is not None:
+        if new.status is ProductStatus.ARCHIVED and old.status is not ProductStatus.ARCHIVED:
+            return PRODUCT_DELETED, new, _deleted(new, archived=True, at=utc_iso(new.updated_at))
+        changed, previous = _changes(old, new)
+        if not changed:
+            return None
+        return PRODUCT_UPDATED, new, {**new.to_dict(), "changedFields": changed, "previous": previous}
+    if event_name == "REMOVE" and old is not None:
+        return PRODUCT_DELETED, old, _deleted(old, archived=False, at=when)
+    return None
+
+
+def _deleted(product: Product, *, archived: bool, at: str) -> dict[str, Any]:
+    return {
+        "productId": product.product_id,
+        "sku": product.sku,
+        "category": product.details.category,
+        "archived": archived,
+        "version": product.version,
+        "deletedAt": at,
+    }
+
+
+def events_for_record(record: dict[str, Any]) -> list[CloudEvent]:
+    """The CloudEvents one DynamoDB stream record (the raw Lambda event record) stands for: none or one."""
+    ddb = record.get("dynamodb") or {}
+    old = product_from_image(ddb.get("OldImage"))
+    new = product_from_image(ddb.get("NewImage"))
+    created = ddb.get("ApproximateCreationDateTime")
+    # The stream's own time keeps a retried record's envelope identical; "now" only if a record lacks it.
+    when = utc_iso(datetime.fromtimestamp(float(created), UTC) if created is not None else datetime.now(UTC))
+    change = _change(str(record.get("eventName") or ""), old[0] if old else None, new[0] if new else None, when)
+    if change is None:
+        return []
+    type_, product, data = change
+    correlation = (new or old or (None, ""))[1]
+    SCHEMAS[type_].model_validate(data)  # the published contract, checked before it leaves
+    stream_id = str(record.get("eventID") or f"{ddb.get('SequenceNumber')}")
+    return [
+        new_event(
+            type_,
+            SOURCE,
+            data,
+            correlation_id=correlation,
+            subject=product.product_id,
+            event_id=event_id(stream_id),
+            time=when,
+        )
+    ]
+
+
+class EarlierRecordFailed(RuntimeError):
+    """Not published because an earlier record of the batch failed: published on the retry, in order."""
+
+
+class InOrderBatchProcessor(BatchProcessor):
+    """A DynamoDB streams batch processor that stops at the first failed record.
+
+    Lambda restarts the shard from the lowest failed sequence number; publishing records after it first would put
+    a product's later change on the topic before its earlier one.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(event_type=EventType.DynamoDBStreams)
+
+    def process(self) -> list[tuple]:
+        results: list[tuple] = []
+        for record in self.records:
+            if self.fail_messages:
+                error = EarlierRecordFailed("an earlier record of this batch failed")
+                data = self._to_batch_type(record=record, event_type=self.event_type, model=self.model)
+                results.append(self.failure_handler(data, (EarlierRecordFailed, error, None)))
+            else:
+                results.append(self._process_record(record))
+        return results
+
+
+def make_record_handler(publisher: Publisher) -> Callable[[DynamoDBRecord], int]:
+    """The per-record work: turn the record into its events and publish them (raises to report the record)."""
+
+    def record_handler(record: DynamoDBRecord) -> int:
+        events = events_for_record(record.raw_event)
+        if events:
+            publisher.publish(events)
+            for event in events:
+                metrics.add_metric(name=event.name, unit=MetricUnit.Count, value=1)
+        return len(events)
+
+    return record_handler
+
+
+# Wired once per container: the topic client survives warm invocations.
+processor = InOrderBatchProcessor()
+publisher: Publisher = SnsPublisher(os.environ.get("TOPIC_ARN", ""), boto3.client("sns"))
+record_handler = make_record_handler(publisher)
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

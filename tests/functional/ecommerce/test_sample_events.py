@@ -1,0 +1,40 @@
+"""The sample events in events/ (for `sam local invoke -e`) work against the functions as they are."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from gears.local.lambda_context import LambdaContext
+from gears.seed import CATEGORIES, catalog_from_csv, seed_catalog
+from tests.conftest import ROOT
+from tests.functional.ecommerce.conftest import cold
+
+EVENTS = ROOT / "events"
+
+
+def load(path: str) -> dict[str, Any]:
+    return json.loads(Path(EVENTS / path).read_text())
+
+
+def test_the_http_samples(api: ModuleType, table_name: str) -> None:
+    api.categories.invalidate()
+    seed_catalog(table_name, [p for p in catalog_from_csv() if p.sku == "85123A"], CATEGORIES)
+    context = LambdaContext("CatalogFunction")
+    listed = api.catalog_read_handler(load("CatalogReadFunction/list-products.json"), context)
+    assert listed["statusCode"] == 200
+    assert [p["sku"] for p in json.loads(listed["body"])["items"]] == ["85123A"]
+    got = api.catalog_read_handler(load("CatalogReadFunction/get-product.json"), context)
+    assert got["statusCode"] == 200
+    created = api.catalog_admin_handler(load("CatalogAdminFunction/create-product.json"), context)
+    assert created["statusCode"] == 201, created["body"]
+
+
+def test_the_stream_sample(lambda_env: Any) -> None:
+    lambda_env("EcommercePublisherFunction")
+    publisher = cold("ecommerce.publisher")
+    event = load("EcommercePublisherFunction/stream-insert.json")
+    result = publisher.handler(event, LambdaContext("EcommercePublisherFunction"))
+    assert result == {"batchItemFailures": []}

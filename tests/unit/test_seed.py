@@ -1,0 +1,70 @@
+"""The demo catalog derived from the Online Retail sample (the copy in data/, else ../shared/datasets)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ecommerce.domain import CategoryTree, ProductStatus, product_id_for_sku
+from gears.seed import CATEGORIES, DEFAULT_CSV, catalog_from_csv, clean_title, read_catalog_csv
+from tests.conftest import ROOT
+
+SHARED_CSV = ROOT.parent / "shared" / "datasets" / "online-retail-sample.csv"
+CSV = next((p for p in (DEFAULT_CSV, SHARED_CSV) if Path(p).exists()), None)
+pytestmark = pytest.mark.skipif(
+    CSV is None, reason=f"the Online Retail sample is in neither {DEFAULT_CSV} nor {SHARED_CSV}"
+)
+
+
+@pytest.fixture(scope="module")
+def report():
+    return read_catalog_csv(CSV)  # type: ignore[arg-type]
+
+
+def test_one_product_per_stock_code_with_the_counts_of_what_was_skipped(report) -> None:
+    assert report.rows == 40_000
+    assert report.stock_codes == 3_227
+    assert report.skipped_no_description == 105
+    assert report.skipped_price == 75  # zero or negative prices, and 0.001 which is no whole penny
+    assert report.skipped_not_merchandise == 199  # postage, carriage, fees, manual lines, discounts, samples
+    # 3,227 codes, less the 45 with no usable line, the 9 that are not merchandise and the 41 that differ from
+    # another only in case (85123a is 85123A)
+    assert len(report.products) == 3_131
+    assert len({p.sku for p in report.products}) == len(report.products)
+
+
+def test_products_are_priced_in_pence_titled_and_active(report) -> None:
+    by_sku = {p.sku: p for p in report.products}
+    heart = by_sku["85123A"]
+    assert heart.product_id == product_id_for_sku("85123a")
+    assert heart.details.title == "White Hanging Heart T-Light Holder"
+    assert heart.details.price.amount == 295
+    assert heart.details.price.currency == "GBP"
+    assert heart.details.category == "candles"
+    assert all(p.status is ProductStatus.ACTIVE and p.details.price.amount > 0 for p in report.products)
+    assert "POST" not in by_sku
+
+
+def test_every_category_is_in_the_tree_and_other_is_a_minority(report) -> None:
+    tree = CategoryTree(CATEGORIES)
+    assert all(p.details.category in tree for p in report.products)
+    assert report.by_category["other"] < len(report.products) * 0.15
+
+
+def test_it_is_deterministic() -> None:
+    first, second = catalog_from_csv(CSV), catalog_from_csv(CSV)  # type: ignore[arg-type]
+    assert first == second
+
+
+@pytest.mark.parametrize(
+    ("description", "title"),
+    [
+        ("SET OF 3 CAKE TINS PANTRY DESIGN ", "Set of 3 Cake Tins Pantry Design"),
+        ("CHILD'S GARDEN RAKE", "Child's Garden Rake"),
+        ("LED TEA LIGHTS", "LED Tea Lights"),
+        ("3D  SHEET OF DOG STICKERS", "3D Sheet of Dog Stickers"),
+    ],
+)
+def test_titles_are_cleaned(description: str, title: str) -> None:
+    assert clean_title(description) == title

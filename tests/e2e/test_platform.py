@@ -66,7 +66,7 @@ def test_customers_cannot_manage_the_catalog_and_admins_can(shop: Shop) -> None:
 
 def _some_category(shop: Shop) -> str:
     tree = shop.get("/categories").json()
-    nodes: list[dict[str, Any]] = tree["items"] if isinstance(tree, dict) else tree
+    nodes: list[dict[str, Any]] = tree["categories"]
     while nodes and nodes[0].get("children"):
         nodes = nodes[0]["children"]
     return str(nodes[0]["id"])

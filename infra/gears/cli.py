@@ -44,7 +44,7 @@ def _parameters(pairs: list[str]) -> dict[str, str]:
 def cmd_local(args: argparse.Namespace) -> int:
     from gears.local.runtime import LocalRuntime, Options
 
-    endpoint = args.endpoint or os.environ.get("GEARS_ENDPOINT_URL")
+    endpoint = args.endpoint or os.environ.get("GEARS_ENDPOINT_URL") or os.environ.get("AWS_ENDPOINT_URL")
     options = Options(
         template=Path(args.template),
         host=args.host,
@@ -148,7 +148,9 @@ def main(argv: list[str] | None = None) -> int:
     local.add_argument("--port", type=int, default=int(os.environ.get("GEARS_PORT", "3000")))
     local.add_argument("--cloud-port", type=int, default=int(os.environ.get("GEARS_CLOUD_PORT", "4566")))
     local.add_argument(
-        "--endpoint", help="an AWS-compatible endpoint to use instead of the embedded cloud (or AWS_ENDPOINT_URL)"
+        "--endpoint",
+        help="an AWS-compatible endpoint (LocalStack, ...) instead of the embedded cloud "
+        "(or GEARS_ENDPOINT_URL / AWS_ENDPOINT_URL)",
     )
     local.add_argument("--parameter", action="append", default=[], metavar="NAME=VALUE", help="a template parameter")
     local.add_argument("--no-seed", action="store_true", help="start without the demo data")

@@ -131,6 +131,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     t0 = time.perf_counter()
     runtime.start()
     startup_s = time.perf_counter() - t0
+    print("[bench] waiting for start-up events (the demo catalog's ProductCreated) to drain...", flush=True)
+    runtime.wait_idle()
     api = f"http://127.0.0.1:{options.port}"
     try:
         print("[bench] cold starts...", flush=True)

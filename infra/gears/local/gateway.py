@@ -305,6 +305,8 @@ class Gateway:
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "gears-local-gateway"
+    # Headers and body go out in two writes; with Nagle on, the client's delayed ACK holds the body ~40 ms.
+    disable_nagle_algorithm = True
     gateway: Gateway
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the stdlib's signature

@@ -35,6 +35,7 @@ class _Poller:
         self.log = log
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
+        self.last_active = time.monotonic()
 
     def start(self, threads: int = 1) -> None:
         for i in range(threads):
@@ -52,7 +53,9 @@ class _Poller:
     def _loop(self) -> None:
         while not self._stop.is_set():
             try:
-                if not self.poll_once():
+                if self.poll_once():
+                    self.last_active = time.monotonic()
+                else:
                     self._stop.wait(0.2)
             except Exception as exc:  # noqa: BLE001 - a poller logs and carries on, as the service does
                 if self._stop.is_set():

@@ -419,6 +419,15 @@ class LocalRuntime:
             list(ex.map(lambda p: p.prewarm(), self.pools.values()))
         self._say(f"[gears] pre-warmed one worker per function ({time.perf_counter() - started:.1f}s)")
 
+    def wait_idle(self, quiet_s: float = 2.0, timeout_s: float = 300.0) -> bool:
+        """Wait until no event source has delivered anything for ``quiet_s`` (start-up events drained)."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if all(time.monotonic() - p.last_active >= quiet_s for p in self.pollers):
+                return True
+            time.sleep(0.2)
+        return False
+
     def attach(self, state: dict[str, Any]) -> None:
         """Use the resources of a shop that is already running (from its ``.gears/runtime.json``)."""
         self.template = Template(self.o.template, self.o.parameters, region=self.o.region)

@@ -1,9 +1,14 @@
 """Who is calling: the claims the API Gateway JWT authorizer verified, and the role and owner checks.
 
 The authorizer has already checked the token's signature, issuer, audience and expiry before a function runs;
-this module only reads what it passed on. On an HTTP API, array claims such as ``cognito:groups`` arrive
-flattened into a string like ``"[admin customer]"``; :func:`caller_from_event` accepts that form, a JSON list and
-a real list alike.
+this module only reads what it passed on, with one check of its own that API Gateway cannot express: the token
+must be an *access* token (``token_use: access``). The JWT authorizer also admits the user pool's id tokens (they
+carry the app client as ``aud``), but an id token tells the client that asked for it who the user is; it is not
+a grant to call the API, and the user pool cannot be asked whether it was revoked. Every authenticated route
+reads its caller through :func:`caller_from_event`, so every one of them refuses an id token with 401.
+
+On an HTTP API, array claims such as ``cognito:groups`` arrive flattened into a string like ``"[admin customer]"``;
+:func:`caller_from_event` accepts that form, a JSON list and a real list alike.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ SUPPORT = "support"
 ADMIN = "admin"
 ROLES = frozenset({CUSTOMER, SUPPORT, ADMIN})
 STAFF = frozenset({SUPPORT, ADMIN})
+ACCESS_TOKEN = "access"  # noqa: S105 - the token_use claim's value, not a secret
 
 
 @dataclass(frozen=True)
@@ -65,9 +71,13 @@ def claims_from_event(event: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def caller_from_claims(claims: Mapping[str, Any]) -> Caller:
+    """The caller behind verified claims; :class:`Unauthorized` without a subject or for anything but an access
+    token."""
     sub = claims.get("sub")
     if not sub:
         raise Unauthorized("This route needs a signed-in user.")
+    if claims.get("token_use") != ACCESS_TOKEN:
+        raise Unauthorized("This route needs an access token.")
     return Caller(
         user_id=str(sub),
         roles=parse_groups(claims.get("cognito:groups")),

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from auth.errors import ServiceMisconfigured
-from auth.service import Clock, IdentityProvider, ProfileRepository, utc_now
+from auth.service import AuditLog, Clock, IdentityProvider, ProfileRepository, utc_now
 
 # Inside the function's 10 s timeout, with room for a retry: Cognito answers in well under a second.
 COGNITO_CONNECT_TIMEOUT_S = 2
@@ -23,18 +23,25 @@ COGNITO_MAX_ATTEMPTS = 2
 class Dependencies:
     profiles: ProfileRepository
     identity_provider: IdentityProvider | None = None
+    audit_log: AuditLog | None = None
     clock: Clock = field(default=utc_now)
 
     @property
     def identity(self) -> IdentityProvider:
-        """The user pool; only the public function is configured (and allowed) to reach it."""
+        """The user pool; only the functions whose template entry names it (not MeFunction) can reach it."""
         if self.identity_provider is None:
             raise ServiceMisconfigured("This function is not configured for the user pool.")
         return self.identity_provider
 
+    @property
+    def audit(self) -> AuditLog:
+        if self.audit_log is None:
+            raise ServiceMisconfigured("This function is not configured for the audit log.")
+        return self.audit_log
+
 
 def cognito_from_env(env: Mapping[str, str]) -> IdentityProvider | None:
-    """The Cognito identity provider when USER_POOL_ID and USER_POOL_CLIENT_ID are set (the public function)."""
+    """The Cognito identity provider when USER_POOL_ID and USER_POOL_CLIENT_ID are set (not for MeFunction)."""
     pool_id, client_id = env.get("USER_POOL_ID"), env.get("USER_POOL_CLIENT_ID")
     if not pool_id or not client_id:
         return None
@@ -53,10 +60,11 @@ def cognito_from_env(env: Mapping[str, str]) -> IdentityProvider | None:
 
 
 def from_env(env: Mapping[str, str] | None = None) -> Dependencies:
-    from auth.store import DynamoProfileRepository
+    from auth.store import DynamoAuditLog, DynamoProfileRepository
 
     env = os.environ if env is None else env
     return Dependencies(
         profiles=DynamoProfileRepository(env.get("TABLE_NAME")),
         identity_provider=cognito_from_env(env),
+        audit_log=DynamoAuditLog(env.get("TABLE_NAME")),
     )

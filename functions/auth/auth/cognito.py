@@ -25,6 +25,9 @@ from auth.errors import (
     InvalidCode,
     InvalidCredentials,
     InvalidRefreshToken,
+    ResetNotStarted,
+    SessionRevoked,
+    SignInLockedOut,
     TooManyAttempts,
     UserAlreadyExists,
     UserNotFound,
@@ -39,9 +42,25 @@ GET_IDENTITY = "get_identity"
 ADD_TO_GROUP = "add_to_group"
 LOGIN = "login"
 REFRESH = "refresh"
+FORGOT_PASSWORD = "forgot_password"  # noqa: S105 - an operation name
+RESET_PASSWORD = "reset_password"  # noqa: S105 - an operation name
+SIGN_OUT = "sign_out"
+SIGN_OUT_USER = "sign_out_user"
+CHECK_SESSION = "check_session"
+GET_USER = "get_user"
+GROUPS_OF = "groups_of"
+REMOVE_FROM_GROUP = "remove_from_group"
+
+# Cognito answers a locked-out sign-in with the same code as a wrong password (NotAuthorizedException); only its
+# message, documented as "Password attempts exceeded", tells the two apart. The one place a message is read.
+LOCKOUT_MESSAGE = "Password attempts exceeded"
 
 _BAD_LOGIN = InvalidCredentials("The email or password is not correct.")
 _BAD_CODE = InvalidCode("The confirmation code is not correct.")
+_BAD_RESET_CODE = InvalidCode("The reset code is not correct.")
+_REVOKED = SessionRevoked("This session has ended; sign in again.")
+_NO_USER = UserNotFound("No such user.")
+_NO_RESET = ResetNotStarted("No reset code was sent.")
 
 # What a Cognito error code means wherever an operation has no meaning of its own for it.
 _DEFAULT: dict[str, GearsError] = {
@@ -71,8 +90,29 @@ _BY_OPERATION: dict[str, dict[str, GearsError]] = {
         "NotAuthorizedException": InvalidRefreshToken("The refresh token is not valid; sign in again."),
         "UserNotFoundException": InvalidRefreshToken("The refresh token is not valid; sign in again."),
     },
-    GET_IDENTITY: {"UserNotFoundException": UserNotFound("No such user.")},
-    ADD_TO_GROUP: {"UserNotFoundException": UserNotFound("No such user.")},
+    GET_IDENTITY: {"UserNotFoundException": _NO_USER},
+    ADD_TO_GROUP: {"UserNotFoundException": _NO_USER},
+    GET_USER: {"UserNotFoundException": _NO_USER},
+    GROUPS_OF: {"UserNotFoundException": _NO_USER},
+    REMOVE_FROM_GROUP: {"UserNotFoundException": _NO_USER},
+    SIGN_OUT_USER: {"UserNotFoundException": _NO_USER},
+    # A forgotten-password request must not tell who has an account: every "not for this user" is the same.
+    FORGOT_PASSWORD: {
+        "UserNotFoundException": _NO_RESET,
+        "InvalidParameterException": _NO_RESET,  # unconfirmed, or no verified email to send to
+        "NotAuthorizedException": _NO_RESET,  # disabled
+        "LimitExceededException": _NO_RESET,  # per user: would tell that the user exists
+        "CodeDeliveryFailureException": _NO_RESET,
+    },
+    RESET_PASSWORD: {
+        "UserNotFoundException": _BAD_RESET_CODE,  # the same answer as a wrong code: no probing for accounts
+        "NotAuthorizedException": _BAD_RESET_CODE,
+        "CodeMismatchException": _BAD_RESET_CODE,
+        "ExpiredCodeException": ExpiredCode("The reset code has expired; ask for a new one."),
+    },
+    # The caller's own access token, refused by the user pool: revoked by a sign-out, or its user deleted.
+    SIGN_OUT: {"NotAuthorizedException": _REVOKED, "UserNotFoundException": _REVOKED},
+    CHECK_SESSION: {"NotAuthorizedException": _REVOKED, "UserNotFoundException": _REVOKED},
 }
 
 
@@ -85,12 +125,18 @@ def translate(operation: str, error: ClientError | BotoCoreError) -> GearsError:
     cannot fix (an unknown code, a network failure, our own misconfiguration)."""
     if isinstance(error, ClientError):
         code = error_code(error)
+        if operation == LOGIN and code == "NotAuthorizedException" and _is_lockout(error):
+            return SignInLockedOut("Too many failed sign-ins for this account; wait a while and try again.")
         known = _BY_OPERATION.get(operation, {}).get(code) or _DEFAULT.get(code)
         if known is not None:
             # A fresh instance each time: the table's are templates, and raised exceptions carry tracebacks.
             return type(known)(known.detail, **known.extra)
         return IdentityProviderFailed(f"The identity provider failed ({code or 'unknown error'}).", operation=operation)
     return IdentityProviderFailed("The identity provider could not be reached.", operation=operation)
+
+
+def _is_lockout(error: ClientError) -> bool:
+    return LOCKOUT_MESSAGE.lower() in str(error.response.get("Error", {}).get("Message", "")).lower()
 
 
 @contextmanager
@@ -146,6 +192,62 @@ class CognitoIdentityProvider:
     def add_to_group(self, user_id: str, group: str) -> None:
         with cognito_errors(ADD_TO_GROUP):
             self.client.admin_add_user_to_group(UserPoolId=self.user_pool_id, Username=user_id, GroupName=group)
+
+    def find_user(self, user_id: str) -> Identity:
+        """The account whose ``sub`` is ``user_id``; :class:`UserNotFound` for any other name (an email is an alias
+        Cognito would accept, but a user id is the sub and nothing else)."""
+        with cognito_errors(GET_USER):
+            response = self.client.admin_get_user(UserPoolId=self.user_pool_id, Username=user_id)
+        attributes = {a["Name"]: a["Value"] for a in response.get("UserAttributes", [])}
+        sub = attributes.get("sub") or response["Username"]
+        if sub != user_id:
+            raise UserNotFound("No such user.")
+        return Identity(
+            user_id=sub,
+            email=attributes.get("email", ""),
+            status=response.get("UserStatus", ""),
+            enabled=bool(response.get("Enabled", True)),
+        )
+
+    def groups_of(self, user_id: str) -> frozenset[str]:
+        groups: set[str] = set()
+        kwargs: dict[str, Any] = {"UserPoolId": self.user_pool_id, "Username": user_id}
+        with cognito_errors(GROUPS_OF):
+            while True:
+                response = self.client.admin_list_groups_for_user(**kwargs)
+                groups.update(g["GroupName"] for g in response.get("Groups", []))
+                if not response.get("NextToken"):
+                    break
+                kwargs["NextToken"] = response["NextToken"]
+        return frozenset(groups)
+
+    def remove_from_group(self, user_id: str, group: str) -> None:
+        with cognito_errors(REMOVE_FROM_GROUP):
+            self.client.admin_remove_user_from_group(UserPoolId=self.user_pool_id, Username=user_id, GroupName=group)
+
+    def sign_out_user(self, user_id: str) -> None:
+        with cognito_errors(SIGN_OUT_USER):
+            self.client.admin_user_global_sign_out(UserPoolId=self.user_pool_id, Username=user_id)
+
+    def sign_out(self, access_token: str) -> None:
+        with cognito_errors(SIGN_OUT):
+            self.client.global_sign_out(AccessToken=access_token)
+
+    def check_session(self, access_token: str) -> str:
+        with cognito_errors(CHECK_SESSION):
+            response = self.client.get_user(AccessToken=access_token)
+        attributes = {a["Name"]: a["Value"] for a in response.get("UserAttributes", [])}
+        return str(attributes.get("sub") or response["Username"])
+
+    def forgot_password(self, email: str) -> None:
+        with cognito_errors(FORGOT_PASSWORD):
+            self.client.forgot_password(ClientId=self.client_id, Username=email)
+
+    def reset_password(self, email: str, code: str, new_password: str) -> None:
+        with cognito_errors(RESET_PASSWORD):
+            self.client.confirm_forgot_password(
+                ClientId=self.client_id, Username=email, ConfirmationCode=code, Password=new_password
+            )
 
     def login(self, email: str, password: str) -> Tokens:
         with cognito_errors(LOGIN):

@@ -148,3 +148,28 @@ class Tokens:
     expires_in: int
     token_type: str = "Bearer"  # noqa: S105 - the OAuth token type, not a secret
     refresh_token: str | None = None
+
+
+@dataclass(frozen=True)
+class RoleChange:
+    """An admin's decision about a user's roles, kept for audit whether or not it changed anything."""
+
+    change_id: str
+    user_id: str
+    changed_by: str
+    before: frozenset[str]
+    after: frozenset[str]
+    at: datetime
+    correlation_id: str = ""
+
+    @property
+    def added(self) -> frozenset[str]:
+        return self.after - self.before
+
+    @property
+    def removed(self) -> frozenset[str]:
+        return self.before - self.after
+
+    @property
+    def changed(self) -> bool:
+        return self.before != self.after

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from gears_shared.errors import (
     BadRequest,
+    BusinessRuleViolation,
     Conflict,
     DependencyFailed,
     Forbidden,
@@ -52,6 +53,14 @@ class InvalidRefreshToken(Unauthorized):
     code = "invalid-refresh-token"
 
 
+class SessionRevoked(Unauthorized):
+    """A token that passed the API's JWT authorizer but that the user pool no longer honours: signed out, the
+    user's roles changed, or the user deleted."""
+
+    title = "Session ended"
+    code = "session-revoked"
+
+
 class AccountNotConfirmed(Forbidden):
     title = "Account not confirmed"
     code = "account-not-confirmed"
@@ -93,6 +102,30 @@ class UserNotFound(NotFound):
 
 class TooManyAttempts(Throttled):
     code = "too-many-attempts"
+
+
+class SignInLockedOut(TooManyAttempts):
+    """The user pool locked the account out after repeated wrong passwords (for a time that grows with each)."""
+
+    title = "Too many failed sign-ins"
+    code = "sign-in-locked"
+
+
+class ResetNotStarted(GearsError):
+    """The user pool sent no reset code (no such account, unconfirmed, disabled, too many requests for it).
+
+    Never reaches a client: a forgotten-password request answers the same whatever the email, so that it cannot
+    tell who has an account.
+    """
+
+    code = "reset-not-started"
+
+
+class CannotRemoveOwnAdmin(BusinessRuleViolation):
+    """An admin may not take the admin role from themselves: another admin must (the shop keeps an admin)."""
+
+    title = "Cannot remove your own admin role"
+    code = "own-admin-role"
 
 
 class IdentityProviderFailed(DependencyFailed):

@@ -2,12 +2,28 @@
 
 Roles are the user pool's groups; the profile store keeps what the tokens do not carry (the email of an access
 token's owner, when the account was made and confirmed). A profile is written at sign-up and confirmed with the
-account, so the auth table's stream is where a future ``UserRegistered`` event starts.
+account, so the auth table's stream is where the ``UserRegistered`` event starts (``auth.publisher``).
+
+Revocation. API Gateway's JWT authorizer checks a token's signature and expiry, never whether it was revoked: an
+access token stays good at the gateway until it expires (60 minutes, the app client's ``AccessTokenValidity``)
+even after a sign-out. What revocation does reach:
+
+- refresh tokens: a sign-out (:func:`log_out`), a role change (:func:`set_roles`), a password reset
+  (:func:`reset_password`) and deleting the user revoke them in the user pool, so no new access token comes of
+  them;
+- access tokens on the routes that change who may do what: :func:`log_out` and :func:`set_roles` present the
+  caller's token to the user pool (``GlobalSignOut``, ``GetUser``), which refuses a revoked one, so a signed-out or
+  demoted admin cannot change roles with the token they still hold. One extra call to Cognito, on rare requests.
+
+Checking every request of every service against the user pool would put a Cognito call (and its per-account rate
+quota) on the path of every read; the 60-minute access token is the accepted window, and docs/authorization.md says
+so.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
@@ -19,11 +35,18 @@ from auth.domain import (
     PasswordPolicy,
     Profile,
     Registration,
+    RoleChange,
     Tokens,
     normalize_email,
 )
-from auth.errors import AccountAlreadyConfirmed, ConfirmationRefused
-from gears_shared.auth import CUSTOMER, Caller
+from auth.errors import (
+    AccountAlreadyConfirmed,
+    CannotRemoveOwnAdmin,
+    ConfirmationRefused,
+    ResetNotStarted,
+    SessionRevoked,
+)
+from gears_shared.auth import ADMIN, CUSTOMER, ROLES, Caller, require_role
 
 Clock = Callable[[], datetime]
 
@@ -49,17 +72,55 @@ class IdentityProvider(Protocol):
         """Put the account in a group; doing it twice is harmless."""
         ...
 
-    def login(self, email: str, password: str) -> Tokens: ...
+    def login(self, email: str, password: str) -> Tokens:
+        """Tokens for a password; :class:`~auth.errors.SignInLockedOut` while repeated failures lock the account."""
+        ...
 
     def refresh(self, refresh_token: str) -> Tokens: ...
+
+    def find_user(self, user_id: str) -> Identity:
+        """The account whose id is ``user_id``; :class:`~auth.errors.UserNotFound` if there is none."""
+        ...
+
+    def groups_of(self, user_id: str) -> frozenset[str]: ...
+
+    def remove_from_group(self, user_id: str, group: str) -> None:
+        """Take the account out of a group; doing it twice is harmless."""
+        ...
+
+    def sign_out_user(self, user_id: str) -> None:
+        """Revoke every token of the account (an operator's sign-out)."""
+        ...
+
+    def sign_out(self, access_token: str) -> None:
+        """Revoke every token of the access token's owner; :class:`~auth.errors.SessionRevoked` for a token the
+        user pool no longer honours."""
+        ...
+
+    def check_session(self, access_token: str) -> str:
+        """The user id of a live access token; :class:`~auth.errors.SessionRevoked` for a revoked one."""
+        ...
+
+    def forgot_password(self, email: str) -> None:
+        """Email a reset code; :class:`~auth.errors.ResetNotStarted` when none was sent."""
+        ...
+
+    def reset_password(self, email: str, code: str, new_password: str) -> None: ...
 
 
 class ProfileRepository(Protocol):
     def get(self, user_id: str) -> Profile | None: ...
 
-    def save(self, profile: Profile) -> Profile:
+    def save(self, profile: Profile, *, correlation_id: str = "") -> Profile:
         """Store ``profile`` if nobody changed it since it was read (``version``); the stored profile, with its
-        new version. :class:`~auth.errors.ConcurrentUpdate` otherwise."""
+        new version. :class:`~auth.errors.ConcurrentUpdate` otherwise. ``correlation_id`` is the request's, kept
+        with the item so that the event the change publishes carries it."""
+        ...
+
+
+class AuditLog(Protocol):
+    def record(self, change: RoleChange) -> None:
+        """Keep ``change``; recording the same change twice keeps it once."""
         ...
 
 
@@ -88,6 +149,24 @@ class RefreshTokens:
 
 
 @dataclass(frozen=True)
+class ForgotPassword:
+    email: str
+
+
+@dataclass(frozen=True)
+class ResetPassword:
+    email: str
+    code: str
+    new_password: str
+
+
+@dataclass(frozen=True)
+class SetRoles:
+    user_id: str
+    roles: frozenset[str]
+
+
+@dataclass(frozen=True)
 class SignedUp:
     profile: Profile
     registration: Registration
@@ -113,6 +192,7 @@ def sign_up(
     *,
     now: Clock = utc_now,
     policy: PasswordPolicy = PASSWORD_POLICY,
+    correlation_id: str = "",
 ) -> SignedUp:
     """Create an unconfirmed customer account; the user pool emails the confirmation code.
 
@@ -124,7 +204,7 @@ def sign_up(
     profile = Profile.register(registration.user_id, email, now())
     if registration.confirmed:  # a pool with auto-confirmation: no code will come
         profile = profile.confirm(profile.created_at)
-    profile = profiles.save(profile)
+    profile = profiles.save(profile, correlation_id=correlation_id)
     return SignedUp(profile=profile, registration=registration)
 
 
@@ -134,6 +214,7 @@ def confirm_sign_up(
     profiles: ProfileRepository,
     *,
     now: Clock = utc_now,
+    correlation_id: str = "",
 ) -> Profile:
     """Confirm an account with its emailed code, make it a customer and mark its profile confirmed.
 
@@ -148,20 +229,20 @@ def confirm_sign_up(
         account = identity.get_identity(email)
         if not account.is_confirmed:
             raise
-        _complete_registration(account, identity, profiles, now)
+        _complete_registration(account, identity, profiles, now, correlation_id)
         raise AccountAlreadyConfirmed("This account is already confirmed; sign in.") from None
-    return _complete_registration(identity.get_identity(email), identity, profiles, now)
+    return _complete_registration(identity.get_identity(email), identity, profiles, now, correlation_id)
 
 
 def _complete_registration(
-    account: Identity, identity: IdentityProvider, profiles: ProfileRepository, now: Clock
+    account: Identity, identity: IdentityProvider, profiles: ProfileRepository, now: Clock, correlation_id: str
 ) -> Profile:
     identity.add_to_group(account.user_id, CUSTOMER)
     at = now()
     profile = profiles.get(account.user_id) or Profile.register(account.user_id, account.email, at)
     if profile.is_confirmed:
         return profile
-    return profiles.save(profile.confirm(at))
+    return profiles.save(profile.confirm(at), correlation_id=correlation_id)
 
 
 def login(command: Login, identity: IdentityProvider) -> Tokens:
@@ -178,8 +259,8 @@ def refresh_tokens(command: RefreshTokens, identity: IdentityProvider) -> Tokens
 def get_me(caller: Caller, profiles: ProfileRepository) -> Me:
     """The caller's profile and roles (the roles from the verified token, the rest from the profile store).
 
-    An account made outside sign-up (by an operator, in the console) has no profile: it is shown from its token,
-    which proves a confirmed account but carries an email only when it is an id token.
+    An account made outside sign-up (by an operator, in the console) has no profile: it is shown from its access
+    token, which proves a confirmed account but carries no email.
     """
     profile = profiles.get(caller.user_id)
     if profile is None:
@@ -192,3 +273,79 @@ def get_me(caller: Caller, profiles: ProfileRepository) -> Me:
         created_at=profile.created_at,
         confirmed_at=profile.confirmed_at,
     )
+
+
+def forgot_password(command: ForgotPassword, identity: IdentityProvider) -> None:
+    """Email a reset code if the account can be reset. The caller learns nothing either way: an unknown email, an
+    unconfirmed or disabled account and a sent code all end here the same."""
+    email = normalize_email(command.email)
+    try:
+        identity.forgot_password(email)
+    except ResetNotStarted:
+        return
+
+
+def reset_password(
+    command: ResetPassword, identity: IdentityProvider, *, policy: PasswordPolicy = PASSWORD_POLICY
+) -> None:
+    """Set a new password with the emailed code, then end every session of the account: whoever knew the old
+    password (the reason for many resets) loses the refresh tokens they hold."""
+    email = normalize_email(command.email)
+    policy.check(command.new_password)
+    identity.reset_password(email, command.code.strip(), command.new_password)
+    identity.sign_out_user(identity.get_identity(email).user_id)
+
+
+def log_out(access_token: str, identity: IdentityProvider) -> None:
+    """Global sign-out with the caller's own access token: every refresh token of the caller is revoked."""
+    identity.sign_out(access_token)
+
+
+def set_roles(
+    command: SetRoles,
+    caller: Caller,
+    access_token: str,
+    identity: IdentityProvider,
+    audit: AuditLog,
+    *,
+    now: Clock = utc_now,
+    correlation_id: str = "",
+    new_id: Callable[[], str] = lambda: uuid.uuid4().hex,
+) -> RoleChange:
+    """Give a user exactly ``roles`` (plus ``customer``, which every account keeps), as an admin.
+
+    The caller must be an admin (403) whose session the user pool still honours (401: a signed-out or demoted
+    admin's token is refused here though the gateway let it through); the user must exist (404). The decision is
+    audited first, so that no change is ever made without its record; then the groups change, and the user is
+    signed out everywhere when they did, so that the tokens that carry the old roles cannot be refreshed.
+    """
+    require_role(caller, ADMIN)
+    if identity.check_session(access_token) != caller.user_id:
+        raise SessionRevoked("This session has ended; sign in again.")
+    target = identity.find_user(command.user_id)
+    after = _roles(command.roles) | {CUSTOMER}
+    if target.user_id == caller.user_id and ADMIN not in after:
+        raise CannotRemoveOwnAdmin("Another admin must take the admin role from you.")
+    before = _roles(identity.groups_of(target.user_id))
+    change = RoleChange(
+        change_id=new_id(),
+        user_id=target.user_id,
+        changed_by=caller.user_id,
+        before=before,
+        after=after,
+        at=now(),
+        correlation_id=correlation_id,
+    )
+    audit.record(change)
+    for group in sorted(change.added):
+        identity.add_to_group(target.user_id, group)
+    for group in sorted(change.removed):
+        identity.remove_from_group(target.user_id, group)
+    if change.changed:
+        identity.sign_out_user(target.user_id)
+    return change
+
+
+def _roles(groups: Iterable[str]) -> frozenset[str]:
+    """The roles among a set of groups; groups that are not roles are left as they are."""
+    return frozenset(g for g in groups if g in ROLES)

@@ -1,8 +1,9 @@
 """The auth table (PynamoDB) and the :class:`~auth.service.ProfileRepository` over it.
 
-One table, generic keys: ``pk``/``sk`` strings. A profile is ``pk=USER#<sub>``, ``sk=PROFILE``; later items of
-the same user (role-change audit, say) sit under the same ``pk`` with their own ``sk``. ``entity`` names the kind
-of item, so the table's stream consumer can tell a profile from anything else without parsing keys.
+One table, generic keys: ``pk``/``sk`` strings. A profile is ``pk=USER#<sub>``, ``sk=PROFILE``; the audit of
+the user's role changes sits under the same ``pk`` (``sk=ROLES#<time>#<change id>``, so a query of the user's
+partition lists them in order). ``entity`` names the kind of item, so the table's stream consumer can tell a
+profile from anything else without parsing keys.
 """
 
 from __future__ import annotations
@@ -10,16 +11,18 @@ from __future__ import annotations
 import os
 from dataclasses import replace
 
-from pynamodb.attributes import UnicodeAttribute, UTCDateTimeAttribute, VersionAttribute
+from pynamodb.attributes import UnicodeAttribute, UnicodeSetAttribute, UTCDateTimeAttribute, VersionAttribute
 from pynamodb.exceptions import PutError
 from pynamodb.models import Model
 
-from auth.domain import AccountStatus, Profile
+from auth.domain import AccountStatus, Profile, RoleChange
 from auth.errors import ConcurrentUpdate
 
 USER_PREFIX = "USER#"
 PROFILE_SK = "PROFILE"
 PROFILE_ENTITY = "Profile"
+ROLE_CHANGE_PREFIX = "ROLES#"
+ROLE_CHANGE_ENTITY = "RoleChange"
 
 
 def user_pk(user_id: str) -> str:
@@ -40,10 +43,35 @@ class ProfileItem(Model):
     created_at = UTCDateTimeAttribute(attr_name="createdAt")
     updated_at = UTCDateTimeAttribute(attr_name="updatedAt")
     confirmed_at = UTCDateTimeAttribute(attr_name="confirmedAt", null=True)
+    # The request that last wrote the profile: the stream publisher puts it on the event the write causes.
+    correlation_id = UnicodeAttribute(attr_name="correlationId", null=True)
     version = VersionAttribute()
 
 
-def to_item(profile: Profile) -> ProfileItem:
+class RoleChangeItem(Model):
+    """One audited role decision; written once, never updated."""
+
+    class Meta:
+        table_name = os.environ.get("TABLE_NAME", "gears-auth")
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    entity = UnicodeAttribute(default=ROLE_CHANGE_ENTITY)
+    change_id = UnicodeAttribute(attr_name="changeId")
+    user_id = UnicodeAttribute(attr_name="userId")
+    changed_by = UnicodeAttribute(attr_name="changedBy")
+    # Sets cannot be empty in DynamoDB: an account with no role yet has before=None.
+    before = UnicodeSetAttribute(null=True)
+    after = UnicodeSetAttribute(null=True)
+    at = UTCDateTimeAttribute()
+    correlation_id = UnicodeAttribute(attr_name="correlationId", null=True)
+
+
+def role_change_sk(change: RoleChange) -> str:
+    return f"{ROLE_CHANGE_PREFIX}{change.at.isoformat()}#{change.change_id}"
+
+
+def to_item(profile: Profile, correlation_id: str = "") -> ProfileItem:
     item = ProfileItem(
         user_pk(profile.user_id),
         PROFILE_SK,
@@ -53,6 +81,7 @@ def to_item(profile: Profile) -> ProfileItem:
         created_at=profile.created_at,
         updated_at=profile.updated_at,
         confirmed_at=profile.confirmed_at,
+        correlation_id=correlation_id or None,
     )
     # PynamoDB conditions the write on this version (or, for None, on the item not existing) and bumps it.
     if profile.version:
@@ -85,8 +114,8 @@ class DynamoProfileRepository:
         except ProfileItem.DoesNotExist:
             return None
 
-    def save(self, profile: Profile) -> Profile:
-        item = to_item(profile)
+    def save(self, profile: Profile, *, correlation_id: str = "") -> Profile:
+        item = to_item(profile, correlation_id)
         try:
             item.save()
         except PutError as exc:
@@ -94,3 +123,45 @@ class DynamoProfileRepository:
                 raise ConcurrentUpdate("The profile changed meanwhile; try again.") from exc
             raise
         return replace(profile, version=int(item.version or 0))
+
+
+class DynamoAuditLog:
+    """Role changes in the auth table, beside the user's profile."""
+
+    def __init__(self, table_name: str | None = None) -> None:
+        if table_name:
+            RoleChangeItem.Meta.table_name = table_name
+
+    def record(self, change: RoleChange) -> None:
+        item = RoleChangeItem(
+            user_pk(change.user_id),
+            role_change_sk(change),
+            change_id=change.change_id,
+            user_id=change.user_id,
+            changed_by=change.changed_by,
+            before=set(change.before) or None,
+            after=set(change.after) or None,
+            at=change.at,
+            correlation_id=change.correlation_id or None,
+        )
+        try:
+            item.save(condition=RoleChangeItem.sk.does_not_exist())
+        except PutError as exc:
+            if exc.cause_response_code != "ConditionalCheckFailedException":
+                raise
+            # The very same change, recorded already (a retried write): nothing to do.
+
+    def changes_of(self, user_id: str) -> list[RoleChange]:
+        """The user's audited role changes, oldest first."""
+        return [
+            RoleChange(
+                change_id=item.change_id,
+                user_id=item.user_id,
+                changed_by=item.changed_by,
+                before=frozenset(item.before or ()),
+                after=frozenset(item.after or ()),
+                at=item.at,
+                correlation_id=item.correlation_id or "",
+            )
+            for item in RoleChangeItem.query(user_pk(user_id), RoleChangeItem.sk.startswith(ROLE_CHANGE_PREFIX))
+        ]

@@ -2,8 +2,10 @@
 
 moto's Cognito accepts any confirmation code and sends no mail. Here sign-up and forgotten-password requests
 make a real six-digit code, "send" it by writing the message to the local mailbox (a JSON-lines file, the same
-one the notification path's SES mail lands in), and confirmation checks it, as Cognito does. Everything else is
-moto as it is.
+one the notification path's SES mail lands in), and confirmation checks it, as Cognito does. Three more gaps
+are closed the way Cognito behaves (see :func:`patch_cognito`): sign-out by an admin revokes the user's tokens
+whatever name the admin gave the user by, a deleted user's tokens stop working, and repeated wrong passwords lock
+the account out for a growing time. Everything else is moto as it is.
 
 Run as ``python -m gears.local.cloud --port 4566 --mailbox .gears/mailbox.jsonl``.
 """
@@ -11,11 +13,14 @@ Run as ``python -m gears.local.cloud --port 4566 --mailbox .gears/mailbox.jsonl`
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import secrets
 import signal
 import threading
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -58,11 +63,39 @@ def _new_code() -> str:
     return f"{secrets.randbelow(1_000_000):06d}"
 
 
-def patch_cognito(mailbox: Mailbox) -> None:
-    """Give moto's Cognito real confirmation codes, delivered to the mailbox and checked on confirmation."""
+# Cognito's lockout for failed password sign-ins ("Lockout behavior for failed sign-in attempts", Cognito developer
+# guide): after n >= 5 consecutive wrong passwords the user is locked out for 2^(n-5) seconds, at most about 15
+# minutes; attempts during a lockout answer NotAuthorizedException "Password attempts exceeded" and do not count; a
+# successful sign-in, or 15 minutes without any attempt, starts the count again.
+LOCKOUT_FREE_ATTEMPTS = 5
+LOCKOUT_MAX_S = 15 * 60
+LOCKOUT_IDLE_RESET_S = 15 * 60
+LOCKOUT_MESSAGE = "Password attempts exceeded"
+PASSWORD_FLOWS = frozenset({"USER_PASSWORD_AUTH", "ADMIN_USER_PASSWORD_AUTH", "ADMIN_NO_SRP_AUTH"})
+
+
+@dataclass
+class _Lockout:
+    failures: int = 0
+    locked_until: float = 0.0
+    last_attempt: float = 0.0
+
+
+def patch_cognito(mailbox: Mailbox, clock: Callable[[], float] = time.time) -> None:
+    """Make moto's Cognito behave as Cognito does where Gears relies on it.
+
+    - Real confirmation and reset codes, delivered to the mailbox and checked.
+    - ``AdminUserGlobalSignOut`` revokes the user's refresh tokens (and access tokens, for Cognito's own APIs such
+      as ``GetUser`` and ``GlobalSignOut``) whatever username the caller names the user by: moto only revokes
+      tokens issued under the very same string, so signing out by ``sub`` a user who signed in by email revoked
+      nothing.
+    - ``AdminDeleteUser`` revokes the user's tokens: moto kept them and failed with an internal error on refresh.
+    - Account lockout for repeated wrong passwords, as described above :data:`LOCKOUT_FREE_ATTEMPTS`; moto has
+      none.
+    """
     from moto.cognitoidp import responses
-    from moto.cognitoidp.exceptions import CodeMismatchException
-    from moto.cognitoidp.models import RegionAgnosticBackend
+    from moto.cognitoidp.exceptions import CodeMismatchException, NotAuthorizedError
+    from moto.cognitoidp.models import CognitoIdpBackend, CognitoIdpUserPool, RegionAgnosticBackend
 
     cls = responses.CognitoIdpResponse
     original_sign_up = cls.sign_up
@@ -100,9 +133,9 @@ def patch_cognito(mailbox: Mailbox) -> None:
 
     def confirm_sign_up(self: Any) -> Any:
         _, user = pool_and_user(self, self._get_param("ClientId"), self._get_param("Username"))
-        if user is not None and getattr(user, "confirmation_code", None):
-            if self._get_param("ConfirmationCode") != user.confirmation_code:
-                raise CodeMismatchException("Invalid verification code provided, please try again.")
+        code = getattr(user, "confirmation_code", None) if user is not None else None
+        if code and self._get_param("ConfirmationCode") != code:
+            raise CodeMismatchException("Invalid verification code provided, please try again.")
         result = original_confirm(self)
         if user is not None:
             user.confirmation_code = None
@@ -118,7 +151,11 @@ def patch_cognito(mailbox: Mailbox) -> None:
         return result
 
     def confirm_forgot_password(self: Any) -> Any:
-        _, user = pool_and_user(self, self._get_param("ClientId"), self._get_param("Username"))
+        pool, user = pool_and_user(self, self._get_param("ClientId"), self._get_param("Username"))
+        # An unknown user gets the wrong-code answer, as Cognito gives it with PreventUserExistenceErrors (moto
+        # answered ResourceNotFoundException, as if the app client did not exist).
+        if pool is not None and user is None:
+            raise CodeMismatchException("Invalid verification code provided, please try again.")
         if user is not None and self._get_param("ConfirmationCode") != getattr(user, "confirmation_code", None):
             raise CodeMismatchException("Invalid verification code provided, please try again.")
         return original_confirm_forgot(self)
@@ -127,6 +164,90 @@ def patch_cognito(mailbox: Mailbox) -> None:
     cls.confirm_sign_up = confirm_sign_up  # type: ignore[method-assign]
     cls.forgot_password = forgot_password  # type: ignore[method-assign]
     cls.confirm_forgot_password = confirm_forgot_password  # type: ignore[method-assign]
+
+    # -- revocation ---------------------------------------------------------------------------------------------
+    def sign_out(pool: Any, username: str) -> None:
+        target = pool._get_user(username)
+        if target is None:
+            return original_sign_out(pool, username)
+
+        def same_user(name: str) -> bool:
+            return name == username or pool._get_user(name) is target
+
+        for token, issued in list(pool.refresh_tokens.items()):
+            if issued is not None and same_user(issued[1]):
+                pool.refresh_tokens[token] = None
+        for token, (_, name) in list(pool.access_tokens.items()):
+            if same_user(name):
+                pool.access_tokens.pop(token)
+        return None
+
+    def admin_delete_user(backend: Any, user_pool_id: str, username: str) -> None:
+        pool = backend.describe_user_pool(user_pool_id)
+        if pool._get_user(username) is not None:
+            pool.sign_out(username)
+        return original_delete(backend, user_pool_id, username)
+
+    # -- lockout ------------------------------------------------------------------------------------------------
+    lockout_lock = threading.Lock()
+
+    def guarded(pool: Any, auth_flow: str, params: dict[str, str] | None, attempt: Callable[[], Any]) -> Any:
+        params = params or {}
+        user = pool._get_user(params.get("USERNAME", "")) if pool is not None and auth_flow in PASSWORD_FLOWS else None
+        if user is None:
+            return attempt()
+        now = clock()
+        with lockout_lock:
+            # Kept on the user itself: it goes with the account, and a deleted account's count with it.
+            state = user.__dict__.setdefault("_gears_lockout", _Lockout())
+            if state.failures and now - state.last_attempt >= LOCKOUT_IDLE_RESET_S:
+                state.failures, state.locked_until = 0, 0.0
+            state.last_attempt = now
+            if now < state.locked_until:
+                raise NotAuthorizedError(LOCKOUT_MESSAGE)
+        wrong_password = user.enabled and params.get("PASSWORD") != user.password
+        try:
+            result = attempt()
+        except NotAuthorizedError:
+            if wrong_password:
+                with lockout_lock:
+                    state.failures += 1
+                    if state.failures >= LOCKOUT_FREE_ATTEMPTS:
+                        state.locked_until = now + min(2 ** (state.failures - LOCKOUT_FREE_ATTEMPTS), LOCKOUT_MAX_S)
+            raise
+        with lockout_lock:
+            state.failures, state.locked_until = 0, 0.0
+        return result
+
+    def pool_of_client(backend: Any, client_id: str) -> Any:
+        return next((p for p in backend.user_pools.values() if client_id in p.clients), None)
+
+    def initiate_auth(backend: Any, client_id: str, auth_flow: str, auth_parameters: dict[str, str]) -> Any:
+        return guarded(
+            pool_of_client(backend, client_id),
+            auth_flow,
+            auth_parameters,
+            lambda: original_initiate(backend, client_id, auth_flow, auth_parameters),
+        )
+
+    def admin_initiate_auth(
+        backend: Any, user_pool_id: str, client_id: str, auth_flow: str, auth_parameters: dict[str, str]
+    ) -> Any:
+        return guarded(
+            backend.user_pools.get(user_pool_id),
+            auth_flow,
+            auth_parameters,
+            lambda: original_admin_initiate(backend, user_pool_id, client_id, auth_flow, auth_parameters),
+        )
+
+    original_sign_out = CognitoIdpUserPool.sign_out
+    original_delete = CognitoIdpBackend.admin_delete_user
+    original_initiate = CognitoIdpBackend.initiate_auth
+    original_admin_initiate = CognitoIdpBackend.admin_initiate_auth
+    CognitoIdpUserPool.sign_out = sign_out  # type: ignore[method-assign,assignment]
+    CognitoIdpBackend.admin_delete_user = admin_delete_user  # type: ignore[method-assign,assignment]
+    CognitoIdpBackend.initiate_auth = initiate_auth  # type: ignore[method-assign,assignment]
+    CognitoIdpBackend.admin_initiate_auth = admin_initiate_auth  # type: ignore[method-assign,assignment]
 
 
 def patch_ses(mailbox: Mailbox) -> None:
@@ -145,10 +266,12 @@ def patch_ses(mailbox: Mailbox) -> None:
 
 
 def serve(host: str, port: int, mailbox_path: Path) -> None:
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
     from werkzeug.serving import make_server
 
-    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+    from gears.local import moto_speedups
 
+    moto_speedups.apply()
     mailbox = Mailbox(mailbox_path)
     patch_cognito(mailbox)
     patch_ses(mailbox)
@@ -156,10 +279,8 @@ def serve(host: str, port: int, mailbox_path: Path) -> None:
     server = make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
     signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown, daemon=True).start())
     print(f"local cloud listening on http://{host}:{port}", flush=True)
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         server.serve_forever()
-    except KeyboardInterrupt:
-        pass
 
 
 def main() -> None:

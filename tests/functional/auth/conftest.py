@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import jwt
@@ -34,11 +36,15 @@ def _answer(raw: Mapping[str, Any]) -> Answer:
 
 @dataclass
 class AuthApi:
-    """Calls AuthPublicFunction and MeFunction as API Gateway would."""
+    """Calls the auth service's HTTP functions as API Gateway would."""
 
     invoke_public: Callable[[dict[str, Any]], Answer]
     invoke_me: Callable[[dict[str, Any]], Answer]
     stack: Any
+    invoke_session: Callable[[dict[str, Any]], Answer] | None = None
+    invoke_admin: Callable[[dict[str, Any]], Answer] | None = None
+    mailbox: Path | None = None  # set when the user pool sends real codes (the faithful_cognito fixture)
+    sent: dict[str, int] = field(default_factory=dict)
 
     def post(self, path: str, body: Any) -> Answer:
         return self.invoke_public(http_api_event("POST", path, body=body))
@@ -46,11 +52,50 @@ class AuthApi:
     def me(self, claims: Mapping[str, Any] | None) -> Answer:
         return self.invoke_me(http_api_event("GET", "/me", claims=claims))
 
+    def signed_in(self, method: str, path: str, token: str, body: Any = None, **kw: Any) -> dict[str, Any]:
+        """The event of a request whose token the JWT authorizer accepted: its claims and its header."""
+        return http_api_event(
+            method, path, body=body, claims=claims_of(token), headers={"Authorization": f"Bearer {token}"}, **kw
+        )
+
+    def logout(self, token: str) -> Answer:
+        assert self.invoke_session is not None
+        return self.invoke_session(self.signed_in("POST", "/auth/logout", token))
+
+    def set_roles(self, token: str, user_id: str, roles: Any) -> Answer:
+        assert self.invoke_admin is not None
+        return self.invoke_admin(
+            self.signed_in(
+                "PUT",
+                f"/admin/users/{user_id}/roles",
+                token,
+                body={"roles": roles},
+                route_key="PUT /admin/users/{userId}/roles",
+                path_parameters={"userId": user_id},
+            )
+        )
+
+    def refresh(self, refresh_token: str) -> Answer:
+        return self.post("/auth/refresh", {"refreshToken": refresh_token})
+
+    def code_for(self, email: str) -> str:
+        """The latest code the user pool mailed to ``email``."""
+        from gears.local.cloud import read_mailbox
+
+        assert self.mailbox is not None
+        for message in reversed(read_mailbox(self.mailbox, email)):
+            found = re.search(r"\b(\d{6})\b", message["body"])
+            if found:
+                return found.group(1)
+        raise AssertionError(f"no code was mailed to {email}")
+
     # -- journeys ----------------------------------------------------------------------------------------------------
     def sign_up(self, email: str, password: str = PASSWORD) -> Answer:
         return self.post("/auth/signup", {"email": email, "password": password})
 
-    def confirm(self, email: str, code: str = "123456") -> Answer:
+    def confirm(self, email: str, code: str | None = None) -> Answer:
+        # moto as it is accepts any code; with real codes, the one the mailbox received.
+        code = code or (self.code_for(email) if self.mailbox else "123456")
         return self.post("/auth/confirm", {"email": email, "code": code})
 
     def login(self, email: str, password: str = PASSWORD) -> Answer:
@@ -89,4 +134,78 @@ def auth_api(lambda_env, context_for, monkeypatch: pytest.MonkeyPatch, cloud) ->
     def invoke_me(event: dict[str, Any]) -> Answer:
         return _answer(api.me_handler(event, context_for("MeFunction")))
 
-    return AuthApi(invoke_public=invoke_public, invoke_me=invoke_me, stack=cloud)
+    def invoke_session(event: dict[str, Any]) -> Answer:
+        return _answer(api.session_handler(event, context_for("AuthSessionFunction")))
+
+    def invoke_admin(event: dict[str, Any]) -> Answer:
+        return _answer(api.admin_handler(event, context_for("AuthAdminFunction")))
+
+    return AuthApi(
+        invoke_public=invoke_public,
+        invoke_me=invoke_me,
+        stack=cloud,
+        invoke_session=invoke_session,
+        invoke_admin=invoke_admin,
+    )
+
+
+class Clock:
+    """The lockout's clock, moved by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def faithful_cognito(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Clock]:
+    """moto's Cognito with the local cloud's patches (real codes in a mailbox, revocation, lockout) for one test.
+
+    The patches replace methods on moto's classes; every one is put back afterwards, so that other tests see moto
+    as it is.
+    """
+    from moto.cognitoidp import responses
+    from moto.cognitoidp.models import CognitoIdpBackend, CognitoIdpUserPool
+
+    from gears.local.cloud import Mailbox, patch_cognito
+
+    for cls, names in (
+        (responses.CognitoIdpResponse, ("sign_up", "confirm_sign_up", "forgot_password", "confirm_forgot_password")),
+        (CognitoIdpUserPool, ("sign_out",)),
+        (CognitoIdpBackend, ("admin_delete_user", "initiate_auth", "admin_initiate_auth")),
+    ):
+        for name in names:
+            monkeypatch.setattr(cls, name, getattr(cls, name))  # remembered, and restored at teardown
+    mailbox, clock = tmp_path / "mailbox.jsonl", Clock()
+    patch_cognito(Mailbox(mailbox), clock=clock)
+    return mailbox, clock
+
+
+@pytest.fixture
+def real_auth_api(auth_api: AuthApi, faithful_cognito: tuple[Path, Clock]) -> AuthApi:
+    auth_api.mailbox = faithful_cognito[0]
+    return auth_api
+
+
+@pytest.fixture
+def admin_tokens(auth_api: AuthApi) -> dict[str, Any]:
+    """A signed-in admin, made the way an operator makes one (`gears local` does the same at start-up)."""
+    import boto3
+
+    client = boto3.client("cognito-idp", region_name="us-east-1")
+    pool = auth_api.stack.ref("UserPool")
+    email = f"admin-{uuid.uuid4().hex[:8]}@example.com"
+    client.admin_create_user(
+        UserPoolId=pool,
+        Username=email,
+        UserAttributes=[{"Name": "email", "Value": email}, {"Name": "email_verified", "Value": "true"}],
+        MessageAction="SUPPRESS",
+    )
+    client.admin_set_user_password(UserPoolId=pool, Username=email, Password=PASSWORD, Permanent=True)
+    for group in ("admin", "customer"):
+        client.admin_add_user_to_group(UserPoolId=pool, Username=email, GroupName=group)
+    answer = auth_api.login(email)
+    assert answer.status == 200, answer.body
+    return answer.body

@@ -27,11 +27,21 @@ def test_me_reads_roles_as_the_authorizer_flattens_them(auth_api: AuthApi, email
 
 
 def test_me_of_a_user_without_a_profile_comes_from_the_token(auth_api: AuthApi) -> None:
-    answer = auth_api.me({"sub": "operator-made-user", "cognito:groups": ["admin"], "email": "ops@example.com"})
+    answer = auth_api.me({"sub": "operator-made-user", "cognito:groups": ["admin"], "token_use": "access"})
     assert answer.status == 200
     assert answer.body["userId"] == "operator-made-user"
     assert answer.body["roles"] == ["admin"]
-    assert answer.body["email"] == "ops@example.com"
+    assert answer.body["email"] is None  # an access token carries none, and there is no profile to read it from
+
+
+def test_me_with_an_id_token_is_401(auth_api: AuthApi, email: str) -> None:
+    """The JWT authorizer admits the pool's id tokens (their aud is the app client); the shared layer does not."""
+    tokens = auth_api.registered(email)
+    id_claims = claims_of(tokens["idToken"])
+    assert id_claims["token_use"] == "id"
+    answer = auth_api.me(id_claims)
+    assert answer.status == 401
+    assert answer.headers["Content-Type"] == "application/problem+json"
 
 
 def test_me_without_a_verified_token_is_401(auth_api: AuthApi) -> None:

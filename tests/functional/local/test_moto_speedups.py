@@ -34,23 +34,31 @@ def _table(client: Any, name: str, *, range_key: bool) -> None:
 def _queries() -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for pk in ("P#1", "P#7", "P#missing"):
-        out.append({"TableName": "ranged", "KeyConditionExpression": "pk = :p", "ExpressionAttributeValues": {":p": {"S": pk}}})
-        out.append({
-            "TableName": "ranged",
-            "KeyConditionExpression": "pk = :p AND begins_with(sk, :s)",
-            "ExpressionAttributeValues": {":p": {"S": pk}, ":s": {"S": "B"}},
-            "ScanIndexForward": False,
-        })
-        out.append({"TableName": "plain", "KeyConditionExpression": "pk = :p", "ExpressionAttributeValues": {":p": {"S": pk}}})
+        out.append(
+            {"TableName": "ranged", "KeyConditionExpression": "pk = :p", "ExpressionAttributeValues": {":p": {"S": pk}}}
+        )
+        out.append(
+            {
+                "TableName": "ranged",
+                "KeyConditionExpression": "pk = :p AND begins_with(sk, :s)",
+                "ExpressionAttributeValues": {":p": {"S": pk}, ":s": {"S": "B"}},
+                "ScanIndexForward": False,
+            }
+        )
+        out.append(
+            {"TableName": "plain", "KeyConditionExpression": "pk = :p", "ExpressionAttributeValues": {":p": {"S": pk}}}
+        )
     for g in ("G#0", "G#3"):
         for table in ("ranged", "plain"):
-            out.append({
-                "TableName": table,
-                "IndexName": "gsi",
-                "KeyConditionExpression": "g = :g AND gs > :n",
-                "ExpressionAttributeValues": {":g": {"S": g}, ":n": {"N": "10"}},
-                "FilterExpression": "attribute_exists(v)",
-            })
+            out.append(
+                {
+                    "TableName": table,
+                    "IndexName": "gsi",
+                    "KeyConditionExpression": "g = :g AND gs > :n",
+                    "ExpressionAttributeValues": {":g": {"S": g}, ":n": {"N": "10"}},
+                    "FilterExpression": "attribute_exists(v)",
+                }
+            )
     return out
 
 

@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
-from auth.domain import CodeDelivery, Identity, Profile, Registration, Tokens
+from auth.domain import CodeDelivery, Identity, Profile, Registration, RoleChange, Tokens
 from auth.errors import (
     AccountNotConfirmed,
     ConcurrentUpdate,
@@ -14,11 +14,15 @@ from auth.errors import (
     InvalidCode,
     InvalidCredentials,
     InvalidRefreshToken,
+    ResetNotStarted,
+    SessionRevoked,
+    SignInLockedOut,
     UserAlreadyExists,
     UserNotFound,
 )
 
 GOOD_CODE = "123456"
+LOCKOUT_AFTER = 5
 
 
 @dataclass
@@ -28,16 +32,22 @@ class Account:
     password: str
     status: str = "UNCONFIRMED"
     groups: set[str] = field(default_factory=set)
+    failed_logins: int = 0
+    reset_code: str | None = None
 
 
 class FakeIdentityProvider:
-    """A user pool in memory. Every account's confirmation code is :data:`GOOD_CODE`."""
+    """A user pool in memory. Every account's confirmation and reset code is :data:`GOOD_CODE`; an account is locked
+    out (for good: there is no clock here) after :data:`LOCKOUT_AFTER` wrong passwords in a row. Access tokens are
+    ``access-<user id>-<n>``; a sign-out revokes the user's access and refresh tokens alike."""
 
     def __init__(self, *, auto_confirm: bool = False) -> None:
         self.accounts: dict[str, Account] = {}
         self.refresh_tokens: dict[str, str] = {}
+        self.access_tokens: dict[str, str] = {}
         self.auto_confirm = auto_confirm
         self.confirm_calls = 0
+        self.calls: list[tuple[str, ...]] = []
 
     def account(self, email: str) -> Account:
         return self.accounts[email]
@@ -75,16 +85,26 @@ class FakeIdentityProvider:
     def add_to_group(self, user_id: str, group: str) -> None:
         self._by_id(user_id).groups.add(group)
 
+    def _access_token(self, user_id: str) -> str:
+        token = f"access-{user_id}-{len(self.access_tokens)}"
+        self.access_tokens[token] = user_id
+        return token
+
     def login(self, email: str, password: str) -> Tokens:
         account = self.accounts.get(email)
+        if account is not None and account.failed_logins >= LOCKOUT_AFTER:
+            raise SignInLockedOut("Too many failed sign-ins for this account; wait a while and try again.")
         if account is None or account.password != password:
+            if account is not None:
+                account.failed_logins += 1
             raise InvalidCredentials("The email or password is not correct.")
         if account.status != "CONFIRMED":
             raise AccountNotConfirmed("Confirm the account with the emailed code first.")
+        account.failed_logins = 0
         refresh = "refresh-" + uuid.uuid4().hex
         self.refresh_tokens[refresh] = account.user_id
         return Tokens(
-            access_token="access-" + account.user_id,
+            access_token=self._access_token(account.user_id),
             id_token="id-" + account.user_id,
             expires_in=3600,
             refresh_token=refresh,
@@ -94,7 +114,55 @@ class FakeIdentityProvider:
         user_id = self.refresh_tokens.get(refresh_token)
         if user_id is None:
             raise InvalidRefreshToken("The refresh token is not valid; sign in again.")
-        return Tokens(access_token="access2-" + user_id, id_token="id2-" + user_id, expires_in=3600)
+        return Tokens(access_token=self._access_token(user_id), id_token="id2-" + user_id, expires_in=3600)
+
+    def find_user(self, user_id: str) -> Identity:
+        account = self._by_id(user_id)
+        return Identity(user_id=account.user_id, email=account.email, status=account.status)
+
+    def groups_of(self, user_id: str) -> frozenset[str]:
+        return frozenset(self._by_id(user_id).groups)
+
+    def remove_from_group(self, user_id: str, group: str) -> None:
+        self._by_id(user_id).groups.discard(group)
+
+    def sign_out_user(self, user_id: str) -> None:
+        self._by_id(user_id)
+        self.calls.append(("sign_out_user", user_id))
+        self._revoke(user_id)
+
+    def _revoke(self, user_id: str) -> None:
+        self.refresh_tokens = {t: u for t, u in self.refresh_tokens.items() if u != user_id}
+        self.access_tokens = {t: u for t, u in self.access_tokens.items() if u != user_id}
+
+    def sign_out(self, access_token: str) -> None:
+        user_id = self.access_tokens.get(access_token)
+        if user_id is None:
+            raise SessionRevoked("This session has ended; sign in again.")
+        self._revoke(user_id)
+
+    def check_session(self, access_token: str) -> str:
+        user_id = self.access_tokens.get(access_token)
+        if user_id is None:
+            raise SessionRevoked("This session has ended; sign in again.")
+        return user_id
+
+    def forgot_password(self, email: str) -> None:
+        account = self.accounts.get(email)
+        if account is None or account.status != "CONFIRMED":
+            raise ResetNotStarted("No reset code was sent.")
+        account.reset_code = GOOD_CODE
+
+    def reset_password(self, email: str, code: str, new_password: str) -> None:
+        account = self.accounts.get(email)
+        if account is None or account.reset_code is None or code != account.reset_code:
+            raise InvalidCode("The reset code is not correct.")
+        account.password, account.reset_code = new_password, None
+
+    def delete(self, email: str) -> None:
+        """What an operator's AdminDeleteUser does: the account and every token of it are gone."""
+        account = self.accounts.pop(email)
+        self._revoke(account.user_id)
 
 
 class InMemoryProfileRepository:
@@ -102,12 +170,13 @@ class InMemoryProfileRepository:
 
     def __init__(self) -> None:
         self.items: dict[str, Profile] = {}
+        self.correlation_ids: dict[str, str] = {}
         self.fail_saves = 0
 
     def get(self, user_id: str) -> Profile | None:
         return self.items.get(user_id)
 
-    def save(self, profile: Profile) -> Profile:
+    def save(self, profile: Profile, *, correlation_id: str = "") -> Profile:
         if self.fail_saves:
             self.fail_saves -= 1
             raise RuntimeError("storage unavailable")
@@ -116,7 +185,22 @@ class InMemoryProfileRepository:
             raise ConcurrentUpdate("The profile changed meanwhile; try again.")
         stored = replace(profile, version=profile.version + 1)
         self.items[profile.user_id] = stored
+        self.correlation_ids[profile.user_id] = correlation_id
         return stored
+
+
+class InMemoryAuditLog:
+    """Role changes in a list; the same change recorded twice is kept once."""
+
+    def __init__(self) -> None:
+        self.changes: list[RoleChange] = []
+        self.fail = False
+
+    def record(self, change: RoleChange) -> None:
+        if self.fail:
+            raise RuntimeError("storage unavailable")
+        if all(c.change_id != change.change_id for c in self.changes):
+            self.changes.append(change)
 
 
 class SteppingClock:
@@ -133,8 +217,9 @@ class SteppingClock:
 
 def _fakes_implement_the_ports() -> None:
     """Never called: mypy checks here that the fakes keep up with the ports they stand in for."""
-    from auth.service import IdentityProvider, ProfileRepository
+    from auth.service import AuditLog, IdentityProvider, ProfileRepository
 
     identity: IdentityProvider = FakeIdentityProvider()
     profiles: ProfileRepository = InMemoryProfileRepository()
-    del identity, profiles
+    audit: AuditLog = InMemoryAuditLog()
+    del identity, profiles, audit

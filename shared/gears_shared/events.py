@@ -82,7 +82,15 @@ class Publisher(Protocol):
 
 
 class PublishError(RuntimeError):
-    """Some events were not accepted by the topic; the caller's batch must be retried."""
+    """Some events were not accepted by the topic; the caller's batch must be retried.
+
+    ``first_failed`` is the index, in the list given to ``publish``, of the first event not accepted (the ones
+    before it are on the topic), or ``None`` when nothing is known to have been accepted.
+    """
+
+    def __init__(self, message: str, first_failed: int | None = None) -> None:
+        super().__init__(message)
+        self.first_failed = first_failed
 
 
 class SnsPublisher:
@@ -106,9 +114,14 @@ class SnsPublisher:
                 }
                 for i, event in enumerate(chunk)
             ]
-            result = self.client.publish_batch(TopicArn=self.topic_arn, PublishBatchRequestEntries=entries)
+            try:
+                result = self.client.publish_batch(TopicArn=self.topic_arn, PublishBatchRequestEntries=entries)
+            except Exception as exc:
+                raise PublishError(f"events not published: {exc}", first_failed=start) from exc
             if result.get("Failed"):
-                raise PublishError(f"{len(result['Failed'])} of {len(chunk)} events not published: {result['Failed']}")
+                first = start + min(int(f["Id"]) for f in result["Failed"])
+                failed = result["Failed"]
+                raise PublishError(f"{len(failed)} of {len(chunk)} events not published: {failed}", first_failed=first)
 
 
 class InMemoryPublisher:

@@ -11,22 +11,20 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Callable
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 import boto3
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
-from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from auth.domain import AccountStatus
 from auth.events import SCHEMAS, SOURCE, USER_REGISTERED
 from auth.store import PROFILE_ENTITY
-from gears_shared.events import CloudEvent, Publisher, SnsPublisher, new_event, stream_images
+from gears_shared.events import CloudEvent, SnsPublisher, new_event, stream_images
 from gears_shared.observability import setup
+from gears_shared.streams import StreamPublisher
 
 EVENT_ID_NAMESPACE = uuid.UUID("5d0f7a3e-2b1c-4f8e-9a61-3c2e8b7d4f10")
 
@@ -76,28 +74,26 @@ def events_for_record(record: dict[str, Any]) -> list[CloudEvent]:
     ]
 
 
-def make_record_handler(publisher: Publisher) -> Callable[[DynamoDBRecord], int]:
-    """The per-record work: the record's events, published (raises to report the record as failed)."""
+def _count(events: Sequence[CloudEvent]) -> None:
+    for event in events:
+        metrics.add_metric(name=event.name, unit=MetricUnit.Count, value=1)
 
-    def record_handler(record: DynamoDBRecord) -> int:
-        events = events_for_record(record.raw_event)
-        if events:
-            publisher.publish(events)
-            for event in events:
-                metrics.add_metric(name=event.name, unit=MetricUnit.Count, value=1)
-        return len(events)
 
-    return record_handler
+def _log_error(message: str, error: Exception) -> None:
+    logger.warning(message, extra={"error": repr(error)})
 
 
 # Wired once per container: the topic client survives warm invocations.
-processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
-publisher: Publisher = SnsPublisher(os.environ.get("TOPIC_ARN", ""), boto3.client("sns"))
-record_handler = make_record_handler(publisher)
+stream_publisher = StreamPublisher(
+    events_for_record,
+    SnsPublisher(os.environ.get("TOPIC_ARN", ""), boto3.client("sns")),
+    on_published=_count,
+    on_error=_log_error,
+)
 
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics
-def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return stream_publisher.handle(event)

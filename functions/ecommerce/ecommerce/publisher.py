@@ -11,22 +11,20 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Callable
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 import boto3
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
-from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ecommerce.domain import Product, ProductStatus, utc_iso
 from ecommerce.events import PRODUCT_CREATED, PRODUCT_DELETED, PRODUCT_UPDATED, SCHEMAS, SOURCE
 from ecommerce.store import product_from_image
-from gears_shared.events import CloudEvent, Publisher, SnsPublisher, new_event
+from gears_shared.events import CloudEvent, SnsPublisher, new_event
 from gears_shared.observability import setup
+from gears_shared.streams import StreamPublisher
 
 EVENT_ID_NAMESPACE = uuid.UUID("0c3e2f55-93a4-4c1e-8f0a-7d6b2b9f4e21")
 # Bookkeeping that changes on every write: a change of these alone is not a change of the product.
@@ -103,54 +101,26 @@ def events_for_record(record: dict[str, Any]) -> list[CloudEvent]:
     ]
 
 
-class EarlierRecordFailed(RuntimeError):
-    """Not published because an earlier record of the batch failed: published on the retry, in order."""
+def _count(events: Sequence[CloudEvent]) -> None:
+    for event in events:
+        metrics.add_metric(name=event.name, unit=MetricUnit.Count, value=1)
 
 
-class InOrderBatchProcessor(BatchProcessor):
-    """A DynamoDB streams batch processor that stops at the first failed record.
-
-    Lambda restarts the shard from the lowest failed sequence number; publishing records after it first would put
-    a product's later change on the topic before its earlier one.
-    """
-
-    def __init__(self) -> None:
-        super().__init__(event_type=EventType.DynamoDBStreams)
-
-    def process(self) -> list[tuple]:
-        results: list[tuple] = []
-        for record in self.records:
-            if self.fail_messages:
-                error = EarlierRecordFailed("an earlier record of this batch failed")
-                data = self._to_batch_type(record=record, event_type=self.event_type, model=self.model)
-                results.append(self.failure_handler(data, (EarlierRecordFailed, error, None)))
-            else:
-                results.append(self._process_record(record))
-        return results
-
-
-def make_record_handler(publisher: Publisher) -> Callable[[DynamoDBRecord], int]:
-    """The per-record work: turn the record into its events and publish them (raises to report the record)."""
-
-    def record_handler(record: DynamoDBRecord) -> int:
-        events = events_for_record(record.raw_event)
-        if events:
-            publisher.publish(events)
-            for event in events:
-                metrics.add_metric(name=event.name, unit=MetricUnit.Count, value=1)
-        return len(events)
-
-    return record_handler
+def _log_error(message: str, error: Exception) -> None:
+    logger.warning(message, extra={"error": repr(error)})
 
 
 # Wired once per container: the topic client survives warm invocations.
-processor = InOrderBatchProcessor()
-publisher: Publisher = SnsPublisher(os.environ.get("TOPIC_ARN", ""), boto3.client("sns"))
-record_handler = make_record_handler(publisher)
+stream_publisher = StreamPublisher(
+    events_for_record,
+    SnsPublisher(os.environ.get("TOPIC_ARN", ""), boto3.client("sns")),
+    on_published=_count,
+    on_error=_log_error,
+)
 
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics
-def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return stream_publisher.handle(event)

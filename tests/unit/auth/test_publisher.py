@@ -8,8 +8,9 @@ import pytest
 from boto3.dynamodb.types import TypeSerializer
 
 from auth.events import SOURCE, USER_REGISTERED
-from auth.publisher import event_id, events_for_record, make_record_handler
+from auth.publisher import event_id, events_for_record
 from gears_shared.events import InMemoryPublisher, PublishError
+from gears_shared.streams import StreamPublisher
 
 USER = "7d1f0a9e-0000-4000-8000-000000000001"
 
@@ -95,11 +96,11 @@ def test_a_failed_publish_fails_the_record_for_a_retry() -> None:
         def publish(self, events):  # type: ignore[no-untyped-def]
             raise PublishError("topic unavailable")
 
-    from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
-
-    handler = make_record_handler(Refusing())
-    with pytest.raises(PublishError):
-        handler(DynamoDBRecord(record("MODIFY", profile("UNCONFIRMED"), profile("CONFIRMED"))))
+    confirmed = record("MODIFY", profile("UNCONFIRMED"), profile("CONFIRMED"))
+    confirmed["dynamodb"]["SequenceNumber"] = "42"
+    assert StreamPublisher(events_for_record, Refusing()).handle({"Records": [confirmed]}) == {
+        "batchItemFailures": [{"itemIdentifier": "42"}]
+    }
     published = InMemoryPublisher()
-    assert make_record_handler(published)(DynamoDBRecord(record("INSERT", None, profile("CONFIRMED")))) == 1
+    assert StreamPublisher(events_for_record, published).handle({"Records": [confirmed]}) == {"batchItemFailures": []}
     assert [e.type for e in published.events] == [USER_REGISTERED]

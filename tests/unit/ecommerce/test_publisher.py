@@ -8,13 +8,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from aws_lambda_powertools.utilities.batch import process_partial_response
 
 from ecommerce.domain import Category, Money, Product, ProductDetails, ProductStatus
 from ecommerce.events import PRODUCT_CREATED, PRODUCT_DELETED, PRODUCT_UPDATED, SOURCE
-from ecommerce.publisher import InOrderBatchProcessor, event_id, events_for_record, make_record_handler
+from ecommerce.publisher import event_id, events_for_record
 from ecommerce.store import CATEGORY_PK, category_model, product_model, to_item
 from gears_shared.events import CloudEvent, InMemoryPublisher, PublishError
+from gears_shared.streams import StreamPublisher
 
 NOW = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 Model = product_model("unit-test-table")
@@ -93,9 +93,11 @@ class FailingOn(InMemoryPublisher):
         self.bad = bad_subject_version
 
     def publish(self, events: Sequence[CloudEvent]) -> None:
-        if any(e.data.get("version") == self.bad for e in events):
-            raise PublishError("topic said no")
-        super().publish(events)
+        """Like SNS: the entries before the refused one are accepted, and the refusal says which one it was."""
+        bad = next((i for i, e in enumerate(events) if e.data.get("version") == self.bad), None)
+        super().publish(events if bad is None else events[:bad])
+        if bad is not None:
+            raise PublishError("topic said no", first_failed=bad)
 
 
 def stream_event(records: list[dict[str, Any]]) -> dict[str, Any]:
@@ -110,15 +112,13 @@ def test_a_failed_record_and_every_later_one_are_reported_and_not_published(bad:
         record("MODIFY", versions[i - 1], versions[i], seq=i + 1) for i in range(1, 4)
     ]
     publisher = FailingOn(bad)
-    result = process_partial_response(stream_event(records), make_record_handler(publisher), InOrderBatchProcessor())
+    result = StreamPublisher(events_for_record, publisher).handle(stream_event(records))
     assert [f["itemIdentifier"] for f in result["batchItemFailures"]] == [str(s) for s in range(bad, 5)]
     assert [e.data["version"] for e in publisher.events] == list(range(1, bad))
 
 
 def test_a_clean_batch_reports_no_failures() -> None:
     publisher = InMemoryPublisher()
-    result = process_partial_response(
-        stream_event([record("INSERT", None, product())]), make_record_handler(publisher), InOrderBatchProcessor()
-    )
+    result = StreamPublisher(events_for_record, publisher).handle(stream_event([record("INSERT", None, product())]))
     assert result == {"batchItemFailures": []}
     assert [e.type for e in publisher.events] == [PRODUCT_CREATED]

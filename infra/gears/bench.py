@@ -147,12 +147,18 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         )
         admin.raise_for_status()
         token = admin.json()["accessToken"]
+        refresh_token = admin.json()["refreshToken"]
+        credentials = {"email": options.admin_email, "password": options.admin_password}
         first = http.get(f"{api}/products?limit=1", timeout=30).json()["items"][0]["productId"]
         routes = {
             "GET /products": lambda: http.get(f"{api}/products", timeout=30),
             "GET /products/{productId}": lambda: http.get(f"{api}/products/{first}", timeout=30),
             "GET /categories": lambda: http.get(f"{api}/categories", timeout=30),
             "GET /me": lambda: http.get(f"{api}/me", headers={"authorization": f"Bearer {token}"}, timeout=30),
+            "POST /auth/login": lambda: http.post(f"{api}/auth/login", json=credentials, timeout=30),
+            "POST /auth/refresh": lambda: http.post(
+                f"{api}/auth/refresh", json={"refreshToken": refresh_token}, timeout=30
+            ),
         }
         warm = {route: latency(call, args.requests) for route, call in routes.items()}
         print("[bench] throughput...", flush=True)

@@ -13,6 +13,8 @@ REGION ?= us-east-1
 # No telemetry calls home from CI or a developer's machine.
 export SAM_CLI_TELEMETRY := 0
 
+
+.PHONY: openapi
 .PHONY: install run test test-unit test-functional test-e2e lint lint-ruff lint-types validate build bench clean
 
 $(STAMP): pyproject.toml shared/requirements.txt
@@ -64,6 +66,9 @@ validate: $(STAMP) $(SAM_STAMP) ## the template: SAM's own validation with cfn-l
 # is the Lambda runtime's version; pure-Python wheels or manylinux x86_64 wheels only.
 build: $(STAMP) $(SAM_STAMP) ## sam build into .aws-sam/build (what sam deploy uploads)
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(SAM) build --parallel --cached --template-file template.yaml --build-dir .aws-sam/build
+
+openapi: $(STAMP) ## regenerate docs/openapi.json from the resolvers and the template
+	$(PY) -m gears.openapi
 
 bench: $(STAMP) ## benchmarks; results in bench/results/
 	$(PY) -m gears.bench

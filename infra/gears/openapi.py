@@ -1,0 +1,174 @@
+"""``gears openapi``: the project's OpenAPI spec, from the code and the template, never written by hand.
+
+Every HTTP function's Powertools resolver describes its routes, parameters and (pydantic) bodies; the template says
+which routes exist, which function serves each, and which are public. This merges the two into one OpenAPI 3
+document (``docs/openapi.json``): paths in the template's spelling, the Cognito JWT bearer scheme on every route
+but the public ones, and problem+json error responses. A test keeps the committed file current.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+from gears.local.template import Template
+
+ROOT = Path(__file__).resolve().parents[2]
+SPEC = ROOT / "docs" / "openapi.json"
+PROBLEM = {
+    "description": "An RFC 9457 problem",
+    "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+}
+PROBLEM_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+    },
+    "required": ["type", "title", "status", "detail"],
+}
+
+
+def _shape(path: str) -> str:
+    return re.sub(r"\{[^}]+\}", "{}", path)
+
+
+def _routes(template: Template) -> dict[tuple[str, str], dict[str, Any]]:
+    """(METHOD, shape) -> the template's route: path, function, handler, public."""
+    _, api = template.http_api()
+    default = (api.get("Auth") or {}).get("DefaultAuthorizer")
+    out = {}
+    for name, fn in template.functions().items():
+        for ev in fn.events:
+            if ev.type != "HttpApi":
+                continue
+            props = ev.properties
+            method, path = str(props.get("Method", "ANY")).upper(), str(props.get("Path"))
+            authorizer = (props.get("Auth") or {}).get("Authorizer", default)
+            out[(method, _shape(path))] = {
+                "path": path,
+                "function": name,
+                "handler": fn.handler,
+                "code_uri": fn.code_uri,
+                "environment": template.resolve(fn.environment, lambda lid, attr: f"openapi-{lid}-{attr or 'ref'}"),
+                "public": authorizer in (None, "NONE"),
+            }
+    return out
+
+
+def _resolvers(module: Any) -> list[Any]:
+    from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver
+
+    return [v for v in vars(module).values() if isinstance(v, ApiGatewayResolver)]
+
+
+def build(template_path: Path = ROOT / "template.yaml") -> dict[str, Any]:
+    template = Template(template_path)
+    routes = _routes(template)
+    for name in ("AWS_DEFAULT_REGION", "AWS_REGION"):
+        os.environ.setdefault(name, "us-east-1")
+    sys.path[:0] = [str(ROOT / "shared"), *sorted({str(r["code_uri"]) for r in routes.values()})]
+    for route in routes.values():  # module-level wiring reads its environment; give it harmless values
+        for key, value in route["environment"].items():
+            os.environ.setdefault(key, str(value))
+    paths: dict[str, Any] = {}
+    schemas: dict[str, Any] = {"Problem": PROBLEM_SCHEMA}
+    seen_modules: set[str] = set()
+    for route in routes.values():
+        module_name = route["handler"].rsplit(".", 1)[0]
+        if module_name in seen_modules:
+            continue
+        seen_modules.add(module_name)
+        module = importlib.import_module(module_name)
+        for resolver in _resolvers(module):
+            doc = json.loads(resolver.get_openapi_json_schema(title="Gears", version="1"))
+            schemas.update((doc.get("components") or {}).get("schemas") or {})
+            for path, operations in (doc.get("paths") or {}).items():
+                for method, operation in operations.items():
+                    route_info = routes.get((method.upper(), _shape(path)))
+                    if route_info is None:
+                        continue  # a route the code has and the template does not serve
+                    _rename_path_parameters(operation, path, route_info["path"])
+                    operation["operationId"] = re.sub(
+                        r"[^A-Za-z0-9]+", "_", f"{route_info['function']}_{method}{route_info['path']}"
+                    ).strip("_")
+                    operation["tags"] = [route_info["handler"].split(".", 1)[0]]
+                    operation["security"] = [] if route_info["public"] else [{"cognito": []}]
+                    responses = operation.setdefault("responses", {})
+                    # Invalid input is a 400 problem here (never Powertools' 422 body); 422 is a business rule.
+                    responses["422"] = PROBLEM
+                    for status in ("400", "404", "429") + (() if route_info["public"] else ("401", "403")):
+                        responses.setdefault(status, PROBLEM)
+                    paths.setdefault(route_info["path"], {})[method] = operation
+    missing = sorted(
+        f"{m} {r['path']}" for (m, _), r in routes.items() if m.lower() not in paths.get(r["path"], {})
+    )
+    used = json.dumps(paths)
+    schemas = {k: v for k, v in schemas.items() if f"#/components/schemas/{k}" in used or k == "Problem"}
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Gears",
+            "version": "1",
+            "description": "The Gears public API (../shared/API.md is the contract). Generated by `gears openapi`.",
+        },
+        "paths": dict(sorted(paths.items())),
+        "components": {
+            "schemas": dict(sorted(schemas.items())),
+            "securitySchemes": {
+                "cognito": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "bearerFormat": "JWT",
+                    "description": "A Cognito access token (the API Gateway JWT authorizer checks it).",
+                }
+            },
+        },
+        "x-gears-undocumented-routes": missing,
+    }
+
+
+def _rename_path_parameters(operation: dict[str, Any], code_path: str, template_path: str) -> None:
+    """The code's ``{product_id}`` becomes the template's ``{productId}`` (same position)."""
+    code_names = re.findall(r"\{([^}]+)\}", code_path)
+    template_names = re.findall(r"\{([^}]+)\}", template_path)
+    rename = dict(zip(code_names, template_names, strict=False))
+    for param in operation.get("parameters") or []:
+        if param.get("in") == "path" and param.get("name") in rename:
+            param["name"] = rename[param["name"]]
+
+
+def render(spec: dict[str, Any]) -> str:
+    return json.dumps(spec, indent=2, sort_keys=False) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Write the OpenAPI spec from the resolvers and the template")
+    parser.add_argument("--out", default=str(SPEC))
+    parser.add_argument("--check", action="store_true", help="fail if the committed spec is not current")
+    args = parser.parse_args(argv)
+    text = render(build())
+    out = Path(args.out)
+    if args.check:
+        current = out.read_text() if out.exists() else ""
+        if current != text:
+            print(f"{out} is out of date: run `gears openapi`", file=sys.stderr)
+            return 1
+        return 0
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text)
+    print(f"wrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -19,6 +19,7 @@ import importlib.util
 import json
 import os
 import resource
+import signal
 import struct
 import sys
 import time
@@ -66,6 +67,8 @@ class BundleGuard(importlib.abc.MetaPathFinder):
 
 
 def main() -> None:
+    # Ctrl-C reaches the whole process group; the runtime stops its workers itself, in order.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     config = json.loads(sys.argv[1])
     proto_in = os.fdopen(os.dup(0), "rb")
     proto_out = os.fdopen(os.dup(1), "wb")

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import secrets
 import signal
 import threading
@@ -277,7 +278,16 @@ def serve(host: str, port: int, mailbox_path: Path) -> None:
     patch_ses(mailbox)
     app = DomainDispatcherApplication(create_backend_app)
     server = make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
-    signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown, daemon=True).start())
+    stop = lambda *_: threading.Thread(target=server.shutdown, daemon=True).start()  # noqa: E731
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the process group; the runtime stops us
+
+    def watch_parent(parent: int) -> None:  # never outlive the runtime that started us
+        while os.getppid() == parent:
+            time.sleep(1)
+        stop()
+
+    threading.Thread(target=watch_parent, args=(os.getppid(),), daemon=True).start()
     print(f"local cloud listening on http://{host}:{port}", flush=True)
     with contextlib.suppress(KeyboardInterrupt):
         server.serve_forever()

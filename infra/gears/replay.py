@@ -1,0 +1,311 @@
+"""``gears replay``: the Online Retail sample's real orders, pushed through a running local shop.
+
+Each invoice of a known customer becomes an order placed the way a shopper places one: the customer signs up (once;
+the confirmation code comes from the local mailbox), fills a cart with the invoice's lines, and checks out with the
+invoice number as the ``Idempotency-Key`` (so a replay run twice places each order once). The saga then runs:
+stock is reserved, the card is charged, the order is PAID or CANCELLED. Cancellation lines (invoice ``C...``,
+negative quantities) become refunds by the admin on the customer's earlier replayed order holding that product.
+
+The dataset is a sample of lines, not of invoices: baskets are partial and some cancellations have no order to
+refund; both are reported, not hidden. Invoices go in date order; ``--limit`` bounds how many.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import re
+import sys
+import threading
+import time
+from collections import Counter, defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from gears.seed import DEFAULT_CSV, catalog_from_csv
+
+PASSWORD = "Replay-Customer-2011"  # noqa: S105 - local replay accounts only
+TERMINAL = {"PAID", "CANCELLED", "SHIPPED", "DELIVERED", "REFUNDED"}
+ADDRESS = {"name": "Replay Customer", "line1": "1 Market Street", "city": "London", "postalCode": "EC1A 1AA"}
+
+
+@dataclass
+class Line:
+    sku: str
+    quantity: int
+    unit_pence: int
+
+
+@dataclass
+class Invoice:
+    number: str
+    customer: str
+    country: str
+    when: datetime
+    lines: list[Line] = field(default_factory=list)
+
+    @property
+    def cancellation(self) -> bool:
+        return self.number.upper().startswith("C")
+
+
+def read_invoices(path: Path = DEFAULT_CSV) -> list[Invoice]:
+    """The dataset's invoices of known customers, oldest first."""
+    invoices: dict[str, Invoice] = {}
+    with open(path, newline="", encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            customer = (row.get("CustomerID") or "").strip()
+            if not customer:
+                continue
+            number = row["InvoiceNo"].strip()
+            try:
+                quantity = int(row["Quantity"])
+                pence = round(float(row["UnitPrice"]) * 100)
+                when = datetime.fromisoformat(row["InvoiceDate"].strip())
+            except ValueError:
+                continue  # a line we cannot read is not an order line
+            invoice = invoices.setdefault(number, Invoice(number, customer.split(".")[0], row.get("Country", ""), when))
+            invoice.lines.append(Line(row["StockCode"].strip().upper(), quantity, pence))
+    return sorted(invoices.values(), key=lambda i: (i.when, i.number))
+
+
+@dataclass
+class Report:
+    invoices: int = 0
+    orders_placed: int = 0
+    outcomes: Counter[str] = field(default_factory=Counter)
+    lines_skipped_unknown_product: int = 0
+    cancellations: int = 0
+    refunds: int = 0
+    refunded_pence: int = 0
+    cancellations_unmatched: int = 0
+    errors: Counter[str] = field(default_factory=Counter)
+    seconds: float = 0.0
+    checkout_to_terminal_s: list[float] = field(default_factory=list)
+
+    def text(self) -> str:
+        done = sum(self.outcomes.values())
+        rate = self.orders_placed / self.seconds if self.seconds else 0.0
+        lat = sorted(self.checkout_to_terminal_s)
+        p50 = lat[len(lat) // 2] if lat else float("nan")
+        lines = [
+            f"invoices replayed: {self.invoices} ({self.cancellations} cancellations)",
+            f"orders placed through checkout: {self.orders_placed} ({rate:.2f} orders/s over {self.seconds:.1f} s)",
+            f"outcomes: {dict(self.outcomes)} ({done} settled; checkout to settled p50 {p50:.2f} s)",
+            f"refunds from cancellations: {self.refunds} (£{self.refunded_pence / 100:.2f});"
+            f" cancellations with no replayed order to refund: {self.cancellations_unmatched}",
+            f"lines skipped (product not in the catalog): {self.lines_skipped_unknown_product}",
+        ]
+        if self.errors:
+            lines.append(f"errors: {dict(self.errors)}")
+        return "\n".join(lines)
+
+
+class Shop:
+    def __init__(self, api: str, mailbox: Path, admin: tuple[str, str]) -> None:
+        self.api = api.rstrip("/")
+        self.mailbox = mailbox
+        self.admin_credentials = admin
+        self.local = threading.local()
+        self._admin_token: str | None = None
+
+    @property
+    def http(self) -> requests.Session:
+        if not hasattr(self.local, "session"):
+            self.local.session = requests.Session()
+        return self.local.session
+
+    def call(self, method: str, path: str, token: str | None = None, **kw: Any) -> requests.Response:
+        headers = dict(kw.pop("headers", {}) or {})
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        return self.http.request(method, self.api + path, headers=headers, timeout=60, **kw)
+
+    def login(self, email: str, password: str) -> str | None:
+        r = self.call("POST", "/auth/login", json={"email": email, "password": password})
+        return str(r.json()["accessToken"]) if r.status_code == 200 else None
+
+    def admin_token(self) -> str:
+        if self._admin_token is None:
+            token = self.login(*self.admin_credentials)
+            if token is None:
+                raise RuntimeError("the admin cannot sign in")
+            self._admin_token = token
+        return self._admin_token
+
+    def customer_token(self, customer: str) -> str:
+        email = f"customer-{customer}@replay.gears.local"
+        token = self.login(email, PASSWORD)
+        if token:
+            return token
+        r = self.call("POST", "/auth/signup", json={"email": email, "password": PASSWORD})
+        if r.status_code not in (200, 201, 202, 409):
+            raise RuntimeError(f"sign-up failed: {r.status_code} {r.text[:200]}")
+        code = self._code_for(email)
+        self.call("POST", "/auth/confirm", json={"email": email, "code": code})
+        token = self.login(email, PASSWORD)
+        if token is None:
+            raise RuntimeError(f"cannot sign in as {email}")
+        return token
+
+    def _code_for(self, email: str) -> str:
+        from gears.local.cloud import read_mailbox
+
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            for message in reversed(read_mailbox(self.mailbox, email)):
+                found = re.search(r"\b(\d{6})\b", message["body"])
+                if found:
+                    return found.group(1)
+            time.sleep(0.1)
+        raise RuntimeError(f"no confirmation code was mailed to {email}")
+
+    def wait_settled(self, order_id: str, token: str, deadline_s: float = 120.0) -> str:
+        deadline = time.monotonic() + deadline_s
+        status = "UNKNOWN"
+        while time.monotonic() < deadline:
+            r = self.call("GET", f"/orders/{order_id}", token)
+            if r.status_code == 200:
+                status = str(r.json().get("status"))
+                if status in TERMINAL:
+                    return status
+            time.sleep(0.25)
+        return f"STUCK_{status}"
+
+
+def replay(shop: Shop, invoices: list[Invoice], *, workers: int = 4, payment_method: str = "pm_card_visa") -> Report:
+    product_ids = {p.sku: p.product_id for p in catalog_from_csv()}
+    report = Report(invoices=len(invoices))
+    lock = threading.Lock()
+    orders_by_customer: dict[str, list[tuple[str, dict[str, int]]]] = defaultdict(list)
+    tokens: dict[str, str] = {}
+
+    def token_for(customer: str) -> str:
+        with lock:
+            if customer in tokens:
+                return tokens[customer]
+        token = shop.customer_token(customer)
+        with lock:
+            tokens[customer] = token
+        return token
+
+    def place(invoice: Invoice) -> None:
+        token = token_for(invoice.customer)
+        shop.call("DELETE", "/cart", token)
+        skus: dict[str, int] = {}
+        for line in invoice.lines:
+            pid = product_ids.get(line.sku)
+            if pid is None or line.quantity <= 0:
+                with lock:
+                    report.lines_skipped_unknown_product += 1
+                continue
+            quantity = min(99, skus.get(line.sku, 0) + line.quantity)
+            r = shop.call("PUT", f"/cart/items/{pid}", token, json={"quantity": quantity})
+            if r.status_code >= 300:
+                with lock:
+                    report.errors[f"cart {r.status_code}"] += 1
+                continue
+            skus[line.sku] = quantity
+        if not skus:
+            return
+        started = time.monotonic()
+        r = shop.call(
+            "POST",
+            "/checkout",
+            token,
+            headers={"Idempotency-Key": f"replay-{invoice.number}"},
+            json={
+                "shippingAddress": {**ADDRESS, "country": _country(invoice.country)},
+                "paymentMethod": payment_method,
+            },
+        )
+        if r.status_code != 202:
+            with lock:
+                report.errors[f"checkout {r.status_code}"] += 1
+            return
+        order_id = str(r.json()["orderId"])
+        outcome = shop.wait_settled(order_id, token)
+        with lock:
+            report.orders_placed += 1
+            report.outcomes[outcome] += 1
+            report.checkout_to_terminal_s.append(time.monotonic() - started)
+            if outcome in ("PAID", "SHIPPED", "DELIVERED"):
+                orders_by_customer[invoice.customer].append((order_id, skus))
+
+    def cancel(invoice: Invoice) -> None:
+        with lock:
+            report.cancellations += 1
+            candidates = list(orders_by_customer.get(invoice.customer, []))
+        for line in invoice.lines:
+            match = next((oid for oid, skus in reversed(candidates) if line.sku in skus), None)
+            if match is None:
+                with lock:
+                    report.cancellations_unmatched += 1
+                continue
+            amount = abs(line.quantity) * line.unit_pence
+            r = shop.call(
+                "POST",
+                f"/admin/orders/{match}/refund",
+                shop.admin_token(),
+                headers={"Idempotency-Key": f"replay-{invoice.number}-{line.sku}"},
+                json={"amount": amount, "reason": f"replayed cancellation {invoice.number}"},
+            )
+            with lock:
+                if r.status_code in (200, 201, 202):
+                    report.refunds += 1
+                    report.refunded_pence += amount
+                else:
+                    report.errors[f"refund {r.status_code}"] += 1
+
+    started = time.monotonic()
+    # Invoices of one customer stay in order (a cancellation after its order); customers run side by side.
+    by_customer: dict[str, list[Invoice]] = defaultdict(list)
+    for invoice in invoices:
+        by_customer[invoice.customer].append(invoice)
+
+    def run_customer(items: list[Invoice]) -> None:
+        for invoice in items:
+            try:
+                (cancel if invoice.cancellation else place)(invoice)
+            except Exception as exc:  # noqa: BLE001 - one invoice's failure is counted, the replay goes on
+                with lock:
+                    report.errors[type(exc).__name__] += 1
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        list(pool.map(run_customer, by_customer.values()))
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def _country(name: str) -> str:
+    codes = {"United Kingdom": "GB", "France": "FR", "Germany": "DE", "EIRE": "IE", "Spain": "ES", "Netherlands": "NL"}
+    return codes.get(name, "GB")
+
+
+def main(argv: list[str] | None = None) -> int:
+    from gears.cli import STATE_DIR, load_state
+
+    parser = argparse.ArgumentParser(description="Replay the Online Retail sample's orders through the local shop")
+    parser.add_argument("--limit", type=int, default=200, help="invoices to replay, oldest first (default 200)")
+    parser.add_argument("--workers", type=int, default=4, help="customers replayed side by side")
+    parser.add_argument("--csv", default=str(DEFAULT_CSV))
+    parser.add_argument("--state-dir", default=str(STATE_DIR))
+    args = parser.parse_args(argv)
+    state = load_state(Path(args.state_dir))
+    if not state:
+        print("no local shop is running here (start one with `make run`)", file=sys.stderr)
+        return 1
+    shop = Shop(state["api"], Path(state["mailbox"]), (state["admin"]["email"], state["admin"]["password"]))
+    invoices = read_invoices(Path(args.csv))[: args.limit]
+    print(f"replaying {len(invoices)} invoices with {args.workers} workers...", flush=True)
+    print(replay(shop, invoices, workers=args.workers).text())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -4,6 +4,7 @@ gears local                      the whole shop on this machine (what `make run`
 gears invoke FUNCTION --event F  one function, once, like `sam local invoke` (no Docker)
 gears mail [--to EMAIL]          the local mailbox (confirmation codes, notifications)
 gears seed                       load the demo catalog into the running shop
+gears dlq list|show|redrive      the dead-letter queues of the running shop
 """
 
 from __future__ import annotations
@@ -137,6 +138,12 @@ def cmd_seed(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_dlq(args: argparse.Namespace) -> int:
+    from gears.dlq import cmd_dlq as run
+
+    return run(args, load_state(Path(args.state_dir)))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="gears", description="Gears: the serverless shop, locally and on AWS")
     parser.add_argument("--template", default="template.yaml")
@@ -172,6 +179,10 @@ def main(argv: list[str] | None = None) -> int:
 
     seed = sub.add_parser("seed", help="load the demo catalog into the running local shop")
     seed.set_defaults(func=cmd_seed)
+
+    from gears.dlq import add_parser as add_dlq_parser
+
+    add_dlq_parser(sub, cmd_dlq)
 
     args = parser.parse_args(argv)
     return int(args.func(args))

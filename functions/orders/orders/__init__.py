@@ -1,0 +1,1 @@
+"""Order management: the order lifecycle from checkout to delivery (functions/orders/)."""

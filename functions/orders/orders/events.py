@@ -1,0 +1,180 @@
+"""The events order management consumes and publishes (CloudEvents 1.0; ``data`` as below, per docs/events.md).
+
+Published on the orders topic (source :data:`SOURCE`), one per status change, from the table's stream:
+
+======================  ============================================================================================
+type                    data
+======================  ============================================================================================
+``OrderConfirmed.v1``   orderId, userId, total, paymentMethod (payment charges it)
+``OrderPaid.v1``        orderId, lines (inventory commits the reservation); also userId, total
+``OrderCancelled.v1``   orderId, userId, reason, lines, previousStatus, paid (inventory releases or restocks; payment
+                        voids or refunds)
+``OrderShipped.v1``     orderId, carrier, trackingNumber; also userId, shippedAt
+``OrderDelivered.v1``   orderId, deliveredAt; also userId, carrier, trackingNumber
+======================  ============================================================================================
+
+Every envelope's ``subject`` is the order id and its ``id`` derives from the transition (order id + its position in
+the history), so a retried stream record, or the same change seen twice, publishes the same id.
+
+Consumed: ``OrderPlaced.v1`` (e-commerce), ``StockReserved.v1`` and ``StockReservationFailed.v1`` (inventory),
+``PaymentSucceeded.v1``, ``PaymentFailed.v1``, ``PaymentRefunded.v1``, ``PaymentVoided.v1`` (payment). Consumed
+schemas ignore fields they do not know (a publisher may add fields; it never renames or drops one).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+SOURCE = "gears.orders"
+
+ORDER_PLACED = "OrderPlaced.v1"
+STOCK_RESERVED = "StockReserved.v1"
+STOCK_RESERVATION_FAILED = "StockReservationFailed.v1"
+PAYMENT_SUCCEEDED = "PaymentSucceeded.v1"
+PAYMENT_FAILED = "PaymentFailed.v1"
+PAYMENT_REFUNDED = "PaymentRefunded.v1"
+PAYMENT_VOIDED = "PaymentVoided.v1"
+
+ORDER_CONFIRMED = "OrderConfirmed.v1"
+ORDER_PAID = "OrderPaid.v1"
+ORDER_CANCELLED = "OrderCancelled.v1"
+ORDER_SHIPPED = "OrderShipped.v1"
+ORDER_DELIVERED = "OrderDelivered.v1"
+
+Id = Field(min_length=1, max_length=128)
+
+
+# -- shared shapes -----------------------------------------------------------------------------------------------
+class _In(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class MoneyData(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    amount: int
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+
+
+class LineData(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    productId: str
+    sku: str
+    title: str = ""
+    quantity: int = Field(gt=0)
+    unitPrice: MoneyData
+    lineTotal: MoneyData
+
+
+def _money(value: Any) -> Any:
+    """Money as ``{amount, currency}``; a bare integer (minor units) is read as GBP, the shop's currency."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return {"amount": value, "currency": "GBP"}
+    return value
+
+
+Amount = Annotated[MoneyData, BeforeValidator(_money)]
+
+
+# -- consumed ----------------------------------------------------------------------------------------------------
+class OrderPlaced(_In):
+    orderId: str = Id
+    userId: str = Id
+    lines: list[LineData] = Field(min_length=1)
+    subtotal: MoneyData
+    shipping: MoneyData
+    total: MoneyData
+    shippingAddress: dict[str, Any] = Field(default_factory=dict)
+    paymentMethod: str = ""
+    placedAt: str
+
+
+class StockReserved(_In):
+    orderId: str = Id
+
+
+class StockReservationFailed(_In):
+    orderId: str = Id
+    reason: str = "out_of_stock"
+    unavailable: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class PaymentSucceeded(_In):
+    orderId: str = Id
+    paymentIntentId: str = ""
+    amount: Amount
+
+
+class PaymentFailed(_In):
+    orderId: str = Id
+    reason: str | None = None
+    declineCode: str | None = None
+
+
+class PaymentRefunded(_In):
+    orderId: str = Id
+    refundId: str = Id
+    amount: Amount
+    refundedTotal: Amount | None = None
+    full: bool = False
+
+
+class PaymentVoided(_In):
+    orderId: str = Id
+    paymentIntentId: str | None = None
+
+
+# -- published ---------------------------------------------------------------------------------------------------
+class OrderConfirmed(_Out):
+    orderId: str
+    userId: str
+    total: MoneyData
+    paymentMethod: str
+
+
+class OrderPaid(_Out):
+    orderId: str
+    userId: str
+    lines: list[LineData]
+    total: MoneyData
+
+
+class OrderCancelled(_Out):
+    orderId: str
+    userId: str
+    reason: str
+    lines: list[LineData]
+    previousStatus: str
+    paid: bool
+
+
+class OrderShipped(_Out):
+    orderId: str
+    userId: str
+    carrier: str
+    trackingNumber: str
+    shippedAt: str
+
+
+class OrderDelivered(_Out):
+    orderId: str
+    userId: str
+    carrier: str | None
+    trackingNumber: str | None
+    deliveredAt: str
+
+
+PUBLISHED: dict[str, type[BaseModel]] = {
+    ORDER_CONFIRMED: OrderConfirmed,
+    ORDER_PAID: OrderPaid,
+    ORDER_CANCELLED: OrderCancelled,
+    ORDER_SHIPPED: OrderShipped,
+    ORDER_DELIVERED: OrderDelivered,
+}

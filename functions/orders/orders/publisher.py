@@ -1,0 +1,149 @@
+"""The orders table's stream, published as CloudEvents on the orders topic (``OrderConfirmed.v1``, ...).
+
+Each status change of an order is a :class:`Transition` appended to its history in the same write; this function
+compares a record's old and new history and publishes one event per new transition (PENDING and REFUNDED publish
+nothing: checkout already announced the order, and the payment service announced the refund). Event ids derive
+from the transition (order id + position in the history), so a retried record, or a replayed stream, publishes
+the same ids and consumers drop the repeats. Items that are not orders (the inbox) publish nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+import boto3
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from gears_shared.events import CloudEvent, SnsPublisher, new_event, stream_images
+from gears_shared.observability import setup
+from gears_shared.streams import StreamPublisher
+from orders.domain import Order, OrderStatus, Transition
+from orders.events import (
+    ORDER_CANCELLED,
+    ORDER_CONFIRMED,
+    ORDER_DELIVERED,
+    ORDER_PAID,
+    ORDER_SHIPPED,
+    PUBLISHED,
+    SOURCE,
+)
+from orders.store import order_from_image
+
+EVENT_ID_NAMESPACE = uuid.UUID("5b0d1c3e-7a48-4f0e-9d2c-1e6f3a8b4c77")
+
+logger, tracer, metrics = setup()
+
+
+def event_id(order_id: str, transition: Transition) -> str:
+    """The CloudEvent id of a transition: the same change always gives the same id."""
+    return str(uuid.uuid5(EVENT_ID_NAMESPACE, f"{order_id}#{transition.seq}#{transition.to_status.value}"))
+
+
+def _lines(order: Order) -> list[dict[str, Any]]:
+    return [line.to_dict() for line in order.lines]
+
+
+def event_for(order: Order, transition: Transition) -> tuple[str, dict[str, Any]] | None:
+    """The event type and ``data`` a transition publishes, or ``None``."""
+    to = transition.to_status
+    if to is OrderStatus.CONFIRMED:
+        data = {
+            "orderId": order.order_id,
+            "userId": order.user_id,
+            "total": order.total.to_dict(),
+            "paymentMethod": order.payment.method,
+        }
+        return ORDER_CONFIRMED, data
+    if to is OrderStatus.PAID:
+        return ORDER_PAID, {
+            "orderId": order.order_id,
+            "userId": order.user_id,
+            "lines": _lines(order),
+            "total": order.total.to_dict(),
+        }
+    if to is OrderStatus.CANCELLED:
+        previous = transition.from_status
+        return ORDER_CANCELLED, {
+            "orderId": order.order_id,
+            "userId": order.user_id,
+            "reason": transition.reason or order.cancel_reason or "",
+            "lines": _lines(order),
+            "previousStatus": previous.value if previous else "",
+            "paid": previous is OrderStatus.PAID or order.payment.was_charged,
+        }
+    if to is OrderStatus.SHIPPED:
+        return ORDER_SHIPPED, {
+            "orderId": order.order_id,
+            "userId": order.user_id,
+            "carrier": order.shipment.carrier or "",
+            "trackingNumber": order.shipment.tracking_number or "",
+            "shippedAt": transition.at,
+        }
+    if to is OrderStatus.DELIVERED:
+        return ORDER_DELIVERED, {
+            "orderId": order.order_id,
+            "userId": order.user_id,
+            "carrier": order.shipment.carrier,
+            "trackingNumber": order.shipment.tracking_number,
+            "deliveredAt": transition.at,
+        }
+    return None
+
+
+def events_for_record(record: dict[str, Any]) -> list[CloudEvent]:
+    """The CloudEvents one stream record stands for: one per transition it added."""
+    _name, old_image, new_image = stream_images(record)
+    new = order_from_image(new_image)
+    if new is None:
+        return []
+    order, correlation = new
+    old = order_from_image(old_image)
+    seen = len(old[0].history) if old else 0
+    out = []
+    for transition in order.history[seen:]:
+        mapped = event_for(order, transition)
+        if mapped is None:
+            continue
+        type_, data = mapped
+        PUBLISHED[type_].model_validate(data)  # the published contract, checked before it leaves
+        out.append(
+            new_event(
+                type_,
+                SOURCE,
+                data,
+                correlation_id=correlation,
+                subject=order.order_id,
+                event_id=event_id(order.order_id, transition),
+                time=transition.at,
+            )
+        )
+    return out
+
+
+def _count(events: Sequence[CloudEvent]) -> None:
+    for event in events:
+        metrics.add_metric(name=event.name, unit=MetricUnit.Count, value=1)
+
+
+def _log_error(message: str, error: Exception) -> None:
+    logger.warning(message, extra={"error": repr(error)})
+
+
+# Wired once per container: the topic client survives warm invocations.
+stream_publisher = StreamPublisher(
+    events_for_record,
+    SnsPublisher(os.environ.get("TOPIC_ARN", ""), boto3.client("sns")),
+    on_published=_count,
+    on_error=_log_error,
+)
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return stream_publisher.handle(event)

@@ -1,0 +1,96 @@
+"""Order management's functions in-process against moto (a cold start of each module per test)."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import uuid
+from collections.abc import Callable
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from gears.local.http_events import http_api_event
+from gears.local.lambda_context import LambdaContext
+from gears_shared.events import new_event
+from tests.unit.orders.fakes import placed_data
+
+FUNCTIONS = ("OrdersReadFunction", "OrdersCancelFunction", "OrdersAdminReadFunction", "OrdersFulfilmentFunction")
+
+
+def claims(sub: str, *groups: str) -> dict[str, Any]:
+    return {"sub": sub, "cognito:groups": list(groups) or ["customer"], "token_use": "access"}
+
+
+ADMIN = claims("admin-1", "admin", "customer")
+SUPPORT = claims("support-1", "support")
+
+
+class Answer:
+    def __init__(self, raw: dict[str, Any]) -> None:
+        self.status: int = raw["statusCode"]
+        self.headers = {k.lower(): v for k, v in (raw.get("headers") or {}).items()}
+        text = raw.get("body") or ""
+        self.body: Any = json.loads(text) if text else None
+
+    def __repr__(self) -> str:
+        return f"<{self.status} {self.body}>"
+
+
+def cold(name: str) -> ModuleType:
+    return importlib.reload(importlib.import_module(name))
+
+
+@pytest.fixture
+def table_name(lambda_env: Callable[[str], dict[str, str]]) -> str:
+    lambda_env("OrdersPublisherFunction")
+    return lambda_env("OrdersEventsConsumerFunction")["TABLE_NAME"]
+
+
+@pytest.fixture
+def consumers(table_name: str) -> ModuleType:
+    return cold("orders.consumers")
+
+
+@pytest.fixture
+def api(table_name: str) -> ModuleType:
+    return cold("orders.api")
+
+
+HANDLERS = {
+    ("GET", "/orders"): "read_handler",
+    ("GET", "/orders/{orderId}"): "read_handler",
+    ("POST", "/orders/{orderId}/cancel"): "cancel_handler",
+    ("GET", "/admin/orders"): "admin_read_handler",
+    ("POST", "/admin/orders/{orderId}/ship"): "fulfilment_handler",
+    ("POST", "/admin/orders/{orderId}/deliver"): "fulfilment_handler",
+}
+
+
+@pytest.fixture
+def call(api: ModuleType) -> Callable[..., Answer]:
+    def call(method: str, path: str, route: str | None = None, **kw: Any) -> Answer:
+        route = route or path
+        handler = getattr(api, HANDLERS[(method, route)])
+        return Answer(handler(http_api_event(method, path, **kw), LambdaContext("Orders", timeout_s=30)))
+
+    return call
+
+
+def sqs_event(*envelopes: Any, bodies: list[str] | None = None) -> dict[str, Any]:
+    texts = [e.to_json() for e in envelopes] + list(bodies or [])
+    return {
+        "Records": [
+            {"messageId": f"m-{i}", "receiptHandle": f"h-{i}", "body": text, "attributes": {}, "eventSource": "aws:sqs"}
+            for i, text in enumerate(texts)
+        ]
+    }
+
+
+def placed_event(order_id: str, user_id: str = "user-1", **kw: Any) -> Any:
+    return new_event("OrderPlaced.v1", "gears.ecommerce", placed_data(order_id, user_id, **kw), subject=order_id)
+
+
+def saga_event(type_: str, order_id: str, **data: Any) -> Any:
+    return new_event(type_, "gears.test", {"orderId": order_id, **data}, subject=order_id, event_id=str(uuid.uuid4()))

@@ -1,0 +1,92 @@
+"""The orders table's stream through OrdersPublisherFunction onto the orders topic, exactly per docs/events.md."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from types import ModuleType
+
+from gears.local.lambda_context import LambdaContext
+from gears.local.provision import Stack
+from tests.functional.ecommerce.test_publisher import drain, subscribe_queue
+from tests.functional.orders.conftest import ADMIN, Answer, cold, placed_event, saga_event, sqs_event
+
+
+def stream_batch(stack: Stack) -> dict:  # type: ignore[type-arg]
+    from tests.functional.ecommerce import test_publisher as ecommerce
+
+    original = stack.lookup
+    stack_view = type("View", (), {"lookup": lambda self, lid, attr: original("OrdersTable", attr)})()
+    return ecommerce.stream_batch(stack_view)  # type: ignore[arg-type]
+
+
+def test_each_transition_publishes_its_event_once(
+    consumers: ModuleType, call: Callable[..., Answer], cloud: Stack, lambda_env: Callable[[str], dict[str, str]]
+) -> None:
+    env = lambda_env("OrdersPublisherFunction")
+    queue = subscribe_queue(env["TOPIC_ARN"])
+    publisher = cold("orders.publisher")
+    ctx = LambdaContext("OrdersEventsConsumerFunction")
+    consumers.handler(
+        sqs_event(
+            placed_event("po-1", "user-ann"),
+            saga_event("StockReserved.v1", "po-1"),
+            saga_event("PaymentSucceeded.v1", "po-1", paymentIntentId="pi", amount=1399),
+        ),
+        ctx,
+    )
+    call(
+        "POST",
+        "/admin/orders/po-1/ship",
+        "/admin/orders/{orderId}/ship",
+        claims=ADMIN,
+        path_parameters={"orderId": "po-1"},
+        body={"carrier": "dhl", "trackingNumber": "1234567890"},
+    )
+    call(
+        "POST",
+        "/admin/orders/po-1/deliver",
+        "/admin/orders/{orderId}/deliver",
+        claims=ADMIN,
+        path_parameters={"orderId": "po-1"},
+    )
+    consumers.handler(sqs_event(placed_event("po-2", "user-ann"), saga_event("StockReserved.v1", "po-2")), ctx)
+    call(
+        "POST",
+        "/orders/po-2/cancel",
+        "/orders/{orderId}/cancel",
+        claims={"sub": "user-ann", "token_use": "access"},
+        path_parameters={"orderId": "po-2"},
+    )
+
+    batch = stream_batch(cloud)
+    assert publisher.handler(batch, LambdaContext("OrdersPublisherFunction")) == {"batchItemFailures": []}
+    events = drain(queue)
+    assert [(e.subject, e.type) for e in events] == [
+        ("po-1", "OrderConfirmed.v1"),
+        ("po-1", "OrderPaid.v1"),
+        ("po-1", "OrderShipped.v1"),
+        ("po-1", "OrderDelivered.v1"),
+        ("po-2", "OrderConfirmed.v1"),
+        ("po-2", "OrderCancelled.v1"),
+    ]
+    confirmed, paid, shipped, delivered, _, cancelled = events
+    assert confirmed.data == {
+        "orderId": "po-1",
+        "userId": "user-ann",
+        "total": {"amount": 1399, "currency": "GBP"},
+        "paymentMethod": "pm_card_visa",
+    }
+    assert paid.data["lines"][0]["sku"] == "SKU-1"
+    assert paid.data["lines"][0]["quantity"] == 2
+    assert shipped.data["carrier"] == "dhl"
+    assert shipped.data["trackingNumber"] == "1234567890"
+    assert delivered.data["deliveredAt"]
+    assert cancelled.data["reason"] == "customer_request"
+    assert cancelled.data["previousStatus"] == "CONFIRMED"
+    assert cancelled.data["paid"] is False
+    assert cancelled.data["lines"]
+    assert all(e.source == "gears.orders" for e in events)
+
+    # A retried batch publishes the very same ids.
+    publisher.handler(batch, LambdaContext("OrdersPublisherFunction"))
+    assert [e.id for e in drain(queue)] == [e.id for e in events]

@@ -270,9 +270,9 @@ def serve(host: str, port: int, mailbox_path: Path) -> None:
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
     from werkzeug.serving import make_server
 
-    from gears.local import moto_speedups
+    from gears.local import moto_dynamodb
 
-    moto_speedups.apply()
+    moto_dynamodb.apply()
     mailbox = Mailbox(mailbox_path)
     patch_cognito(mailbox)
     patch_ses(mailbox)

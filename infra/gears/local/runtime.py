@@ -55,6 +55,7 @@ class Options:
     echo_function_logs: bool = False
     prewarm: bool = False
     quiet: bool = False
+    stripe_port: int | None = None  # the local Stripe endpoint's port (None: any free one)
 
 
 def _wait_for_port(host: str, port: int, timeout: float, proc: subprocess.Popen[bytes] | None = None) -> None:
@@ -126,6 +127,8 @@ class LocalRuntime:
         )
         self._stopped = threading.Event()
         self._wrote_state = False
+        self.stripe: Any = None  # the local Stripe endpoint (gears.local.stripe_emulator), when it runs
+        self.stripe_secrets: dict[str, str] = {}
 
     def _say(self, msg: str) -> None:
         if not self.o.quiet:
@@ -141,10 +144,12 @@ class LocalRuntime:
         t0 = time.perf_counter()
         self.o.state_dir.mkdir(parents=True, exist_ok=True)
         self._start_cloud()
+        self._start_stripe()
         self.template = Template(self.o.template, self.o.parameters, region=self.o.region)
         step = time.perf_counter()
         self.stack = provision(self.template, self.session, self.endpoint, progress=lambda m: self._say(f"  {m}"))
         self._say(f"[gears] provisioned the template's resources ({time.perf_counter() - step:.1f}s)")
+        self._put_stripe_secrets()
         self._build_pools()
         self._start_gateway()
         self._start_pollers()
@@ -394,18 +399,28 @@ class LocalRuntime:
                 idp.admin_add_user_to_group(UserPoolId=pool_id, Username=email, GroupName=group)
 
     def seed(self) -> str:
-        """Load the demo catalog (the Online Retail sample) into the e-commerce table; idempotent."""
+        """Load the demo data (the Online Retail sample): the catalog and its opening stock; idempotent."""
         from gears.seed import seed_catalog
 
         assert self.stack
+        assert self.template
+        said = []
         with _environment(
             {**LOCAL_CREDENTIALS, "AWS_ENDPOINT_URL": self.endpoint, "AWS_DEFAULT_REGION": self.o.region}
         ):
             r = seed_catalog(table_name=self.stack.ref("EcommerceTable"))
-        return (
-            f"catalog: {r.products_written} products and {r.categories_written} categories written, "
-            f"{r.products_present} already there"
-        )
+            said.append(
+                f"catalog: {r.products_written} products and {r.categories_written} categories written, "
+                f"{r.products_present} already there"
+            )
+            if "InventoryTable" in self.template.resources:
+                from gears.seed_inventory import seed_inventory
+
+                inv = seed_inventory(table_name=self.stack.ref("InventoryTable"))
+                said.append(
+                    f"stock: {inv.skus_written} SKUs ({inv.units_written} units) written, {inv.skus_present} there"
+                )
+        return "; ".join(said)
 
     def _seed(self) -> None:
         started = time.perf_counter()
@@ -438,8 +453,10 @@ class LocalRuntime:
         """A cloud and the template's resources, without gateway, event sources or data (for one-off runs)."""
         self.o.state_dir.mkdir(parents=True, exist_ok=True)
         self._start_cloud()
+        self._start_stripe()
         self.template = Template(self.o.template, self.o.parameters, region=self.o.region)
         self.stack = provision(self.template, self.session, self.endpoint)
+        self._put_stripe_secrets()
         self._build_pools()
 
     def _write_state(self) -> None:
@@ -453,6 +470,7 @@ class LocalRuntime:
             "admin": {"email": self.o.admin_email, "password": self.o.admin_password},
             "mailbox": str((self.o.state_dir / "mailbox.jsonl").resolve()),
             "resources": self.stack.attrs,
+            "stripe": self.o.parameters.get("StripeApiBase"),  # the local Stripe endpoint's control API: /_emulator/
         }
         (self.o.state_dir / "runtime.json").write_text(json.dumps(state, indent=2, default=str))
         self._wrote_state = True
@@ -471,6 +489,7 @@ class LocalRuntime:
             p.join(2.0)
         for pool in self.pools.values():
             pool.close()
+        self._stop_stripe()
         if self.cloud and self.cloud.poll() is None:
             self.cloud.terminate()
             try:
@@ -480,6 +499,53 @@ class LocalRuntime:
         self.logs.close()
         if self._wrote_state:
             (self.o.state_dir / "runtime.json").unlink(missing_ok=True)
+
+    # -- the local Stripe endpoint (payment service) --------------------------------------------------------------
+    def _start_stripe(self) -> None:
+        """Start the Stripe-compatible endpoint and point the template's ``StripeApiBase`` at it, unless the
+        caller chose a Stripe (``--parameter StripeApiBase=https://api.stripe.com`` with real test-mode keys)."""
+        if "StripeApiBase" in self.o.parameters or self.stripe is not None:
+            return
+        from gears.local.stripe_emulator import start_stripe_emulator
+
+        port = self.o.stripe_port or 0
+        if port and not port_free("127.0.0.1", port):
+            raise RuntimeError(f"port {port} is taken: is another local shop running? (--stripe-port)")
+        self.stripe_secrets = {
+            "secret_key": "sk_test_local_" + os.urandom(12).hex(),
+            "webhook_secret": "whsec_local_" + os.urandom(16).hex(),
+        }
+        webhook_url = f"http://{self.o.host}:{self.o.port}/payments/webhooks/stripe"
+        self.stripe, base_url = start_stripe_emulator(
+            "127.0.0.1", port, webhook_url, self.stripe_secrets["webhook_secret"]
+        )
+        self.o.parameters["StripeApiBase"] = base_url
+        self._say(f"[gears] Stripe-compatible endpoint on {base_url}; webhooks to {webhook_url}")
+
+    def _put_stripe_secrets(self) -> None:
+        """The Stripe secrets as the payment functions read them: SSM SecureStrings, named by the template."""
+        if not self.stripe_secrets or self.template is None or self.stack is None:
+            return
+        functions = self.template.functions()
+        payment = functions.get("PaymentChargeConsumerFunction") or functions.get("PaymentWebhookFunction")
+        if payment is None:
+            return
+        env = self.stack.function_environment(payment)
+        ssm = self.client("ssm")
+        for variable, secret in (
+            ("STRIPE_SECRET_KEY_PARAMETER", "secret_key"),
+            ("STRIPE_WEBHOOK_SECRET_PARAMETER", "webhook_secret"),
+        ):
+            if env.get(variable):
+                ssm.put_parameter(
+                    Name=env[variable], Value=self.stripe_secrets[secret], Type="SecureString", Overwrite=True
+                )
+
+    def _stop_stripe(self) -> None:
+        if self.stripe is not None:
+            self.stripe.shutdown()
+            self.stripe.server_close()
+            self.stripe = None
 
     def serve_forever(self) -> None:
         done = threading.Event()

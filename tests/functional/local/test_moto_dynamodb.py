@@ -8,7 +8,7 @@ from typing import Any
 import boto3
 from moto import mock_aws
 
-from gears.local import moto_speedups
+from gears.local import moto_dynamodb
 
 
 def _table(client: Any, name: str, *, range_key: bool) -> None:
@@ -92,9 +92,60 @@ def test_same_answers_with_and_without_the_speedup() -> None:
             client.put_item(TableName="ranged", Item={**item, "sk": {"S": rng.choice("ABC") + str(i)}})
             client.put_item(TableName="plain", Item={**item, "pk": {"S": f"P#{i}"}})
         expected = _run_all(client)
-        moto_speedups.apply()
+        moto_dynamodb.speed_up_query()
         try:
             assert _run_all(client) == expected
         finally:
-            moto_speedups.remove()
+            moto_dynamodb.remove_query_speedup()
         assert sum(len(page) for pages in expected for page in pages) > 100  # the comparison covered real data
+
+
+def test_concurrent_conditional_transactions_never_oversell() -> None:
+    """12 shoppers, 3 units: with atomic requests exactly 3 transactions pass (moto alone has let 4 to 6 through)."""
+    import threading
+
+    moto_dynamodb.make_requests_atomic()
+    with mock_aws():
+        setup = boto3.client("dynamodb", region_name="us-east-1")
+        setup.create_table(
+            TableName="stock",
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        setup.put_item(TableName="stock", Item={"pk": {"S": "SKU#1"}, "available": {"N": "3"}})
+        for i in range(200):  # a table of some size, so a transaction's work takes a while
+            setup.put_item(TableName="stock", Item={"pk": {"S": f"OTHER#{i}"}, "available": {"N": "1"}})
+        won: list[int] = []
+        start = threading.Barrier(12)
+
+        def shopper(n: int) -> None:
+            client = boto3.client("dynamodb", region_name="us-east-1")
+            start.wait()
+            try:
+                client.transact_write_items(
+                    TransactItems=[
+                        {
+                            "Update": {
+                                "TableName": "stock",
+                                "Key": {"pk": {"S": "SKU#1"}},
+                                "UpdateExpression": "SET available = available - :one",
+                                "ConditionExpression": "available >= :one",
+                                "ExpressionAttributeValues": {":one": {"N": "1"}},
+                            }
+                        },
+                        {"Put": {"TableName": "stock", "Item": {"pk": {"S": f"RES#{n}"}, "available": {"N": "0"}}}},
+                    ]
+                )
+                won.append(n)
+            except client.exceptions.TransactionCanceledException:
+                pass
+
+        threads = [threading.Thread(target=shopper, args=(n,)) for n in range(12)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        left = setup.get_item(TableName="stock", Key={"pk": {"S": "SKU#1"}})["Item"]["available"]["N"]
+        assert len(won) == 3
+        assert left == "0"

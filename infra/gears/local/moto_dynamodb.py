@@ -1,4 +1,12 @@
-"""Make moto's DynamoDB Query cost what DynamoDB's does: proportional to what it reads, not to the table.
+"""Make moto's DynamoDB behave like DynamoDB where the shop depends on it: atomic requests, and Query cost.
+
+**Atomic requests.** DynamoDB applies each request (a conditional write, a TransactWriteItems) atomically. moto
+under a threaded server does not: a transaction checks its conditions, writes, and on failure restores a copy of
+the table, and concurrent requests interleave in between, so "reserve the last units" could oversell locally. Every
+DynamoDB request is applied under one lock here, which is what DynamoDB guarantees per item and per transaction
+(and more: it also serialises unrelated requests, which only costs local throughput).
+
+**Query cost.**
 
 moto answers every Query by listing *all* items of the table, sorted (``Table.all_items``), then filtering by the
 key condition. With the demo catalog that is ~90 ms for a one-partition query and more on an index, so a local
@@ -20,6 +28,28 @@ _hint = threading.local()
 
 
 def apply() -> None:
+    """Both patches (for the local cloud's process)."""
+    make_requests_atomic()
+    speed_up_query()
+
+
+def make_requests_atomic() -> None:
+    from moto.dynamodb.responses import DynamoHandler
+
+    if getattr(DynamoHandler, "_gears_atomic", False):
+        return
+    original = DynamoHandler.call_action
+    lock = threading.RLock()
+
+    def call_action(self: Any) -> Any:
+        with lock:
+            return original(self)
+
+    DynamoHandler.call_action = call_action  # type: ignore[method-assign]
+    DynamoHandler._gears_atomic = True  # type: ignore[attr-defined]
+
+
+def speed_up_query() -> None:
     from moto.dynamodb.models.table import Table
 
     if getattr(Table, "_gears_speedups", False):
@@ -64,7 +94,7 @@ def apply() -> None:
     Table._gears_speedups = (original_query, original_all_items)  # type: ignore[attr-defined]
 
 
-def remove() -> None:
+def remove_query_speedup() -> None:
     from moto.dynamodb.models.table import Table
 
     originals = getattr(Table, "_gears_speedups", None)

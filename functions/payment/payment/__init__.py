@@ -1,0 +1,1 @@
+"""The payment service: charges orders through Stripe, handles Stripe's webhooks, voids and refunds."""

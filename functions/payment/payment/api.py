@@ -1,0 +1,159 @@
+"""The payment service's HTTP functions.
+
+- ``GET /orders/{orderId}/payment`` (``PaymentReadFunction``; the order's owner, support, admin; anyone else 404):
+  status, the amount asked, charged, refunded and still refundable, the failure if any, and each refund.
+- ``POST /admin/orders/{orderId}/refund`` (``PaymentAdminFunction``; admin, others 403): ``{"amount"?: int,
+  "reason"?: str}``; everything left when ``amount`` is absent. 201 with the refund. More than is left, or a
+  payment that charged nothing: 422. Another refund of the same order at the same moment: 409. Stripe not
+  answering: 502 (retrying is safe: the same refund number, the same idempotency key).
+- ``POST /payments/webhooks/stripe`` (``PaymentWebhookFunction``; public, proven by ``Stripe-Signature``): a
+  forged, altered or stale (over five minutes) signature is 400 and changes nothing; each Stripe event id is
+  applied once (a replay answers 200 ``{"duplicate": true}``).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError
+
+from gears_shared.auth import ADMIN, require_role
+from gears_shared.consumers import DynamoInbox, EventInProgress
+from gears_shared.errors import BadRequest, Conflict
+from gears_shared.http import CORRELATION_HEADER, correlation_id, create_resolver, current_caller, json_response
+from gears_shared.observability import setup
+from payment import bootstrap, service
+from payment.domain import RefundKind
+
+logger, tracer, metrics = setup()
+
+TABLE_NAME = os.environ.get("TABLE_NAME", "")
+payments = bootstrap.repository()
+provider = bootstrap.provider()
+verifier = bootstrap.verifier()
+webhook_inbox = DynamoInbox(TABLE_NAME, consumer="stripe-webhooks") if TABLE_NAME else None
+
+CORRELATION_PATH = 'headers."x-correlation-id" || requestContext.requestId'
+
+
+class RefundRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    amount: StrictInt | None = Field(None, ge=1, le=100_000_000, description="Minor units; all that is left if absent")
+    reason: str | None = Field(None, max_length=500)
+
+
+class WebhookBusy(Conflict):
+    title = "Event being applied"
+    code = "webhook-in-progress"
+
+
+def _answer(app: APIGatewayHttpResolver, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    response = app.resolve(event, context)
+    response.setdefault("headers", {})[CORRELATION_HEADER] = correlation_id(event)
+    return response
+
+
+# -- reads -----------------------------------------------------------------------------------------------------------
+read_app = create_resolver(logger)
+
+
+@read_app.get("/orders/<order_id>/payment")
+def get_payment(order_id: str) -> Response[Any]:
+    caller = current_caller(read_app)
+    payment, refunds = service.get_payment(order_id, caller, payments=payments)
+    body = payment.to_dict()
+    body["refunds"] = [r.to_dict() for r in refunds]
+    return json_response(body, headers={"Cache-Control": "no-store"})
+
+
+# -- admin -----------------------------------------------------------------------------------------------------------
+def _require_admin(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response[Any]:
+    require_role(current_caller(app), ADMIN)
+    return next_middleware(app)
+
+
+admin_app = create_resolver(logger)
+admin_app.use(middlewares=[_require_admin])
+
+
+def _refund_body() -> RefundRequest:
+    raw = admin_app.current_event.decoded_body or ""
+    if not raw.strip():
+        return RefundRequest(amount=None, reason=None)
+    try:
+        return RefundRequest.model_validate_json(raw)
+    except ValidationError as exc:
+        raise RequestValidationError(exc.errors(include_url=False, include_input=False)) from exc
+
+
+@admin_app.post("/admin/orders/<order_id>/refund")
+def refund_order(order_id: str) -> Response[Any]:
+    body = _refund_body()
+    refund = service.refund_payment(
+        order_id,
+        body.amount,
+        kind=RefundKind.ADMIN,
+        reason=body.reason,
+        payments=payments,
+        provider=provider,
+        correlation_id=correlation_id(admin_app.current_event.raw_event),
+    )
+    return json_response(refund.to_dict(), 201)
+
+
+# -- the Stripe webhook ----------------------------------------------------------------------------------------------
+webhook_app = create_resolver(logger)
+
+
+@webhook_app.post("/payments/webhooks/stripe")
+def stripe_webhook() -> Response[Any]:
+    current = webhook_app.current_event
+    payload = current.decoded_body or ""
+    if len(payload) > 512 * 1024:
+        raise BadRequest("The webhook body is too large.")
+    event = verifier.verify(payload, current.headers.get("stripe-signature"))
+    event_id = str(event["id"])
+    if webhook_inbox is not None:
+        try:
+            if not webhook_inbox.begin(event_id):
+                return json_response({"received": True, "duplicate": True, "id": event_id})
+        except EventInProgress as exc:
+            raise WebhookBusy("This event is being applied right now.") from exc
+    try:
+        outcome = service.apply_provider_event(event, payments=payments, provider=provider)
+    except BaseException:
+        if webhook_inbox is not None:
+            webhook_inbox.abandon(event_id)
+        raise
+    if webhook_inbox is not None:
+        webhook_inbox.complete(event_id)
+    logger.info("stripe event applied", extra={"stripeEvent": event_id, "type": event.get("type"), "outcome": outcome})
+    return json_response({"received": True, "duplicate": False, "id": event_id, "outcome": outcome})
+
+
+# -- handlers --------------------------------------------------------------------------------------------------------
+@logger.inject_lambda_context(correlation_id_path=CORRELATION_PATH)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def payment_read_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return _answer(read_app, event, context)
+
+
+@logger.inject_lambda_context(correlation_id_path=CORRELATION_PATH)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def payment_admin_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return _answer(admin_app, event, context)
+
+
+@logger.inject_lambda_context(correlation_id_path=CORRELATION_PATH)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def stripe_webhook_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return _answer(webhook_app, event, context)

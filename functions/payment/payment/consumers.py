@@ -1,0 +1,85 @@
+"""``PaymentChargeConsumerFunction``: the orders service's events, from the ``PaymentOrdersQueue``.
+
+- ``OrderConfirmed.v1`` (stock is reserved): charge the order's total with its payment method, once
+  (:func:`payment.service.charge_order`). Stripe timing out or failing (5xx) raises, so the message comes back
+  after the visibility timeout and the charge is asked again with the same idempotency key.
+- ``OrderCancelled.v1``: void the intent of an uncharged order, or refund a charged one in full
+  (:func:`payment.service.cancel_order`).
+
+Each event id is applied once (a :class:`DynamoInbox` in the payment table); failures are reported per message.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import ValidationError
+
+from gears_shared.consumers import DynamoInbox, EventConsumer, PoisonMessage
+from gears_shared.events import CloudEvent
+from gears_shared.observability import setup
+from payment import bootstrap, service
+from payment.domain import Money
+from payment.events import ORDER_CANCELLED, ORDER_CONFIRMED, OrderCancelledData, OrderConfirmedData
+
+logger, tracer, metrics = setup()
+
+TABLE_NAME = os.environ.get("TABLE_NAME", "")
+payments = bootstrap.repository()
+provider = bootstrap.provider()
+
+
+def _data(model: type[Any], event: CloudEvent) -> Any:
+    try:
+        return model.model_validate(event.data)
+    except ValidationError as exc:
+        # An event that breaks the contract never becomes valid: let the queue park it.
+        raise PoisonMessage(f"{event.type} {event.id}: {exc.error_count()} invalid field(s)") from exc
+
+
+def on_order_confirmed(event: CloudEvent) -> None:
+    data: OrderConfirmedData = _data(OrderConfirmedData, event)
+    payment = service.charge_order(
+        service.ChargeOrder(
+            order_id=data.orderId,
+            user_id=data.userId,
+            total=Money(data.total.amount, data.total.currency),
+            payment_method=data.paymentMethod,
+            correlation_id=event.correlationid or event.id,
+        ),
+        payments=payments,
+        provider=provider,
+    )
+    logger.info("order charged", extra={"orderId": data.orderId, "status": payment.status.value})
+
+
+def on_order_cancelled(event: CloudEvent) -> None:
+    data: OrderCancelledData = _data(OrderCancelledData, event)
+    amount, currency = data.amount()
+    result = service.cancel_order(
+        service.CancelOrder(
+            order_id=data.orderId,
+            user_id=data.userId,
+            amount=Money(amount, currency),
+            correlation_id=event.correlationid or event.id,
+        ),
+        payments=payments,
+        provider=provider,
+    )
+    logger.info("order cancellation settled", extra={"orderId": data.orderId, "result": type(result).__name__})
+
+
+consumer = EventConsumer(
+    {ORDER_CONFIRMED: on_order_confirmed, ORDER_CANCELLED: on_order_cancelled},
+    inbox=DynamoInbox(TABLE_NAME, consumer="payment-orders") if TABLE_NAME else None,
+    logger=logger,
+)
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return consumer.handle(event)

@@ -1,0 +1,260 @@
+"""The payment of an order: what was asked, what the provider charged, what was given back, and the rules of it.
+
+Standard library only. A payment is one per order (its id is the order id) and moves through a small state machine:
+
+```
+PENDING --charged--> SUCCEEDED --refund (part)--> PARTIALLY_REFUNDED --refund (rest)--> REFUNDED
+   |                     \\------------------refund (all)-------------------------------/
+   +--declined--> FAILED --void--> VOIDED
+   +--void------> VOIDED
+(no payment yet) --order cancelled--> CANCELLED   (nothing was ever charged; a late charge request is refused)
+```
+
+The refunded total never exceeds what was charged: :meth:`Payment.refunded` refuses it, and the store writes the
+result only over the version it was computed from.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+CURRENCY = re.compile(r"^[A-Z]{3}$")
+
+
+class PaymentRuleError(ValueError):
+    """A change the payment's state machine or its amounts do not allow."""
+
+
+class RefundTooLarge(PaymentRuleError):
+    def __init__(self, requested: int, refundable: int) -> None:
+        super().__init__(f"A refund of {requested} is more than the {refundable} left to refund.")
+        self.requested = requested
+        self.refundable = refundable
+
+
+class PaymentStatus(StrEnum):
+    PENDING = "PENDING"
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+    VOIDED = "VOIDED"
+    CANCELLED = "CANCELLED"
+    PARTIALLY_REFUNDED = "PARTIALLY_REFUNDED"
+    REFUNDED = "REFUNDED"
+
+
+CHARGED = frozenset({PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED})
+REFUNDABLE = frozenset({PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED})
+VOIDABLE = frozenset({PaymentStatus.PENDING, PaymentStatus.FAILED})
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def utc_iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+@dataclass(frozen=True)
+class Money:
+    amount: int
+    currency: str
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.amount, int) or isinstance(self.amount, bool) or self.amount < 0:
+            raise PaymentRuleError("An amount is a whole, non-negative number of minor units.")
+        if not CURRENCY.match(self.currency):
+            raise PaymentRuleError("A currency is an ISO 4217 code such as GBP.")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"amount": self.amount, "currency": self.currency}
+
+
+@dataclass(frozen=True)
+class Failure:
+    """Why a charge did not go through: the provider's error code (``card_declined``), the card issuer's decline
+    code (``insufficient_funds``) when there is one, and the provider's message for people."""
+
+    reason: str
+    decline_code: str | None = None
+    message: str | None = None
+
+
+@dataclass(frozen=True)
+class Payment:
+    order_id: str
+    user_id: str | None
+    amount: Money  # what the order asked to be charged
+    payment_method: str | None
+    status: PaymentStatus
+    created_at: datetime
+    updated_at: datetime
+    payment_intent_id: str | None = None
+    charged: int = 0  # minor units the provider received
+    refunded_total: int = 0
+    refund_count: int = 0  # refunds recorded so far; numbers the next refund's idempotency key
+    failure: Failure | None = None
+    version: int = 0
+
+    # -- creation ------------------------------------------------------------------------------------------------
+    @classmethod
+    def requested(
+        cls, order_id: str, user_id: str | None, amount: Money, payment_method: str | None, at: datetime
+    ) -> Payment:
+        """A charge about to be asked of the provider."""
+        if not order_id:
+            raise PaymentRuleError("A payment belongs to an order.")
+        if amount.amount < 1:
+            raise PaymentRuleError("An order to charge has a positive total.")
+        return cls(order_id, user_id, amount, payment_method, PaymentStatus.PENDING, at, at)
+
+    @classmethod
+    def cancelled_before_charge(cls, order_id: str, user_id: str | None, amount: Money, at: datetime) -> Payment:
+        """The order was cancelled before any charge was asked for: this stops a late one."""
+        return cls(order_id, user_id, amount, None, PaymentStatus.CANCELLED, at, at)
+
+    # -- reading -------------------------------------------------------------------------------------------------
+    @property
+    def is_charged(self) -> bool:
+        return self.status in CHARGED
+
+    @property
+    def refundable(self) -> int:
+        return self.charged - self.refunded_total if self.status in REFUNDABLE else 0
+
+    def money(self, amount: int) -> Money:
+        return Money(amount, self.amount.currency)
+
+    # -- transitions ---------------------------------------------------------------------------------------------
+    def succeeded(self, payment_intent_id: str, amount_received: int, at: datetime) -> Payment:
+        """The provider charged ``amount_received``. From PENDING, or from FAILED when a later confirmation of
+        the same intent went through (the provider's word wins)."""
+        if self.status not in (PaymentStatus.PENDING, PaymentStatus.FAILED):
+            raise PaymentRuleError(f"A {self.status} payment cannot become charged.")
+        if amount_received < 1:
+            raise PaymentRuleError("A charge received nothing.")
+        return replace(
+            self,
+            status=PaymentStatus.SUCCEEDED,
+            payment_intent_id=payment_intent_id,
+            charged=amount_received,
+            failure=None,
+            updated_at=at,
+        )
+
+    def failed(self, payment_intent_id: str | None, failure: Failure, at: datetime) -> Payment:
+        if self.status is not PaymentStatus.PENDING:
+            raise PaymentRuleError(f"A {self.status} payment cannot fail.")
+        return replace(
+            self,
+            status=PaymentStatus.FAILED,
+            payment_intent_id=payment_intent_id or self.payment_intent_id,
+            failure=failure,
+            updated_at=at,
+        )
+
+    def voided(self, at: datetime) -> Payment:
+        """The intent was cancelled at the provider: nothing was, or ever will be, charged on it."""
+        if self.status not in VOIDABLE:
+            raise PaymentRuleError(f"A {self.status} payment cannot be voided.")
+        return replace(self, status=PaymentStatus.VOIDED, updated_at=at)
+
+    def refunded(self, amount: int, at: datetime) -> Payment:
+        """``amount`` more was given back; REFUNDED once everything charged is."""
+        if self.status not in REFUNDABLE:
+            raise PaymentRuleError(f"A {self.status} payment has nothing to refund.")
+        if amount < 1:
+            raise PaymentRuleError("A refund gives back a positive amount.")
+        if amount > self.refundable:
+            raise RefundTooLarge(amount, self.refundable)
+        total = self.refunded_total + amount
+        status = PaymentStatus.REFUNDED if total == self.charged else PaymentStatus.PARTIALLY_REFUNDED
+        return replace(self, status=status, refunded_total=total, refund_count=self.refund_count + 1, updated_at=at)
+
+    def to_dict(self) -> dict[str, Any]:
+        failure = self.failure
+        return {
+            "orderId": self.order_id,
+            "status": self.status.value,
+            "amount": self.amount.to_dict(),
+            "charged": self.money(self.charged).to_dict(),
+            "refunded": self.money(self.refunded_total).to_dict(),
+            "refundable": self.money(self.refundable).to_dict(),
+            "paymentIntentId": self.payment_intent_id,
+            "paymentMethod": self.payment_method,
+            "failure": (
+                {"reason": failure.reason, "declineCode": failure.decline_code, "message": failure.message}
+                if failure
+                else None
+            ),
+            "createdAt": utc_iso(self.created_at),
+            "updatedAt": utc_iso(self.updated_at),
+        }
+
+
+class RefundKind(StrEnum):
+    ADMIN = "admin"  # POST /admin/orders/{orderId}/refund
+    CANCEL = "cancel"  # the order was cancelled after it was paid
+    PROVIDER = "provider"  # made elsewhere (the Stripe dashboard) and learnt from a webhook
+
+
+@dataclass(frozen=True)
+class Refund:
+    refund_id: str
+    order_id: str
+    amount: Money
+    refunded_total: Money  # the payment's refunded total once this refund is counted
+    full: bool  # everything charged has now been refunded
+    kind: RefundKind
+    created_at: datetime
+    payment_intent_id: str | None = None
+    reason: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "refundId": self.refund_id,
+            "orderId": self.order_id,
+            "amount": self.amount.to_dict(),
+            "refundedTotal": self.refunded_total.to_dict(),
+            "full": self.full,
+            "kind": self.kind.value,
+            "reason": self.reason,
+            "paymentIntentId": self.payment_intent_id,
+            "createdAt": utc_iso(self.created_at),
+        }
+
+
+def refund_of(before: Payment, after: Payment, refund_id: str, kind: RefundKind, reason: str | None) -> Refund:
+    """The record of the refund that took ``before`` to ``after``."""
+    return Refund(
+        refund_id=refund_id,
+        order_id=after.order_id,
+        amount=after.money(after.refunded_total - before.refunded_total),
+        refunded_total=after.money(after.refunded_total),
+        full=after.status is PaymentStatus.REFUNDED,
+        kind=kind,
+        created_at=after.updated_at,
+        payment_intent_id=after.payment_intent_id,
+        reason=reason,
+    )
+
+
+# -- idempotency keys at the provider: derived from the order, so a retry is never a second charge or refund --------
+def charge_key(order_id: str) -> str:
+    return f"order-{order_id}-charge"
+
+
+def cancel_refund_key(order_id: str) -> str:
+    return f"order-{order_id}-refund-cancel"
+
+
+def refund_key(order_id: str, number: int) -> str:
+    return f"order-{order_id}-refund-{number}"
+
+
+def void_key(order_id: str) -> str:
+    return f"order-{order_id}-void"

@@ -1,0 +1,70 @@
+"""The payment service's errors; :mod:`gears_shared.http` maps each to its status and a problem+json body."""
+
+from __future__ import annotations
+
+from gears_shared.errors import BadRequest, BusinessRuleViolation, Conflict, DependencyFailed, GearsError, NotFound
+
+
+class PaymentNotFound(NotFound):
+    title = "Payment not found"
+    code = "payment-not-found"
+
+
+class NothingToRefund(BusinessRuleViolation):
+    title = "Nothing to refund"
+    code = "nothing-to-refund"
+
+
+class RefundExceedsCharge(BusinessRuleViolation):
+    title = "Refund exceeds the charge"
+    code = "refund-exceeds-charge"
+
+
+class RefundInProgress(Conflict):
+    """Another refund of the same order is being made right now; read the payment and try again."""
+
+    title = "Refund in progress"
+    code = "refund-in-progress"
+
+
+class InvalidWebhook(BadRequest):
+    """A webhook whose signature does not verify (forged, altered, signed with another secret) or is too old."""
+
+    title = "Invalid webhook"
+    code = "invalid-webhook"
+
+
+class ProviderUnavailable(DependencyFailed):
+    """Stripe timed out, failed (5xx), throttled us or could not be reached: try again (same idempotency key)."""
+
+    title = "Payment provider unavailable"
+    code = "payment-provider-unavailable"
+
+
+class ProviderRejected(GearsError):
+    """Stripe refused a request as invalid (``invalid_request_error``): ``code``/``param`` say why."""
+
+    status = 502
+    title = "Payment provider refused the request"
+    code = "payment-provider-rejected"
+
+    def __init__(self, detail: str, *, provider_code: str | None = None, param: str | None = None) -> None:
+        super().__init__(detail)
+        self.provider_code = provider_code
+        self.param = param
+
+
+class ChargeInProgress(RuntimeError):
+    """A cancellation met a charge that has not finished: the event is retried once it has."""
+
+
+class StalePayment(RuntimeError):
+    """The payment changed between read and write; read it again."""
+
+
+class PaymentExists(RuntimeError):
+    """A payment for this order is already recorded."""
+
+
+class RefundRecorded(RuntimeError):
+    """This refund is already recorded."""

@@ -1,0 +1,139 @@
+"""The order events through InventoryOrderConsumerFunction's handler, as SQS delivers them, against moto."""
+
+from __future__ import annotations
+
+import uuid
+from types import ModuleType
+from typing import Any
+
+import boto3
+
+from gears.local.lambda_context import LambdaContext
+from inventory.store import reservation_key
+from tests.functional.inventory.conftest import (
+    Call,
+    order_cancelled,
+    order_paid,
+    order_placed,
+    sqs_event,
+)
+
+CONTEXT = LambdaContext("InventoryOrderConsumerFunction", timeout_s=30)
+
+
+def new_sku() -> str:
+    return "C-" + uuid.uuid4().hex[:10].upper()
+
+
+def stocked(call: Call, on_hand: int, threshold: int = 2) -> str:
+    sku = new_sku()
+    body = {"delta": on_hand, "reason": "count", "threshold": threshold}
+    assert call("PUT", f"/inventory/{sku}", body=body).status == 201
+    return sku
+
+
+def figures(call: Call, sku: str) -> tuple[int, int, int]:
+    body = call("GET", f"/inventory/{sku}").body
+    return body["onHand"], body["reserved"], body["available"]
+
+
+def reservation(table_name: str, order_id: str) -> dict[str, Any] | None:
+    item = boto3.client("dynamodb").get_item(TableName=table_name, Key=reservation_key(order_id)).get("Item")
+    return item
+
+
+def test_an_order_reserves_commits_and_is_restocked_when_cancelled_after_payment(
+    call: Call, consumers: ModuleType, table_name: str
+) -> None:
+    a, b = stocked(call, 10), stocked(call, 3)
+    order = "o-" + uuid.uuid4().hex[:8]
+    assert consumers.handler(sqs_event(order_placed(order, (a, 2), (b, 3), (a, 1))), CONTEXT) == {
+        "batchItemFailures": []
+    }
+    assert figures(call, a) == (10, 3, 7)  # both lines of a, merged
+    assert figures(call, b) == (3, 3, 0)
+    stored = reservation(table_name, order)
+    assert stored is not None
+    assert stored["status"]["S"] == "RESERVED"
+
+    assert consumers.handler(sqs_event(order_paid(order)), CONTEXT) == {"batchItemFailures": []}
+    assert figures(call, a) == (7, 0, 7)
+    assert figures(call, b) == (0, 0, 0)
+
+    assert consumers.handler(sqs_event(order_cancelled(order, paid=True)), CONTEXT) == {"batchItemFailures": []}
+    assert figures(call, a) == (10, 0, 10)
+    assert figures(call, b) == (3, 0, 3)
+    assert reservation(table_name, order)["status"]["S"] == "RESTOCKED"  # type: ignore[index]
+    kinds = [m["kind"] for m in call("GET", f"/inventory/{b}").body["movements"]]
+    assert kinds == ["restock", "commit", "reserve", "adjust"]
+
+
+def test_a_cancel_before_payment_releases(call: Call, consumers: ModuleType, table_name: str) -> None:
+    sku = stocked(call, 4)
+    order = "o-" + uuid.uuid4().hex[:8]
+    consumers.handler(sqs_event(order_placed(order, (sku, 4))), CONTEXT)
+    assert figures(call, sku) == (4, 4, 0)
+    consumers.handler(sqs_event(order_cancelled(order, paid=False)), CONTEXT)
+    assert figures(call, sku) == (4, 0, 4)
+    assert reservation(table_name, order)["status"]["S"] == "RELEASED"  # type: ignore[index]
+
+
+def test_one_short_line_reserves_nothing(call: Call, consumers: ModuleType, table_name: str) -> None:
+    plenty, scarce = stocked(call, 10), stocked(call, 1)
+    order = "o-" + uuid.uuid4().hex[:8]
+    consumers.handler(sqs_event(order_placed(order, (plenty, 2), (scarce, 2), ("NEVER-STOCKED", 1))), CONTEXT)
+    assert figures(call, plenty) == (10, 0, 10)
+    assert figures(call, scarce) == (1, 0, 1)
+    stored = reservation(table_name, order)
+    assert stored is not None
+    assert stored["status"]["S"] == "FAILED"
+    unavailable = {u["M"]["sku"]["S"]: int(u["M"]["available"]["N"]) for u in stored["unavailable"]["L"]}
+    assert unavailable == {scarce: 1, "NEVER-STOCKED": 0}
+    consumers.handler(sqs_event(order_cancelled(order, paid=False)), CONTEXT)  # the saga cancels it: nothing moves
+    assert figures(call, scarce) == (1, 0, 1)
+
+
+def test_every_event_delivered_twice_is_applied_once(call: Call, consumers: ModuleType, table_name: str) -> None:
+    sku = stocked(call, 10)
+    order = "o-" + uuid.uuid4().hex[:8]
+    placed = order_placed(order, (sku, 3))
+    # the same message twice in one batch, then again later
+    assert consumers.handler(sqs_event(placed, placed), CONTEXT) == {"batchItemFailures": []}
+    assert consumers.handler(sqs_event(placed), CONTEXT) == {"batchItemFailures": []}
+    # a second OrderPlaced for the same order with another event id (a replay upstream) reserves nothing more
+    consumers.handler(sqs_event(order_placed(order, (sku, 3))), CONTEXT)
+    assert figures(call, sku) == (10, 3, 7)
+    paid = order_paid(order)
+    consumers.handler(sqs_event(paid, paid), CONTEXT)
+    consumers.handler(sqs_event(order_paid(order)), CONTEXT)
+    assert figures(call, sku) == (7, 0, 7)
+    cancelled = order_cancelled(order, paid=True)
+    consumers.handler(sqs_event(cancelled, cancelled), CONTEXT)
+    consumers.handler(sqs_event(order_cancelled(order, paid=True)), CONTEXT)
+    assert figures(call, sku) == (10, 0, 10)
+    movements = call("GET", f"/inventory/{sku}").body["movements"]
+    assert [m["kind"] for m in movements] == ["restock", "commit", "reserve", "adjust"]
+
+
+def test_a_late_order_placed_after_its_cancellation_reserves_nothing(
+    call: Call, consumers: ModuleType, table_name: str
+) -> None:
+    sku = stocked(call, 5)
+    order = "o-" + uuid.uuid4().hex[:8]
+    consumers.handler(sqs_event(order_cancelled(order, paid=False)), CONTEXT)
+    consumers.handler(sqs_event(order_placed(order, (sku, 2))), CONTEXT)
+    assert figures(call, sku) == (5, 0, 5)
+    assert reservation(table_name, order)["status"]["S"] == "CANCELLED"  # type: ignore[index]
+
+
+def test_a_poison_message_fails_alone(call: Call, consumers: ModuleType) -> None:
+    sku = stocked(call, 5)
+    good = order_placed("o-" + uuid.uuid4().hex[:8], (sku, 1))
+    bad_data = order_placed("o-bad", (sku, 1)).model_copy(update={"data": {"orderId": "o-bad", "lines": [
+        {"sku": sku, "quantity": -3}]}})
+    result = consumers.handler(sqs_event(bad_data, good, bodies=["not json at all"]), CONTEXT)
+    assert result == {"batchItemFailures": [{"itemIdentifier": "m-0"}, {"itemIdentifier": "m-2"}]}
+    assert figures(call, sku) == (5, 1, 4)
+    # the failed event was released from the inbox: a fixed redelivery would be applied
+    again = consumers.handler(sqs_event(bad_data), CONTEXT)
+    assert again == {"batchItemFailures": [{"itemIdentifier": "m-0"}]}

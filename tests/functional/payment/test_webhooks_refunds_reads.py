@@ -1,0 +1,172 @@
+"""Stripe's webhooks (signature, tolerance, once per event, reconciliation), admin refunds and the payment read."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import boto3
+
+from gears.local.stripe_emulator import sign
+from tests.functional.payment.conftest import (
+    SUPPORT,
+    WEBHOOK_SECRET,
+    Payments,
+    customer,
+    order_confirmed,
+)
+
+
+def charged(payments: Payments, amount: int = 5000, user: str = "user-1") -> str:
+    event = order_confirmed(amount=amount, user_id=user)
+    assert payments.deliver(event) == {"batchItemFailures": []}
+    return str(event["data"]["orderId"])
+
+
+# -- webhooks --------------------------------------------------------------------------------------------------------
+def test_a_forged_webhook_is_refused_and_changes_nothing(payments: Payments) -> None:
+    order_id = charged(payments)
+    [succeeded] = payments.webhooks.of_type("payment_intent.succeeded")
+    forged = json.loads(succeeded.body)
+    forged["id"] = "evt_forged"
+    forged["type"] = "payment_intent.canceled"
+    body = json.dumps(forged)
+
+    assert payments.webhook(body, sign(body, "whsec_not_the_secret")).status == 400
+    assert payments.webhook(body, succeeded.signature).status == 400  # a real signature of another body
+    assert payments.webhook(body, None).status == 400
+    assert payments.webhook("not json", sign("not json", WEBHOOK_SECRET)).status == 400
+
+    assert payments.get(order_id, customer("user-1")).body["status"] == "SUCCEEDED"
+
+
+def test_a_stale_webhook_is_refused(payments: Payments) -> None:
+    charged(payments)
+    [succeeded] = payments.webhooks.of_type("payment_intent.succeeded")
+
+    stale = sign(succeeded.body, WEBHOOK_SECRET, timestamp=int(time.time()) - 301)
+    answer = payments.webhook(succeeded.body, stale)
+
+    assert answer.status == 400
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert payments.webhook(succeeded.body, sign(succeeded.body, WEBHOOK_SECRET)).status == 200
+
+
+def test_a_replayed_webhook_is_applied_once(payments: Payments) -> None:
+    order_id = charged(payments)
+    [succeeded] = payments.webhooks.of_type("payment_intent.succeeded")
+
+    first = payments.webhook(succeeded.body, succeeded.signature)
+    replay = payments.webhook(succeeded.body, sign(succeeded.body, WEBHOOK_SECRET))
+
+    assert (first.status, first.body["duplicate"]) == (200, False)
+    assert (replay.status, replay.body["duplicate"]) == (200, True)
+    assert payments.published_types(order_id) == ["PaymentSucceeded.v1"]
+
+
+def test_the_webhook_records_a_charge_the_consumer_never_wrote(payments: Payments) -> None:
+    order_id = charged(payments, amount=3100)
+    [succeeded] = payments.webhooks.of_type("payment_intent.succeeded")
+    # As if the consumer crashed between Stripe's answer and its write: the payment item is not there.
+    boto3.client("dynamodb").delete_item(
+        TableName=payments.table, Key={"pk": {"S": f"PAYMENT#{order_id}"}, "sk": {"S": "PAYMENT"}}
+    )
+    assert payments.get(order_id, customer("user-1")).status == 404
+
+    assert payments.webhook(succeeded.body, sign(succeeded.body, WEBHOOK_SECRET)).status == 200
+
+    body = payments.get(order_id, customer("user-1")).body
+    assert (body["status"], body["charged"]["amount"]) == ("SUCCEEDED", 3100)
+
+
+def test_emulator_replay_reaches_the_webhook_url_signed_afresh(payments: Payments) -> None:
+    charged(payments)
+    [succeeded] = payments.webhooks.of_type("payment_intent.succeeded")
+    event_id = json.loads(succeeded.body)["id"]
+
+    delivery = payments.stripe.control("POST", f"webhooks/replay/{event_id}")
+
+    assert delivery["delivered"] is True
+    again = [d for d in payments.webhooks.of_type("payment_intent.succeeded") if json.loads(d.body)["id"] == event_id]
+    assert len(again) == 2
+    for d in again:
+        assert payments.webhook(d.body, d.signature).status == 200
+
+
+# -- refunds ---------------------------------------------------------------------------------------------------------
+def test_partial_refunds_then_the_rest_then_nothing_more(payments: Payments) -> None:
+    order_id = charged(payments, amount=5000)
+
+    first = payments.refund(order_id, {"amount": 1500, "reason": "a cracked mug"})
+    assert first.status == 201
+    assert (first.body["amount"]["amount"], first.body["refundedTotal"]["amount"], first.body["full"]) == (
+        1500,
+        1500,
+        False,
+    )
+    assert payments.get(order_id, customer("user-1")).body["status"] == "PARTIALLY_REFUNDED"
+
+    over = payments.refund(order_id, {"amount": 3501})
+    assert over.status == 422
+    assert over.body["refundable"] == {"amount": 3500, "currency": "GBP"}
+
+    rest = payments.refund(order_id)
+    assert rest.status == 201
+    assert (rest.body["amount"]["amount"], rest.body["full"]) == (3500, True)
+
+    assert payments.refund(order_id, {"amount": 1}).status == 422
+    body = payments.get(order_id, customer("user-1")).body
+    assert (body["status"], body["refunded"]["amount"], body["refundable"]["amount"]) == ("REFUNDED", 5000, 0)
+    assert [r["amount"]["amount"] for r in body["refunds"]] == [1500, 3500]
+    [intent] = payments.stripe.intents(order_id)
+    assert sum(r["amount"] for r in payments.stripe.refunds(intent["id"])) == 5000
+    refunded = [
+        e.data for e in payments.published() if e.type == "PaymentRefunded.v1" and e.data["orderId"] == order_id
+    ]
+    assert [(d["refundedTotal"]["amount"], d["full"]) for d in refunded] == [(1500, False), (5000, True)]
+
+
+def test_refund_webhooks_do_not_count_a_refund_twice(payments: Payments) -> None:
+    order_id = charged(payments, amount=2000)
+    assert payments.refund(order_id, {"amount": 500}).status == 201
+
+    for type_ in ("refund.created", "charge.refunded"):
+        for delivery in payments.webhooks.of_type(type_):
+            assert payments.webhook(delivery.body, delivery.signature).status == 200
+
+    body = payments.get(order_id, customer("user-1")).body
+    assert (body["refunded"]["amount"], len(body["refunds"])) == (500, 1)
+
+
+def test_refund_requests_that_are_wrong_change_nothing(payments: Payments) -> None:
+    order_id = charged(payments, amount=2000)
+
+    assert payments.refund(order_id, {"amount": 0}).status == 400
+    assert payments.refund(order_id, {"amount": "100"}).status == 400
+    assert payments.refund(order_id, {"amount": 100, "status": "REFUNDED"}).status == 400
+    assert payments.refund(order_id, "{not json").status == 400
+    assert payments.refund(order_id, {"amount": 100}, claims=customer("user-1")).status == 403
+    assert payments.refund(order_id, {"amount": 100}, claims=SUPPORT).status == 403
+    assert payments.refund("ord-nobody", {"amount": 100}).status == 404
+
+    assert payments.get(order_id, customer("user-1")).body["refunded"]["amount"] == 0
+
+
+def test_a_declined_payment_has_nothing_to_refund(payments: Payments) -> None:
+    event = order_confirmed(method="pm_card_chargeDeclined")
+    payments.deliver(event)
+
+    assert payments.refund(event["data"]["orderId"], {"amount": 1}).status == 422
+
+
+# -- reads -----------------------------------------------------------------------------------------------------------
+def test_the_payment_is_seen_by_its_owner_and_staff_only(payments: Payments) -> None:
+    order_id = charged(payments, user="owner-1")
+
+    assert payments.get(order_id, customer("owner-1")).status == 200
+    assert payments.get(order_id, SUPPORT).status == 200
+    other = payments.get(order_id, customer("someone-else"))
+    assert other.status == 404
+    assert "charged" not in (other.body or {})
+    assert payments.get("ord-unknown", SUPPORT).status == 404
+    assert payments.get("x" * 300, SUPPORT).status == 404

@@ -1,0 +1,166 @@
+"""The payment use cases over in-memory fakes: one charge whatever is retried, voids, refunds, webhooks."""
+
+from __future__ import annotations
+
+import pytest
+
+from gears_shared.auth import Caller
+from gears_shared.errors import NotFound
+from payment import service
+from payment.domain import Money, PaymentStatus, RefundKind
+from payment.errors import (
+    ChargeInProgress,
+    NothingToRefund,
+    PaymentNotFound,
+    ProviderUnavailable,
+    RefundExceedsCharge,
+)
+from payment.service import CancelOrder, ChargeOrder
+from tests.unit.payment.fakes import FakeStripe, InMemoryPayments
+
+
+@pytest.fixture
+def repo() -> InMemoryPayments:
+    return InMemoryPayments()
+
+
+@pytest.fixture
+def stripe() -> FakeStripe:
+    return FakeStripe()
+
+
+def charge(repo: InMemoryPayments, stripe: FakeStripe, method: str = "pm_card_visa", amount: int = 1000):
+    return service.charge_order(ChargeOrder("o1", "u1", Money(amount, "GBP"), method), payments=repo, provider=stripe)
+
+
+def test_a_charge_is_recorded(repo: InMemoryPayments, stripe: FakeStripe) -> None:
+    payment = charge(repo, stripe)
+    assert (payment.status, payment.charged, payment.payment_intent_id) == (PaymentStatus.SUCCEEDED, 1000, "pi_1")
+    assert stripe.calls == ["charge order-o1-charge"]
+
+
+def test_a_second_delivery_does_not_ask_stripe_again(repo: InMemoryPayments, stripe: FakeStripe) -> None:
+    charge(repo, stripe)
+    charge(repo, stripe)
+    assert stripe.calls == ["charge order-o1-charge"]
+
+
+def test_a_timeout_leaves_the_payment_pending_and_the_retry_uses_the_same_key(
+    repo: InMemoryPayments, stripe: FakeStripe
+) -> None:
+    stripe.unavailable = 1
+    with pytest.raises(ProviderUnavailable):
+        charge(repo, stripe)
+    assert repo.get("o1").status is PaymentStatus.PENDING  # type: ignore[union-attr]
+    assert charge(repo, stripe).status is PaymentStatus.SUCCEEDED
+    assert stripe.calls == ["charge order-o1-charge", "charge order-o1-charge"]
+    assert len(stripe.intents) == 1
+
+
+def test_a_decline_is_a_failure_with_its_codes(repo: InMemoryPayments, stripe: FakeStripe) -> None:
+    payment = charge(repo, stripe, "pm_card_chargeDeclinedInsufficientFunds")
+    assert payment.status is PaymentStatus.FAILED
+    assert payment.failure is not None
+    assert (payment.failure.reason, payment.failure.decline_code) == ("card_declined", "insufficient_funds")
+
+
+def test_cancel_before_charge_blocks_the_charge(repo: InMemoryPayments, stripe: FakeStripe) -> None:
+    service.cancel_order(CancelOrder("o1", "u1", Money(1000, "GBP")), payments=repo, provider=stripe)
+    assert charge(repo, stripe).status is PaymentStatus.CANCELLED
+    assert stripe.calls == []
+
+
+def test_cancel_during_a_charge_waits_for_it(repo: InMemoryPayments, stripe: FakeStripe) -> None:
+    stripe.unavailable = 1
+    with pytest.raises(ProviderUnavailable):
+        charge(repo, stripe)
+    with pytest.raises(ChargeInProgress):
+        service.cancel_order(CancelOrder("o1", "u1", Money(1000, "GBP")), payments=repo, provider=stripe)
+
+
+def test_cancel_after_payment_refunds_everything_once(repo: InMemoryPayments, stripe: FakeStripe) -> None:
+    charge(repo, stripe)
+    cancel = CancelOrder("o1", "u1", Money(1000, "GBP"))
+    refund = service.cancel_order(cancel, payments=repo, provider=stripe)
+    again = service.cancel_order(cancel, payments=repo, provider=stripe)
+    assert refund is not None
+    assert again is None
+    assert repo.get("o1").status is PaymentStatus.REFUNDED  # type: ignore[union-attr]
+    assert [c for c in stripe.calls if c.startswith("refund")] == ["refund order-o1-refund-cancel"]
+
+
+def test_cancel_after_decline_voids(repo: InMemoryPayments, stripe: FakeStripe) -> None:
+    charge(repo, stripe, "pm_card_chargeDeclined")
+    service.cancel_order(CancelOrder("o1", "u1", Money(1000, "GBP")), payments=repo, provider=stripe)
+    assert repo.get("o1").status is PaymentStatus.VOIDED  # type: ignore[union-attr]
+    assert stripe.intents["pi_1"]["status"] == "canceled"
+
+
+def test_refunds_are_numbered_and_capped(repo: InMemoryPayments, stripe: FakeStripe) -> None:
+    charge(repo, stripe)
+    kw = {"kind": RefundKind.ADMIN, "reason": None, "payments": repo, "provider": stripe}
+    first = service.refund_payment("o1", 400, **kw)  # type: ignore[arg-type]
+    with pytest.raises(RefundExceedsCharge):
+        service.refund_payment("o1", 601, **kw)  # type: ignore[arg-type]
+    rest = service.refund_payment("o1", None, **kw)  # type: ignore[arg-type]
+    assert (first.full, rest.full, rest.amount.amount) == (False, True, 600)
+    assert [c for c in stripe.calls if c.startswith("refund")] == [
+        "refund order-o1-refund-1",
+        "refund order-o1-refund-2",
+    ]
+    with pytest.raises(NothingToRefund):
+        service.refund_payment("o1", 1, **kw)  # type: ignore[arg-type]
+
+
+def test_a_refund_learnt_from_a_webhook_first_is_not_counted_twice(repo: InMemoryPayments, stripe: FakeStripe) -> None:
+    charge(repo, stripe)
+    made = stripe.refund("pi_1", amount=300, idempotency_key="order-o1-refund-1", metadata={"orderId": "o1"})
+    event = {
+        "type": "refund.created",
+        "data": {
+            "object": {
+                "id": made.refund_id,
+                "payment_intent": "pi_1",
+                "amount": 300,
+                "status": "succeeded",
+                "metadata": {"orderId": "o1"},
+            }
+        },
+    }
+    service.apply_provider_event(event, payments=repo, provider=stripe)
+    service.apply_provider_event(event, payments=repo, provider=stripe)
+    payment = repo.get("o1")
+    assert payment is not None
+    assert (payment.refunded_total, payment.refund_count, len(repo.refunds)) == (300, 1, 1)
+    # The next admin refund gets the next number, so it is a new refund at Stripe, not a replay of this one.
+    service.refund_payment("o1", 200, kind=RefundKind.ADMIN, reason=None, payments=repo, provider=stripe)
+    assert stripe.calls[-1] == "refund order-o1-refund-2"
+
+
+def test_a_succeeded_webhook_rebuilds_a_lost_record(repo: InMemoryPayments, stripe: FakeStripe) -> None:
+    event = {
+        "type": "payment_intent.succeeded",
+        "data": {
+            "object": {
+                "id": "pi_9",
+                "amount": 700,
+                "amount_received": 700,
+                "currency": "gbp",
+                "metadata": {"orderId": "o9", "userId": "u9"},
+            }
+        },
+    }
+    service.apply_provider_event(event, payments=repo, provider=stripe)
+    payment = repo.get("o9")
+    assert payment is not None
+    assert (payment.status, payment.charged, payment.user_id) == (PaymentStatus.SUCCEEDED, 700, "u9")
+
+
+def test_only_the_owner_or_staff_reads_a_payment(repo: InMemoryPayments, stripe: FakeStripe) -> None:
+    charge(repo, stripe)
+    assert service.get_payment("o1", Caller("u1"), payments=repo)[0].order_id == "o1"
+    assert service.get_payment("o1", Caller("s", frozenset({"support"})), payments=repo)
+    with pytest.raises(NotFound):
+        service.get_payment("o1", Caller("u2", frozenset({"customer"})), payments=repo)
+    with pytest.raises(PaymentNotFound):
+        service.get_payment("o2", Caller("s", frozenset({"support"})), payments=repo)

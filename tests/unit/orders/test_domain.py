@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
+
 from orders.domain import (
     TRANSITIONS,
     Cause,
@@ -19,7 +20,6 @@ from orders.domain import (
     Verdict,
     normalise_tracking,
 )
-
 from tests.unit.orders.fakes import NOW
 
 S = OrderStatus

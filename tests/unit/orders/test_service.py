@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import pytest
+
+from gears_shared.auth import Caller
+from gears_shared.errors import Forbidden, NotFound
 from orders import events as ev
 from orders import service
 from orders.domain import OrderStatus
 from orders.errors import InvalidShipmentDetails, OrderNotReady, OrderStateConflict
 from orders.service import EventContext
-
-from gears_shared.auth import Caller
-from gears_shared.errors import Forbidden, NotFound
 from tests.unit.orders.fakes import FakeOrders, placed_data
 
 OWNER = Caller("u-1", frozenset({"customer"}))

@@ -72,6 +72,23 @@ def _resolvers(module: Any) -> list[Any]:
 
 
 def build(template_path: Path = ROOT / "template.yaml") -> dict[str, Any]:
+    """The spec. Importing the functions' modules needs their environment; it is all put back afterwards
+    (environment, ``sys.path``, the imported modules), so that building the spec changes nothing in the caller."""
+    saved_env, saved_path, saved_modules = dict(os.environ), list(sys.path), set(sys.modules)
+    try:
+        return _build(template_path)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved_env)
+        sys.path[:] = saved_path
+        for name in set(sys.modules) - saved_modules:
+            del sys.modules[name]
+            parent, _, child = name.rpartition(".")
+            if parent in sys.modules and getattr(sys.modules[parent], child, None) is not None:
+                delattr(sys.modules[parent], child)  # else `from pkg import child` finds the stale module
+
+
+def _build(template_path: Path) -> dict[str, Any]:
     template = Template(template_path)
     routes = _routes(template)
     for name in ("AWS_DEFAULT_REGION", "AWS_REGION"):
@@ -155,8 +172,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Write the OpenAPI spec from the resolvers and the template")
     parser.add_argument("--out", default=str(SPEC))
     parser.add_argument("--check", action="store_true", help="fail if the committed spec is not current")
+    parser.add_argument("--stdout", action="store_true", help="print the spec instead of writing it")
     args = parser.parse_args(argv)
     text = render(build())
+    if args.stdout:
+        sys.stdout.write(text)
+        return 0
     out = Path(args.out)
     if args.check:
         current = out.read_text() if out.exists() else ""

@@ -56,7 +56,7 @@ def test_every_demo_sku_is_stocked_once_and_explained_by_the_ledger(table: str) 
     assert repo.low_stock(0, 100, None)[0] == []  # nothing starts low
 
 
-def test_it_never_overwrites_stock_that_changed(table: str) -> None:
+def test_it_never_overwrites_stock_that_changed(table: str, monkeypatch: pytest.MonkeyPatch) -> None:
     from inventory import service
     from inventory.store import DynamoStockRepository
 
@@ -67,5 +67,7 @@ def test_it_never_overwrites_stock_that_changed(table: str) -> None:
     report = seed_inventory(table, ["85123A", "22423", "21166"])
     assert (report.skus_written, report.skus_present) == (1, 2)
     assert repo.get("85123A") == changed
+    monkeypatch.delenv("TABLE_NAME", raising=False)  # other tests' wiring must not stand in for a table name
+    monkeypatch.delenv("INVENTORY_TABLE_NAME", raising=False)
     with pytest.raises(ValueError, match="table name"):
         seed_inventory("", [])

@@ -4,6 +4,12 @@
   ``import boto3`` in an equally fresh interpreter, median of N.
 - Warm latency through the local gateway: p50/p99 of sequential requests per route.
 - Throughput: requests per second on ``GET /products`` with C concurrent clients, for a bounded count.
+- Checkout: p50/p99 of ``POST /checkout`` through the gateway, each iteration putting one line in the cart first
+  (untimed) and checking out with a new ``Idempotency-Key``.
+- DynamoDB calls per route: counted in-process, not through the shop (its functions run in other processes): the
+  e-commerce handlers run on moto with the table from ``template.yaml`` and the demo catalog, and botocore's
+  ``before-call.dynamodb`` event counts each operation of every client they create. Cold (first call of a fresh
+  module) and warm; a Scan anywhere is reported as such.
 
 Results go to ``bench/results/latest.json`` and ``bench/results/latest.md``. These are this machine's numbers,
 to compare runs and changes with each other, not promises about AWS.
@@ -116,6 +122,157 @@ def throughput(url: str, clients: int, total: int) -> dict[str, float]:
     return {"requests": completed, "clients": clients, "seconds": elapsed, "rps": completed / elapsed, "errors": errors}
 
 
+def checkout_latency(api: str, token: str, product_id: str, n: int) -> dict[str, float]:
+    """p50/p99 of POST /checkout alone; each iteration first puts one line in the cart (not timed)."""
+    import uuid
+
+    http = requests.Session()
+    auth = {"authorization": f"Bearer {token}"}
+    body = {
+        "shippingAddress": {
+            "name": "Bench",
+            "line1": "1 High St",
+            "city": "Leeds",
+            "postalCode": "LS1 1AA",
+            "country": "GB",
+        },
+        "paymentMethod": "pm_card_visa",
+    }
+    times = []
+    for i in range(n + 1):
+        r = http.put(f"{api}/cart/items/{product_id}", json={"quantity": 1}, headers=auth, timeout=30)
+        if r.status_code != 200:
+            raise RuntimeError(f"benchmark cart request failed: {r.status_code} {r.text[:200]}")
+        t = time.perf_counter()
+        r = http.post(f"{api}/checkout", json=body, headers={**auth, "idempotency-key": str(uuid.uuid4())}, timeout=30)
+        elapsed = (time.perf_counter() - t) * 1000
+        if r.status_code != 202:
+            raise RuntimeError(f"benchmark checkout failed: {r.status_code} {r.text[:200]}")
+        if i:  # the first one warms the function
+            times.append(elapsed)
+    return {"p50_ms": percentile(times, 50), "p99_ms": percentile(times, 99), "n": n}
+
+
+def dynamodb_calls_per_route(template: Path) -> dict[str, dict[str, Any]]:
+    """DynamoDB operations per e-commerce route, counted with botocore's before-call event on moto (see the module
+    docstring). Each route: ``{"cold": {op: n}, "warm": {op: n}, "scan": bool}``."""
+    import importlib
+    import os
+    import uuid
+    from collections import Counter
+
+    import boto3
+    import botocore.session
+    from moto import mock_aws
+
+    from gears.local.http_events import http_api_event
+    from gears.local.lambda_context import LambdaContext
+    from gears.local.provision import provision
+    from gears.local.template import Template
+
+    root = template.resolve().parent
+    for folder in (root / "shared", root / "functions" / "ecommerce"):
+        if str(folder) not in sys.path:
+            sys.path.insert(0, str(folder))
+    saved_env = dict(os.environ)
+    calls: list[str] = []
+    original = botocore.session.Session.create_client
+
+    def counting(self: Any, service_name: str, *args: Any, **kwargs: Any) -> Any:
+        client = original(self, service_name, *args, **kwargs)
+        if service_name == "dynamodb":
+            client.meta.events.register(
+                "before-call.dynamodb", lambda event_name, **_: calls.append(event_name.rsplit(".", 1)[-1])
+            )
+        return client
+
+    os.environ.update(
+        {
+            "AWS_ACCESS_KEY_ID": "bench",
+            "AWS_SECRET_ACCESS_KEY": "bench",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_REGION": "us-east-1",
+        }
+    )
+    for key in [k for k in os.environ if k.startswith("AWS_ENDPOINT_URL")]:
+        del os.environ[key]
+    out: dict[str, dict[str, Any]] = {}
+    try:
+        with mock_aws():
+            tpl = Template(template)
+            stack = provision(tpl, boto3.Session(region_name="us-east-1"))
+            functions = tpl.functions()
+            os.environ.update(stack.function_environment(functions["CartFunction"]))
+            from ecommerce import store
+            from gears.seed import seed_catalog
+
+            # Models are bound to a table and an endpoint once per process: forget any bound to the local shop.
+            store.product_model.cache_clear()
+            store.category_model.cache_clear()
+            seed_catalog(os.environ["TABLE_NAME"])
+            botocore.session.Session.create_client = counting
+            store.product_model.cache_clear()
+            store.category_model.cache_clear()
+            catalog = importlib.reload(importlib.import_module("ecommerce.api"))
+            shop = importlib.reload(importlib.import_module("ecommerce.cart_api"))
+            context = LambdaContext("Bench", timeout_s=30)
+            user = {"sub": f"bench-{uuid.uuid4().hex[:8]}", "cognito:groups": ["customer"], "token_use": "access"}
+            from ecommerce.domain import Partition
+
+            first = catalog.products.query_active(Partition(None, 0), 1, None)[0][0].product_id
+            address = {"name": "B", "line1": "1 St", "city": "L", "postalCode": "L1", "country": "GB"}
+            checkout = {"shippingAddress": address, "paymentMethod": "pm_card_visa"}
+
+            def route(name: str, handler: Any, method: str, path: str, **kw: Any) -> Counter[str]:
+                calls.clear()
+                answer = handler(http_api_event(method, path, **kw), context)
+                if answer["statusCode"] >= 400:
+                    raise RuntimeError(f"{name}: {answer['statusCode']} {answer.get('body', '')[:200]}")
+                return Counter(calls)
+
+            plan: list[tuple[str, Any, str, str, dict[str, Any]]] = [
+                ("GET /products", catalog.catalog_read_handler, "GET", "/products", {}),
+                (
+                    "GET /products?limit=100",
+                    catalog.catalog_read_handler,
+                    "GET",
+                    "/products",
+                    {"query": {"limit": "100"}},
+                ),
+                ("GET /products/{productId}", catalog.catalog_read_handler, "GET", f"/products/{first}", {}),
+                ("GET /categories", catalog.catalog_read_handler, "GET", "/categories", {}),
+                (
+                    "PUT /cart/items/{productId}",
+                    shop.cart_handler,
+                    "PUT",
+                    f"/cart/items/{first}",
+                    {"claims": user, "body": {"quantity": 1}},
+                ),
+                ("GET /cart", shop.cart_handler, "GET", "/cart", {"claims": user}),
+                ("POST /checkout", shop.checkout_handler, "POST", "/checkout", {"claims": user, "body": checkout}),
+            ]
+            for name, handler, method, path, kw in plan:
+                runs = []
+                catalog.categories.invalidate()  # "cold": the first call of a fresh container, nothing cached
+                for _ in range(2):
+                    extra = dict(kw)
+                    if name == "POST /checkout":
+                        route(
+                            "setup", shop.cart_handler, "PUT", f"/cart/items/{first}", claims=user, body={"quantity": 1}
+                        )
+                        extra["headers"] = {"idempotency-key": str(uuid.uuid4())}
+                    runs.append(route(name, handler, method, path, **extra))
+                out[name] = {"cold": dict(runs[0]), "warm": dict(runs[1]), "scan": any("Scan" in r for r in runs)}
+    finally:
+        botocore.session.Session.create_client = original
+        os.environ.clear()
+        os.environ.update(saved_env)
+        if "ecommerce.store" in sys.modules:
+            sys.modules["ecommerce.store"].product_model.cache_clear()
+            sys.modules["ecommerce.store"].category_model.cache_clear()
+    return out
+
+
 def run(args: argparse.Namespace) -> dict[str, Any]:
     state = Path(tempfile.mkdtemp(prefix="gears-bench-"))
     options = Options(
@@ -160,11 +317,20 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 f"{api}/auth/refresh", json={"refreshToken": refresh_token}, timeout=30
             ),
         }
+        cart_headers = {"authorization": f"Bearer {token}"}
+        routes["PUT /cart/items/{productId}"] = lambda: http.put(
+            f"{api}/cart/items/{first}", json={"quantity": 1}, headers=cart_headers, timeout=30
+        )
+        routes["GET /cart"] = lambda: http.get(f"{api}/cart", headers=cart_headers, timeout=30)
         warm = {route: latency(call, args.requests) for route, call in routes.items()}
+        print("[bench] checkout...", flush=True)
+        checkout = checkout_latency(api, token, first, args.checkouts)
         print("[bench] throughput...", flush=True)
         rps = throughput(f"{api}/products", args.clients, args.total)
     finally:
         runtime.stop()
+    print("[bench] DynamoDB calls per route (in-process, moto)...", flush=True)
+    dynamo_calls = dynamodb_calls_per_route(Path(args.template))
     return {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {"python": platform.python_version(), "cpus": _cpus(), "platform": platform.platform()},
@@ -173,6 +339,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "cold_start": cold,
         "warm_latency": warm,
         "throughput_get_products": rps,
+        "checkout_latency": checkout,
+        "dynamodb_calls_per_route": dynamo_calls,
     }
 
 
@@ -219,6 +387,37 @@ def markdown(r: dict[str, Any]) -> str:
         f"({t['requests']} requests in {t['seconds']:.1f} s, {t['errors']} errors).",
         "",
     ]
+    c = r.get("checkout_latency")
+    if c:
+        lines += [
+            "## Checkout",
+            "",
+            "POST /checkout through the gateway, a new Idempotency-Key each time, after putting one line in the cart "
+            "(untimed).",
+            "",
+            "| route | p50 ms | p99 ms | n |",
+            "|---|---:|---:|---:|",
+            f"| POST /checkout | {c['p50_ms']:.1f} | {c['p99_ms']:.1f} | {c['n']} |",
+            "",
+        ]
+    calls = r.get("dynamodb_calls_per_route")
+    if calls:
+        lines += [
+            "## DynamoDB calls per route",
+            "",
+            "Counted in-process on moto with botocore's `before-call.dynamodb` event (demo catalog loaded); cold is "
+            "the first call with nothing cached (the category tree is then cached for a minute).",
+            "",
+            "| route | cold | warm | Scan |",
+            "|---|---|---|---|",
+        ]
+
+        def ops(counted: dict[str, int]) -> str:
+            return ", ".join(f"{op} x{n}" for op, n in sorted(counted.items())) or "none"
+
+        for route, row in calls.items():
+            lines.append(f"| {route} | {ops(row['cold'])} | {ops(row['warm'])} | {'yes' if row['scan'] else 'no'} |")
+        lines.append("")
     return "\n".join(lines)
 
 
@@ -229,6 +428,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=200, help="sequential requests per route")
     parser.add_argument("--clients", type=int, default=4, help="concurrent clients for throughput")
     parser.add_argument("--total", type=int, default=1000, help="requests for throughput")
+    parser.add_argument("--checkouts", type=int, default=100, help="timed checkouts")
     parser.add_argument("--out", default=str(RESULTS))
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args()

@@ -6,6 +6,9 @@ Public, no token:
   ``limit`` defaults to 20 and is capped at 100; ``category`` includes its subcategories; ``cursor`` is the
   previous page's ``nextCursor``, opaque.
 - ``GET /products/{productId}``: one active product (drafts and archived products answer 404), with an ``ETag``.
+- Every product shown carries ``availability``: ``{"level": "unknown" | "in_stock" | "low" | "out", "available":
+  <units> | null, "asOf": <time of the inventory event> | null}``, kept from inventory's ``StockLevelChanged.v1``
+  events (:mod:`ecommerce.consumers`). Before inventory has said anything about a product it is ``unknown``.
 - ``GET /categories``: the category tree, ``{"categories": [{id, name, parent, children: [...]}]}``.
 
 Admin (the ``admin`` group; others get 403):
@@ -14,7 +17,7 @@ Admin (the ``admin`` group; others get 403):
   is 409. Server fields (``productId``, ``createdAt``, ``updatedAt``, ``version``) are refused (400).
 - ``PUT /products/{productId}``: replace the details. Needs the version the caller read, as ``version`` in the
   body or ``If-Match: "<version>"`` (``*``: whatever is current); a stale version is 409. ``productId``,
-  ``createdAt`` and ``updatedAt`` may be sent back as read and are ignored; the SKU cannot change.
+  ``createdAt``, ``updatedAt`` and ``availability`` may be sent back as read and are ignored; the SKU cannot change.
 - ``DELETE /products/{productId}``: **archives** the product (204): it leaves every listing and public read, and
   its record stays for the orders that refer to it (a PUT with ``status`` restores it). ``If-Match`` optional.
 
@@ -121,6 +124,7 @@ class ProductReplacement(_ProductFields):
     productId: str | None = None
     createdAt: str | None = None
     updatedAt: str | None = None
+    availability: dict[str, Any] | None = Field(None, description="As read; inventory's, ignored here")
 
 
 # -- shared plumbing -------------------------------------------------------------------------------------------------
@@ -165,7 +169,7 @@ def _etag(product: Product) -> str:
 
 
 def _product_response(product: Product, status: int = 200, headers: dict[str, str] | None = None) -> Response[Any]:
-    return json_response(product.to_dict(), status, {"ETag": _etag(product), **(headers or {})})
+    return json_response(product.to_view(), status, {"ETag": _etag(product), **(headers or {})})
 
 
 def parse_if_match(value: str | None) -> int | Literal["*"] | None:
@@ -194,7 +198,7 @@ def list_products(
     page = service.list_active_products(
         products, categories, category=category, limit=limit, position=decode_cursor(cursor)
     )
-    body = {"items": [p.to_dict() for p in page.items], "nextCursor": encode_cursor(page.next_position)}
+    body = {"items": [p.to_view() for p in page.items], "nextCursor": encode_cursor(page.next_position)}
     return json_response(body, headers={"Cache-Control": PRODUCT_CACHE})
 
 

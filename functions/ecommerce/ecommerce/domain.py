@@ -35,6 +35,34 @@ class ProductStatus(StrEnum):
     ARCHIVED = "archived"
 
 
+class StockLevel(StrEnum):
+    """How much of a product the shop can sell, as inventory last told us. ``unknown``: inventory has said
+    nothing yet (a new product, or a shop without stock records); shoppers may still order it and the order saga
+    decides (a reservation that fails cancels the order)."""
+
+    UNKNOWN = "unknown"
+    IN_STOCK = "in_stock"
+    LOW = "low"
+    OUT = "out"
+
+
+@dataclass(frozen=True)
+class Availability:
+    """A product's availability, kept from inventory's ``StockLevelChanged`` events (not part of the product's
+    details: it changes no version and publishes no product event). ``as_of`` is the time of the event it came
+    from, so an older event never overwrites a newer one."""
+
+    level: StockLevel = StockLevel.UNKNOWN
+    available: int | None = None
+    as_of: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"level": self.level.value, "available": self.available, "asOf": self.as_of}
+
+
+UNKNOWN_AVAILABILITY = Availability()
+
+
 def normalise_sku(sku: str) -> str:
     """SKUs are case-insensitive codes: stored trimmed and upper-cased (``85123a`` is ``85123A``)."""
     value = sku.strip().upper()
@@ -110,6 +138,7 @@ class Product:
     created_at: datetime
     updated_at: datetime
     version: int = 0
+    availability: Availability = UNKNOWN_AVAILABILITY
 
     @classmethod
     def new(cls, sku: str, details: ProductDetails, now: datetime) -> Product:
@@ -154,6 +183,10 @@ class Product:
             "updatedAt": utc_iso(self.updated_at),
             "version": self.version,
         }
+
+    def to_view(self) -> dict[str, Any]:
+        """The product as the API shows it: :meth:`to_dict` (what the product events carry) and its availability."""
+        return {**self.to_dict(), "availability": self.availability.to_dict()}
 
 
 # -- categories ------------------------------------------------------------------------------------------------------

@@ -47,3 +47,58 @@ class InvalidCursor(BadRequest):
 class VersionRequired(BadRequest):
     title = "Version required"
     code = "version-required"
+
+
+# -- cart and checkout -----------------------------------------------------------------------------------------------
+class ProductUnavailable(BusinessRuleViolation):
+    """The product exists but is not for sale (archived): it cannot be added to a cart."""
+
+    title = "Product unavailable"
+    code = "product-unavailable"
+
+
+class NotInCart(NotFound):
+    title = "Not in the cart"
+    code = "not-in-cart"
+
+
+class CartRuleViolated(BusinessRuleViolation):
+    """A cart or checkout rule (``code`` says which: cart-full, empty-cart, products-unavailable, ...)."""
+
+    title = "Cart rule violated"
+    code = "cart-rule"
+
+    def __init__(self, detail: str, code: str, **extra: object) -> None:
+        super().__init__(detail, **extra)
+        self.code = code  # type: ignore[misc]
+
+
+class CartChanged(Conflict):
+    """The cart changed while a request was changing it or checking it out; read it again and retry."""
+
+    title = "Cart was changed"
+    code = "cart-changed"
+
+
+class IdempotencyKeyRequired(BadRequest):
+    title = "Idempotency-Key required"
+    code = "idempotency-key-required"
+
+
+class IdempotencyKeyReused(BusinessRuleViolation):
+    """The key already placed an order for a different request: a new checkout needs a new key."""
+
+    title = "Idempotency-Key reused"
+    code = "idempotency-key-reused"
+
+
+class CheckoutInProgress(Conflict):
+    """Another request with the same key is being processed; retry shortly to get its answer."""
+
+    title = "Checkout in progress"
+    code = "checkout-in-progress"
+
+
+class InvalidId(BadRequest):
+    title = "Invalid id"
+    code = "invalid-id"

@@ -7,11 +7,15 @@ type                   when
 ``ProductUpdated.v1``  a product changed (details, price, status, a restore from archived); ``data`` is the product
                        now, ``changedFields`` and the ``previous`` values of those fields
 ``ProductDeleted.v1``  a product was archived (``archived: true``, the DELETE route) or its item was removed
+``OrderPlaced.v1``     a checkout was accepted; ``data`` is the order (docs/events.md), ``subject`` the order id
 =====================  =============================================================================================
+
+A change of a product's availability alone (inventory's ``StockLevelChanged.v1``, consumed here) publishes nothing.
 
 Every envelope has ``source`` :data:`SOURCE`, ``subject`` the product id, ``time`` the change's time in the table
 stream, an ``id`` derived from the stream record (a retried batch publishes the same ids, so consumers dedupe), and
-the ``correlationid`` of the request that made the change. ``version`` orders changes of one product: a consumer
+the ``correlationid`` of the request that made the change. ``OrderPlaced.v1``'s id derives from the order id instead:
+an order is placed once, whatever the stream does. ``version`` orders changes of one product: a consumer
 ignores an event older than what it has.
 """
 
@@ -25,6 +29,8 @@ SOURCE = "gears.ecommerce"
 PRODUCT_CREATED = "ProductCreated.v1"
 PRODUCT_UPDATED = "ProductUpdated.v1"
 PRODUCT_DELETED = "ProductDeleted.v1"
+ORDER_PLACED = "OrderPlaced.v1"
+STOCK_LEVEL_CHANGED = "StockLevelChanged.v1"
 
 
 class _Schema(BaseModel):
@@ -70,8 +76,55 @@ class ProductDeleted(_Schema):
     deletedAt: str
 
 
+class OrderLineData(_Schema):
+    productId: str
+    sku: str
+    title: str
+    quantity: int
+    unitPrice: PriceData
+    lineTotal: PriceData
+
+
+class ShippingAddressData(_Schema):
+    name: str
+    line1: str
+    line2: str | None
+    city: str
+    postalCode: str
+    country: str
+
+
+class OrderPlaced(_Schema):
+    orderId: str
+    userId: str
+    lines: list[OrderLineData]
+    subtotal: PriceData
+    shipping: PriceData
+    total: PriceData
+    shippingAddress: ShippingAddressData
+    paymentMethod: str
+    placedAt: str
+
+
 SCHEMAS: dict[str, type[BaseModel]] = {
     PRODUCT_CREATED: ProductCreated,
     PRODUCT_UPDATED: ProductUpdated,
     PRODUCT_DELETED: ProductDeleted,
+    ORDER_PLACED: OrderPlaced,
 }
+
+
+# -- consumed ----------------------------------------------------------------------------------------------------------
+class StockLevelChanged(BaseModel):
+    """Inventory's ``StockLevelChanged.v1`` as this service reads it (docs/events.md): fields it does not use are
+    allowed, so inventory may add some. ``productId`` may be absent: the SKU names the product just as well."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    sku: str
+    productId: str | None = None
+    onHand: int | None = None
+    reserved: int | None = None
+    available: int
+    threshold: int | None = None
+    level: Literal["in_stock", "low", "out"]

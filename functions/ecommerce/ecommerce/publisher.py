@@ -4,7 +4,9 @@ The change and its event cannot part: the table write is the only write a reques
 the stream into events. A failed record is reported (``ReportBatchItemFailures``) and Lambda retries from it;
 records after it are reported too, without publishing, so that a product's events leave in stream order. Event ids
 come from the stream record's ``eventID``: a retry publishes the very same ids and consumers dedupe on them.
-Items that are not products (categories) publish nothing.
+An order-placed record (written by a checkout) publishes ``OrderPlaced.v1`` when it is inserted, with an id derived
+from the order id. Other items (categories, carts, checkout keys, the consumers' inbox) publish nothing, and so
+does a change of a product's availability alone.
 """
 
 from __future__ import annotations
@@ -20,15 +22,19 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ecommerce.domain import Product, ProductStatus, utc_iso
-from ecommerce.events import PRODUCT_CREATED, PRODUCT_DELETED, PRODUCT_UPDATED, SCHEMAS, SOURCE
+from ecommerce.events import ORDER_PLACED, PRODUCT_CREATED, PRODUCT_DELETED, PRODUCT_UPDATED, SCHEMAS, SOURCE
+from ecommerce.shopping_store import ORDER_PLACED as ORDER_PLACED_ENTITY
+from ecommerce.shopping_store import from_image
 from ecommerce.store import product_from_image
 from gears_shared.events import CloudEvent, SnsPublisher, new_event
 from gears_shared.observability import setup
 from gears_shared.streams import StreamPublisher
 
 EVENT_ID_NAMESPACE = uuid.UUID("0c3e2f55-93a4-4c1e-8f0a-7d6b2b9f4e21")
-# Bookkeeping that changes on every write: a change of these alone is not a change of the product.
-BOOKKEEPING = frozenset({"updatedAt", "version"})
+# Bookkeeping that changes on every write: a change of these alone is not a change of the product. Availability is
+# inventory's (ecommerce.consumers) and is not part of the product's data (to_dict), but it is named here too so
+# that no future change to to_dict makes a stock movement publish ProductUpdated.
+BOOKKEEPING = frozenset({"updatedAt", "version", "availability"})
 
 logger, tracer, metrics = setup()
 
@@ -36,6 +42,11 @@ logger, tracer, metrics = setup()
 def event_id(stream_event_id: str) -> str:
     """The CloudEvent id of a stream record: the same record always gives the same id."""
     return str(uuid.uuid5(EVENT_ID_NAMESPACE, stream_event_id))
+
+
+def order_event_id(order_id: str) -> str:
+    """The CloudEvent id of an order's ``OrderPlaced``: one order, one id."""
+    return str(uuid.uuid5(EVENT_ID_NAMESPACE, f"{ORDER_PLACED}#{order_id}"))
 
 
 def _changes(old: Product, new: Product) -> tuple[list[str], dict[str, Any]]:
@@ -76,6 +87,10 @@ def _deleted(product: Product, *, archived: bool, at: str) -> dict[str, Any]:
 def events_for_record(record: dict[str, Any]) -> list[CloudEvent]:
     """The CloudEvents one DynamoDB stream record (the raw Lambda event record) stands for: none or one."""
     ddb = record.get("dynamodb") or {}
+    if record.get("eventName") == "INSERT" and (ddb.get("NewImage") or {}).get("entity", {}).get("S") == (
+        ORDER_PLACED_ENTITY
+    ):
+        return [_order_placed(ddb["NewImage"])]
     old = product_from_image(ddb.get("OldImage"))
     new = product_from_image(ddb.get("NewImage"))
     created = ddb.get("ApproximateCreationDateTime")
@@ -99,6 +114,21 @@ def events_for_record(record: dict[str, Any]) -> list[CloudEvent]:
             time=when,
         )
     ]
+
+
+def _order_placed(image: dict[str, Any]) -> CloudEvent:
+    item = from_image(image) or {}
+    data = item["order"]
+    SCHEMAS[ORDER_PLACED].model_validate(data)
+    return new_event(
+        ORDER_PLACED,
+        SOURCE,
+        data,
+        correlation_id=str(item.get("correlationId") or ""),
+        subject=str(data["orderId"]),
+        event_id=order_event_id(str(data["orderId"])),
+        time=str(data["placedAt"]),
+    )
 
 
 def _count(events: Sequence[CloudEvent]) -> None:

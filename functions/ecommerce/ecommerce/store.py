@@ -38,12 +38,15 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
 from ecommerce.domain import (
+    UNKNOWN_AVAILABILITY,
+    Availability,
     Category,
     Money,
     Partition,
     Product,
     ProductDetails,
     ProductStatus,
+    StockLevel,
     utc_iso,
 )
 from ecommerce.errors import InvalidCursor, ProductExists, StaleProduct
@@ -73,6 +76,11 @@ def partition_key(partition: Partition) -> tuple[str, str]:
 class MoneyAttribute(MapAttribute[str, Any]):
     amount = NumberAttribute()
     currency = UnicodeAttribute()
+
+
+class AvailabilityAttribute(MapAttribute[str, Any]):
+    level = UnicodeAttribute()
+    available = NumberAttribute(null=True)
 
 
 class ActiveProductsIndex(GlobalSecondaryIndex["ProductItem"]):
@@ -113,6 +121,9 @@ class ProductItem(Model):
     updated_at = UnicodeAttribute(attr_name="updatedAt")
     version = VersionAttribute()
     correlation_id = UnicodeAttribute(attr_name="correlationId", null=True)
+    # Inventory's word on the product (ecommerce.consumers), written by an UpdateItem of its own: not a detail.
+    availability = AvailabilityAttribute(null=True)
+    availability_at = UnicodeAttribute(attr_name="availabilityAt", null=True)
     gsi1pk = UnicodeAttribute(null=True)
     gsi1sk = UnicodeAttribute(null=True)
     gsi2pk = UnicodeAttribute(null=True)
@@ -175,7 +186,20 @@ def to_domain(item: ProductItem) -> Product:
         created_at=datetime.fromisoformat(item.created_at),
         updated_at=datetime.fromisoformat(item.updated_at),
         version=int(item.version or 0),
+        availability=_availability(item),
     )
+
+
+def _availability(item: ProductItem) -> Availability:
+    stored = item.availability
+    if stored is None or not item.availability_at:
+        return UNKNOWN_AVAILABILITY
+    try:
+        level = StockLevel(stored.level)
+    except ValueError:
+        return UNKNOWN_AVAILABILITY
+    units = stored.available
+    return Availability(level, None if units is None else int(units), item.availability_at)
 
 
 def to_item(model: type[ProductItem], product: Product, *, correlation_id: str = "") -> ProductItem:
@@ -201,6 +225,10 @@ def to_item(model: type[ProductItem], product: Product, *, correlation_id: str =
     )
     if product.version:
         item.version = product.version
+    if product.availability.as_of:
+        a = product.availability
+        item.availability = AvailabilityAttribute(level=a.level.value, available=a.available)
+        item.availability_at = a.as_of
     if product.is_active:
         item.gsi1pk = partition_key(Partition(None, product.shard))[1]
         item.gsi1sk = product.product_id
@@ -247,16 +275,26 @@ class DynamoProductRepository:
         return to_domain(item)
 
     def save(self, product: Product, *, expected_version: int, correlation_id: str = "") -> Product:
-        item = to_item(self.model, replace(product, version=expected_version), correlation_id=correlation_id)
-        try:
-            item.save()  # the VersionAttribute makes this conditional on version == expected_version
-        except PutError as exc:
-            if exc.cause_response_code == "ConditionalCheckFailedException":
+        """Replace the item if still at ``expected_version``. The put carries the availability read with the
+        product, so it is also conditional on that availability: if inventory changed it meanwhile (which bumps
+        no version), the write is redone with the fresh availability instead of putting back a stale one."""
+        for _ in range(3):
+            item = to_item(self.model, replace(product, version=expected_version), correlation_id=correlation_id)
+            as_of = product.availability.as_of
+            unchanged = self.model.availability_at == as_of if as_of else self.model.availability_at.does_not_exist()
+            try:
+                item.save(condition=unchanged)  # the VersionAttribute adds version == expected_version
+            except PutError as exc:
+                if exc.cause_response_code != "ConditionalCheckFailedException":
+                    raise
                 current = self.get(product.product_id)
-                extra = {"currentVersion": current.version} if current else {}
-                raise StaleProduct("The product was changed or removed meanwhile; read it again.", **extra) from exc
-            raise
-        return to_domain(item)
+                if current is None or current.version != expected_version:
+                    extra = {"currentVersion": current.version} if current else {}
+                    raise StaleProduct("The product was changed or removed meanwhile; read it again.", **extra) from exc
+                product = replace(product, availability=current.availability)
+                continue
+            return to_domain(item)
+        raise StaleProduct("The product kept changing meanwhile; read it again.")
 
     def query_active(
         self, partition: Partition, limit: int, start: dict[str, Any] | None
@@ -334,4 +372,3 @@ class DynamoCategorySource:
                 )
                 count += 1
         return count
-

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import uuid
 from collections.abc import Callable, Iterator
 from types import ModuleType
 from typing import Any
@@ -80,3 +81,56 @@ def new_product(sku: str, **overrides: Any) -> dict[str, Any]:
     }
     body.update(overrides)
     return body
+
+
+# -- cart, checkout, availability ------------------------------------------------------------------------------------
+def claims_for(user_id: str) -> dict[str, Any]:
+    return {"sub": user_id, "cognito:groups": ["customer"], "token_use": "access"}
+
+
+ADDRESS = {"name": "Ann Shopper", "line1": "1 High Street", "city": "Leeds", "postalCode": "LS1 1AA", "country": "GB"}
+
+
+def checkout_body(**overrides: Any) -> dict[str, Any]:
+    return {"shippingAddress": dict(ADDRESS), "paymentMethod": "pm_card_visa", **overrides}
+
+
+@pytest.fixture
+def cart_api(table_name: str, lambda_env: Callable[[str], dict[str, str]]) -> ModuleType:
+    lambda_env("CartFunction")
+    return cold("ecommerce.cart_api")
+
+
+@pytest.fixture
+def shop_call(call: Call, cart_api: ModuleType) -> Call:
+    """``shop_call(method, path, user=...)``: the cart and checkout functions as ``user`` (no user: no token);
+    catalog routes go to the catalog functions as ``call`` does."""
+
+    def shop(method: str, path: str, *, user: str | None = "customer-1", **kwargs: Any) -> Answer:
+        claims = claims_for(user) if user else None
+        if path.startswith("/cart"):
+            handler = cart_api.cart_handler
+        elif path.startswith("/checkout"):
+            handler = cart_api.checkout_handler
+        else:
+            return call(method, path, **kwargs)
+        event = http_api_event(method, path, claims=claims, **kwargs)
+        return Answer(handler(event, LambdaContext("CartFunction", timeout_s=30)))
+
+    return shop
+
+
+@pytest.fixture
+def products(call: Call) -> Callable[..., list[dict[str, Any]]]:
+    """Create active products through the admin API: ``products(2, amount=1250)``."""
+
+    def make(count: int = 1, **overrides: Any) -> list[dict[str, Any]]:
+        made = []
+        for _ in range(count):
+            sku = "F-" + uuid.uuid4().hex[:10].upper()
+            answer = call("POST", "/products", admin=True, claims=ADMIN, body=new_product(sku, **overrides))
+            assert answer.status == 201, answer
+            made.append(answer.body)
+        return made
+
+    return make

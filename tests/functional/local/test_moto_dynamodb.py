@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import random
 from typing import Any
 
 import boto3
+import pytest
 from moto import mock_aws
 
 from gears.local import moto_dynamodb
@@ -149,3 +151,64 @@ def test_concurrent_conditional_transactions_never_oversell() -> None:
         left = setup.get_item(TableName="stock", Key={"pk": {"S": "SKU#1"}})["Item"]["available"]["N"]
         assert len(won) == 3
         assert left == "0"
+
+
+def _items(client: Any, table: str) -> list[dict[str, Any]]:
+    return sorted(client.scan(TableName=table)["Items"], key=lambda i: json.dumps(i, sort_keys=True))
+
+
+def _stream_count(table: str) -> int:
+    arn = boto3.client("dynamodb", region_name="us-east-1").describe_table(TableName=table)["Table"]["LatestStreamArn"]
+    streams = boto3.client("dynamodbstreams", region_name="us-east-1")
+    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+    it = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+    return len(streams.get_records(ShardIterator=it)["Records"])
+
+
+def test_cheap_transactions_commit_or_leave_no_trace() -> None:
+    """A cancelled transaction leaves items and the stream as they were; a committed one writes everything."""
+    moto_dynamodb.make_requests_atomic()
+    moto_dynamodb.speed_up_transactions()
+    with mock_aws():
+        c = boto3.client("dynamodb", region_name="us-east-1")
+        for name, keys in (("ranged", ["pk", "sk"]), ("plain", ["pk"])):
+            c.create_table(
+                TableName=name,
+                AttributeDefinitions=[{"AttributeName": k, "AttributeType": "S"} for k in keys],
+                KeySchema=[{"AttributeName": k, "KeyType": "HASH" if k == "pk" else "RANGE"} for k in keys],
+                BillingMode="PAY_PER_REQUEST",
+                StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+            )
+        c.put_item(TableName="ranged", Item={"pk": {"S": "a"}, "sk": {"S": "1"}, "n": {"N": "5"}})
+        c.put_item(TableName="plain", Item={"pk": {"S": "x"}, "n": {"N": "1"}})
+        before = (_items(c, "ranged"), _items(c, "plain"), _stream_count("ranged"), _stream_count("plain"))
+        writes = [
+            {"Put": {"TableName": "ranged", "Item": {"pk": {"S": "a"}, "sk": {"S": "2"}}}},  # new item, same partition
+            {"Put": {"TableName": "ranged", "Item": {"pk": {"S": "b"}, "sk": {"S": "1"}}}},  # new partition
+            {"Put": {"TableName": "plain", "Item": {"pk": {"S": "y"}}}},
+            {
+                "Update": {
+                    "TableName": "ranged",
+                    "Key": {"pk": {"S": "a"}, "sk": {"S": "1"}},
+                    "UpdateExpression": "SET n = n - :d",
+                    "ExpressionAttributeValues": {":d": {"N": "1"}},
+                }
+            },
+            {"Delete": {"TableName": "plain", "Key": {"pk": {"S": "x"}}}},
+        ]
+        failing_check = {
+            "ConditionCheck": {
+                "TableName": "plain",
+                "Key": {"pk": {"S": "nobody"}},
+                "ConditionExpression": "attribute_exists(pk)",
+            }
+        }
+        with pytest.raises(c.exceptions.TransactionCanceledException):
+            c.transact_write_items(TransactItems=[*writes, failing_check])
+        assert (_items(c, "ranged"), _items(c, "plain"), _stream_count("ranged"), _stream_count("plain")) == before
+        c.transact_write_items(TransactItems=writes)
+        assert len(_items(c, "ranged")) == 3
+        assert [i["pk"]["S"] for i in _items(c, "plain")] == ["y"]
+        item = c.get_item(TableName="ranged", Key={"pk": {"S": "a"}, "sk": {"S": "1"}})["Item"]
+        assert item["n"] == {"N": "4"}
+        assert _stream_count("ranged") == before[2] + 3

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from ecommerce.cart import Cart, PlacedOrder
 from ecommerce.domain import Category, Partition, Product
-from ecommerce.errors import InvalidCursor, ProductExists, StaleProduct
+from ecommerce.errors import CartChanged, InvalidCursor, ProductExists, StaleProduct
+from ecommerce.shopping import CheckoutRecord, KeyTaken
 
 
 class InMemoryProducts:
@@ -97,3 +100,72 @@ TREE = [
     Category("toys", "Toys", None, 2),
     Category("other", "Other", None, 3),
 ]
+
+
+# -- cart and checkout -----------------------------------------------------------------------------------------------
+class InMemoryCarts:
+    """:class:`ecommerce.shopping.CartRepository` over a dict, conditional on the version like the table."""
+
+    def __init__(self) -> None:
+        self.items: dict[str, Cart] = {}
+        self.saves = 0
+        self.interfere: Callable[[], None] | None = None  # runs once before the next save: a concurrent writer
+
+    def get(self, user_id: str, now: datetime) -> Cart:
+        return self.items.get(user_id) or Cart(user_id)
+
+    def save(self, cart: Cart, *, expected_version: int) -> Cart:
+        if self.interfere is not None:
+            interfere, self.interfere = self.interfere, None
+            interfere()
+        current = self.items.get(cart.user_id)
+        if (current.version if current else 0) != expected_version:
+            raise CartChanged("changed")
+        stored = replace(cart, version=expected_version + 1)
+        self.items[cart.user_id] = stored
+        self.saves += 1
+        return stored
+
+    def delete(self, user_id: str) -> None:
+        self.items.pop(user_id, None)
+
+
+class CatalogLookup:
+    """:class:`ecommerce.shopping.ProductLookup` over :class:`InMemoryProducts`, counting batch reads."""
+
+    def __init__(self, products: InMemoryProducts) -> None:
+        self.products = products
+        self.reads: list[list[str]] = []
+
+    def get_many(self, product_ids: list[str]) -> dict[str, Product]:
+        self.reads.append(list(product_ids))
+        return {pid: p for pid in product_ids if (p := self.products.items.get(pid)) is not None}
+
+
+class InMemoryCheckouts:
+    """:class:`ecommerce.shopping.CheckoutStore` over the in-memory carts: the transaction's three conditions."""
+
+    def __init__(self, carts: InMemoryCarts) -> None:
+        self.carts = carts
+        self.records: dict[tuple[str, str], CheckoutRecord] = {}
+        self.orders: dict[str, PlacedOrder] = {}
+        self.before_place: Callable[[], None] | None = None
+
+    def begin(self, user_id: str, key: str, now: datetime) -> tuple[Cart, CheckoutRecord | None]:
+        return self.carts.get(user_id, now), self.records.get((user_id, key))
+
+    def record(self, user_id: str, key: str) -> CheckoutRecord | None:
+        return self.records.get((user_id, key))
+
+    def place(self, order: PlacedOrder, record: CheckoutRecord, *, key: str, cart: Cart, correlation_id: str) -> None:
+        if self.before_place is not None:
+            hook, self.before_place = self.before_place, None
+            hook()
+        if order.order_id in self.orders or (order.user_id, key) in self.records:
+            raise KeyTaken(order.order_id)
+        stored = self.carts.items.get(cart.user_id)
+        if stored is None or stored.version != cart.version:
+            raise CartChanged("changed")
+        self.orders[order.order_id] = order
+        self.records[(order.user_id, key)] = record
+        del self.carts.items[cart.user_id]

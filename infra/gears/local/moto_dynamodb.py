@@ -162,7 +162,7 @@ def speed_up_transactions() -> None:
                 streams[id(table)] = (table.stream_shard, len(table.stream_shard.items))
         _hint.in_transaction = True
         try:
-            return original(self, transact_items)  # type: ignore[no-any-return]
+            return original(self, transact_items)
         except BaseException:
             for table, h, r, old in reversed(backups):
                 if table.range_key_attr:

@@ -5,6 +5,7 @@ gears invoke FUNCTION --event F  one function, once, like `sam local invoke` (no
 gears mail [--to EMAIL]          the local mailbox (confirmation codes, notifications)
 gears seed                       load the demo catalog into the running shop
 gears dlq list|show|redrive      the dead-letter queues of the running shop
+    gears replay [--limit N]         the dataset's real orders through checkout and the saga
 """
 
 from __future__ import annotations
@@ -58,6 +59,7 @@ def cmd_local(args: argparse.Namespace) -> int:
         echo_function_logs=args.verbose,
         prewarm=args.prewarm,
         max_concurrency=args.concurrency,
+        stripe_port=args.stripe_port,
     )
     runtime = LocalRuntime(options)
     try:
@@ -138,6 +140,12 @@ def cmd_seed(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_replay(args: argparse.Namespace) -> int:
+    from gears.replay import main as replay_main
+
+    return replay_main(["--limit", str(args.limit), "--workers", str(args.workers), "--state-dir", args.state_dir])
+
+
 def cmd_dlq(args: argparse.Namespace) -> int:
     from gears.dlq import cmd_dlq as run
 
@@ -163,6 +171,7 @@ def main(argv: list[str] | None = None) -> int:
     local.add_argument("--no-seed", action="store_true", help="start without the demo data")
     local.add_argument("--prewarm", action="store_true", help="start one worker per function before serving")
     local.add_argument("--concurrency", type=int, default=4, help="concurrent workers per function")
+    local.add_argument("--stripe-port", type=int, default=None, help="the local Stripe endpoint's port (default: free)")
     local.add_argument("-v", "--verbose", action="store_true", help="echo every function log line")
     local.set_defaults(func=cmd_local)
 
@@ -179,6 +188,11 @@ def main(argv: list[str] | None = None) -> int:
 
     seed = sub.add_parser("seed", help="load the demo catalog into the running local shop")
     seed.set_defaults(func=cmd_seed)
+
+    replay = sub.add_parser("replay", help="replay the Online Retail sample's orders through the running shop")
+    replay.add_argument("--limit", type=int, default=200, help="invoices to replay, oldest first")
+    replay.add_argument("--workers", type=int, default=4, help="customers replayed side by side")
+    replay.set_defaults(func=cmd_replay)
 
     from gears.dlq import add_parser as add_dlq_parser
 

@@ -60,6 +60,7 @@ def cmd_local(args: argparse.Namespace) -> int:
         prewarm=args.prewarm,
         max_concurrency=args.concurrency,
         stripe_port=args.stripe_port,
+        settle=args.settle,
     )
     runtime = LocalRuntime(options)
     try:
@@ -170,6 +171,7 @@ def main(argv: list[str] | None = None) -> int:
     local.add_argument("--parameter", action="append", default=[], metavar="NAME=VALUE", help="a template parameter")
     local.add_argument("--no-seed", action="store_true", help="start without the demo data")
     local.add_argument("--prewarm", action="store_true", help="start one worker per function before serving")
+    local.add_argument("--settle", action="store_true", help="say ready only once the start-up events are handled")
     local.add_argument("--concurrency", type=int, default=4, help="concurrent workers per function")
     local.add_argument("--stripe-port", type=int, default=None, help="the local Stripe endpoint's port (default: free)")
     local.add_argument("-v", "--verbose", action="store_true", help="echo every function log line")

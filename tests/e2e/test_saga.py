@@ -80,13 +80,18 @@ ADDRESS = {
     "name": "Ada Lovelace",
     "line1": "12 St James's Square",
     "city": "London",
-    "postcode": "SW1Y 4JH",
+    "postalCode": "SW1Y 4JH",
     "country": "GB",
 }
 
 
-def restock(shop: Shop, admin: Customer, sku: str, quantity: int) -> None:
-    r = shop.post(f"/inventory/{sku}/restock", json={"quantity": quantity, "reason": "e2e"}, token=admin.token)
+def restock(shop: Shop, admin: Customer, sku: str, quantity: int, product_id: str | None = None) -> None:
+    """Open the SKU's stock record (PUT creates it, naming its product) and receive ``quantity`` units."""
+    opened = {"threshold": 1, **({"productId": product_id} if product_id else {})}
+    r = shop.put(f"/inventory/{sku}", json=opened, token=admin.token)
+    assert r.status_code in (200, 201), r.text
+    body = {"quantity": quantity, "reference": f"e2e-{uuid.uuid4().hex[:12]}"}
+    r = shop.post(f"/inventory/{sku}/restock", json=body, token=admin.token)
     assert r.status_code in (200, 201, 204), r.text
 
 
@@ -102,7 +107,7 @@ def add_to_cart(shop: Shop, customer: Customer, product_id: str, quantity: int) 
 
 
 def refund(shop: Shop, admin: Customer, order_id: str, amount: int | None = None) -> None:
-    body = {} if amount is None else {"amount": {"amount": amount, "currency": GBP}}
+    body = {} if amount is None else {"amount": amount}
     r = shop.post(f"/admin/orders/{order_id}/refund", json=body, token=admin.token)
     assert r.status_code in (200, 201, 202), r.text
 
@@ -120,7 +125,7 @@ def new_product(shop: Shop, admin: Customer, *, on_hand: int, price: int = 1250)
     r = shop.post("/products", json=product, token=admin.token)
     assert r.status_code == 201, r.text
     if on_hand:
-        restock(shop, admin, product["sku"], on_hand)
+        restock(shop, admin, product["sku"], on_hand, product_id=r.json()["productId"])
     return dict(r.json())
 
 

@@ -28,7 +28,7 @@ import requests
 
 from tests.conftest import ROOT, TEMPLATE
 
-START_TIMEOUT_S = 180
+START_TIMEOUT_S = 420  # start-up, demo data, and its events handled (--settle): about a minute here
 
 
 def _free_port() -> int:
@@ -125,6 +125,7 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shop]:
             "--state-dir",
             str(state_dir),
             "local",
+            "--settle",
             "--port",
             str(port),
             "--cloud-port",

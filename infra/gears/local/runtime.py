@@ -54,6 +54,7 @@ class Options:
     max_concurrency: int = 4
     echo_function_logs: bool = False
     prewarm: bool = False
+    settle: bool = False  # wait, before "ready", until the start-up events (demo data) have all been handled
     quiet: bool = False
     stripe_port: int | None = None  # the local Stripe endpoint's port (None: any free one)
 
@@ -158,6 +159,12 @@ class LocalRuntime:
             self._seed()
         if self.o.prewarm:
             self._prewarm()
+        if self.o.settle:
+            settling = time.perf_counter()
+            self._say("[gears] settling: handling the start-up events (demo data's product and stock events)...")
+            settled = self.wait_idle(quiet_s=3.0)
+            outcome = "settled" if settled else "still busy, going on"
+            self._say(f"[gears] {outcome} ({time.perf_counter() - settling:.1f}s)")
         self._write_state()
         self._say(
             f"[gears] ready in {time.perf_counter() - t0:.1f}s: "

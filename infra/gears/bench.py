@@ -26,6 +26,7 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -273,6 +274,72 @@ def dynamodb_calls_per_route(template: Path) -> dict[str, dict[str, Any]]:
     return out
 
 
+def _operations(state_dir: Path) -> dict[str, int]:
+    path = state_dir / "dynamodb-operations.json"
+    time.sleep(0.6)  # the local cloud writes its counts twice a second
+    return dict(json.loads(path.read_text())) if path.exists() else {}
+
+
+def saga(api: str, state_dir: Path, admin: tuple[str, str], customers: int, orders_each: int) -> dict[str, Any]:
+    """N customers checking out M orders each of one well-stocked product, each order waited on until PAID."""
+    from gears.replay import Shop
+
+    shop = Shop(api, state_dir / "mailbox.jsonl", admin)
+    token = shop.admin_token()
+    sku = f"BENCH-{uuid.uuid4().hex[:8].upper()}"
+    category = shop.call("GET", "/categories").json()["categories"][0]["id"]
+    product = shop.call(
+        "POST",
+        "/products",
+        token,
+        json={"sku": sku, "title": "Bench kettle", "price": {"amount": 2599, "currency": "GBP"}, "category": category},
+    ).json()
+    units = customers * orders_each * 2
+    shop.call("PUT", f"/inventory/{sku}", token, json={"threshold": 1, "productId": product["productId"]})
+    shop.call("POST", f"/inventory/{sku}/restock", token, json={"quantity": units, "reference": f"bench-{sku}"})
+    tokens = [shop.customer_token(f"bench-{uuid.uuid4().hex[:8]}") for _ in range(customers)]
+    address = {"name": "Bench", "line1": "1 Test Street", "city": "London", "postalCode": "E1 6AN", "country": "GB"}
+    durations: list[float] = []
+    outcomes: dict[str, int] = {}
+    lock = threading.Lock()
+
+    def customer(customer_token: str) -> None:
+        for _ in range(orders_each):
+            shop.call("PUT", f"/cart/items/{product['productId']}", customer_token, json={"quantity": 1})
+            started = time.perf_counter()
+            r = shop.call(
+                "POST",
+                "/checkout",
+                customer_token,
+                headers={"Idempotency-Key": f"bench-{uuid.uuid4().hex}"},
+                json={"shippingAddress": address, "paymentMethod": "pm_card_visa"},
+            )
+            outcome = shop.wait_settled(r.json()["orderId"], customer_token) if r.status_code == 202 else "REFUSED"
+            with lock:
+                durations.append(time.perf_counter() - started)
+                outcomes[outcome] = outcomes.get(outcome, 0) + 1
+
+    before = _operations(state_dir)
+    started = time.perf_counter()
+    with ThreadPoolExecutor(customers) as ex:
+        list(ex.map(customer, tokens))
+    elapsed = time.perf_counter() - started
+    after = _operations(state_dir)
+    orders = customers * orders_each
+    written = after.get("items_written", 0) - before.get("items_written", 0)
+    calls = sum(after.values()) - sum(before.values()) - written
+    return {
+        "customers": customers,
+        "orders": orders,
+        "outcomes": outcomes,
+        "checkout_to_settled_p50_s": percentile(durations, 50),
+        "checkout_to_settled_p95_s": percentile(durations, 95),
+        "orders_per_s": orders / elapsed,
+        "dynamodb_items_written_per_order": written / orders if orders else float("nan"),
+        "dynamodb_requests_per_order": calls / orders if orders else float("nan"),
+    }
+
+
 def run(args: argparse.Namespace) -> dict[str, Any]:
     state = Path(tempfile.mkdtemp(prefix="gears-bench-"))
     options = Options(
@@ -329,6 +396,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         checkout = checkout_latency(api, token, first, args.checkouts)
         print("[bench] throughput...", flush=True)
         rps = throughput(f"{api}/products", args.clients, args.total)
+        print(f"[bench] the order saga with {args.saga_customers} concurrent customers...", flush=True)
+        saga_result = saga(
+            api, options.state_dir, (options.admin_email, options.admin_password), args.saga_customers, args.saga_orders
+        )
     finally:
         runtime.stop()
     print("[bench] DynamoDB calls per route (in-process, moto)...", flush=True)
@@ -344,6 +415,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "throughput_get_products": rps,
         "checkout_latency": checkout,
         "dynamodb_calls_per_route": dynamo_calls,
+        "saga": saga_result,
     }
 
 
@@ -421,6 +493,26 @@ def markdown(r: dict[str, Any]) -> str:
         for route, row in calls.items():
             lines.append(f"| {route} | {ops(row['cold'])} | {ops(row['warm'])} | {'yes' if row['scan'] else 'no'} |")
         lines.append("")
+    g = r.get("saga")
+    if g:
+        lines += [
+            "## The order saga",
+            "",
+            f"{g['customers']} customers checking out {g['orders']} orders side by side (one line each, pm_card_visa), "
+            "each timed from POST /checkout until GET /orders/{id} shows it settled (PAID), through OrderPlaced, "
+            "the stock reservation, OrderConfirmed, the charge at the local Stripe endpoint and PaymentSucceeded.",
+            "",
+            "| checkout to PAID p50 s | p95 s | orders/s | DynamoDB items written per order | other DynamoDB requests "
+            "per order | outcomes |",
+            "|---:|---:|---:|---:|---:|---|",
+            f"| {g['checkout_to_settled_p50_s']:.2f} | {g['checkout_to_settled_p95_s']:.2f} | {g['orders_per_s']:.2f} "
+            f"| {g['dynamodb_items_written_per_order']:.1f} | {g['dynamodb_requests_per_order']:.1f} "
+            f"| {g['outcomes']} |",
+            "",
+            "Items written and requests are counted by the local cloud over the run, for the whole system (cart, "
+            "checkout, the services' records, inboxes, availability), divided by the orders.",
+            "",
+        ]
     return "\n".join(lines)
 
 
@@ -432,6 +524,8 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=4, help="concurrent clients for throughput")
     parser.add_argument("--total", type=int, default=1000, help="requests for throughput")
     parser.add_argument("--checkouts", type=int, default=100, help="timed checkouts")
+    parser.add_argument("--saga-customers", type=int, default=4, help="concurrent customers in the saga run")
+    parser.add_argument("--saga-orders", type=int, default=5, help="orders per customer in the saga run")
     parser.add_argument("--out", default=str(RESULTS))
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args()

@@ -288,6 +288,15 @@ def serve(host: str, port: int, mailbox_path: Path) -> None:
         stop()
 
     threading.Thread(target=watch_parent, args=(os.getppid(),), daemon=True).start()
+
+    def dump_operations() -> None:  # for `make bench`: DynamoDB operations served so far
+        target = mailbox_path.parent / "dynamodb-operations.json"
+        while True:
+            time.sleep(0.5)
+            with contextlib.suppress(RuntimeError):  # a writer may be counting right now; next time, then
+                target.write_text(json.dumps(dict(moto_dynamodb.OPERATIONS)))
+
+    threading.Thread(target=dump_operations, daemon=True).start()
     print(f"local cloud listening on http://{host}:{port}", flush=True)
     with contextlib.suppress(KeyboardInterrupt):
         server.serve_forever()

@@ -26,6 +26,7 @@ Applied in the local cloud's process only (``gears.local.cloud``); the tests' in
 
 from __future__ import annotations
 
+import json
 import threading
 from typing import Any
 
@@ -39,6 +40,32 @@ def apply() -> None:
     speed_up_transactions()
 
 
+# Operations served, by kind, for `make bench` ("DynamoDB writes per order"): writes count the items written, so a
+# transaction or batch of n puts counts n.
+OPERATIONS: dict[str, int] = {}
+WRITES = ("PutItem", "UpdateItem", "DeleteItem")
+
+
+def _count(handler: Any) -> None:
+    action = str(handler.headers.get("X-Amz-Target", "")).rsplit(".", 1)[-1]
+    if not action:
+        return
+    OPERATIONS[action] = OPERATIONS.get(action, 0) + 1
+    written = 0
+    if action in WRITES:
+        written = 1
+    elif action in ("BatchWriteItem", "TransactWriteItems"):
+        try:
+            body = json.loads(handler.body or "{}")
+        except ValueError:
+            body = {}
+        if action == "BatchWriteItem":
+            written = sum(len(v) for v in (body.get("RequestItems") or {}).values())
+        else:
+            written = sum(1 for item in body.get("TransactItems") or [] if "ConditionCheck" not in item)
+    OPERATIONS["items_written"] = OPERATIONS.get("items_written", 0) + written
+
+
 def make_requests_atomic() -> None:
     from moto.dynamodb.responses import DynamoHandler
 
@@ -49,6 +76,7 @@ def make_requests_atomic() -> None:
 
     def call_action(self: Any) -> Any:
         with lock:
+            _count(self)
             return original(self)
 
     DynamoHandler.call_action = call_action  # type: ignore[method-assign]

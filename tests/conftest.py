@@ -28,6 +28,7 @@ os.environ.pop("AWS_PROFILE", None)
 SHOP_TIERS = ("tests/e2e/", "tests/security/")
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's loadgroup reads the groups, or each worker starts its own shop
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Tests that drive the running shop share one: same xdist worker, marked e2e."""
     for item in items:

@@ -36,6 +36,7 @@ class _Poller:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self.last_active = time.monotonic()
+        self.inflight = 0  # deliveries under way (a long one must not look like quiet)
 
     def start(self, threads: int = 1) -> None:
         for i in range(threads):
@@ -65,6 +66,26 @@ class _Poller:
 
     def poll_once(self) -> bool:
         raise NotImplementedError
+
+    @property
+    def idle_for(self) -> float:
+        """Seconds since this source last delivered anything; 0 while a delivery is under way."""
+        return 0.0 if self.inflight else time.monotonic() - self.last_active
+
+    def _delivering(self) -> _Delivering:
+        return _Delivering(self)
+
+
+class _Delivering:
+    def __init__(self, poller: _Poller) -> None:
+        self.poller = poller
+
+    def __enter__(self) -> None:
+        self.poller.inflight += 1
+
+    def __exit__(self, *exc: object) -> None:
+        self.poller.inflight -= 1
+        self.poller.last_active = time.monotonic()
 
 
 def _failed_ids(result: InvokeResult, report_failures: bool, known: set[str]) -> set[str] | None:
@@ -173,6 +194,10 @@ class SqsPoller(_Poller):
         return {"Records": records}
 
     def process(self, messages: list[dict[str, Any]]) -> set[str] | None:
+        with self._delivering():
+            return self._process(messages)
+
+    def _process(self, messages: list[dict[str, Any]]) -> set[str] | None:
         result = self.invoke(self.event_for(messages))
         self.batches += 1
         failed = _failed_ids(result, self.report_failures, {m["MessageId"] for m in messages})
@@ -250,7 +275,8 @@ class StreamPoller(_Poller):
             batch = self.buffer[sid][: self.batch_size]
             if batch:
                 self.buffer[sid] = self.buffer[sid][len(batch) :]
-                self._deliver(sid, [self._record(r) for r in batch])
+                with self._delivering():
+                    self._deliver(sid, [self._record(r) for r in batch])
                 worked = True
         return worked
 

@@ -445,7 +445,7 @@ class LocalRuntime:
         """Wait until no event source has delivered anything for ``quiet_s`` (start-up events drained)."""
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
-            if all(time.monotonic() - p.last_active >= quiet_s for p in self.pollers):
+            if all(p.idle_for >= quiet_s for p in self.pollers):
                 return True
             time.sleep(0.2)
         return False

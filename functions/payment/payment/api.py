@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import os
+import re
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
@@ -92,9 +93,16 @@ def _refund_body() -> RefundRequest:
         raise RequestValidationError(exc.errors(include_url=False, include_input=False)) from exc
 
 
+# An optional Idempotency-Key makes a retried refund request the same refund (see service.refund_payment).
+REQUEST_KEY = re.compile(r"[A-Za-z0-9_.:-]{8,128}")
+
+
 @admin_app.post("/admin/orders/<order_id>/refund")
 def refund_order(order_id: str) -> Response[Any]:
     body = _refund_body()
+    request_key = admin_app.current_event.get_header_value("idempotency-key")
+    if request_key is not None and not REQUEST_KEY.fullmatch(request_key):
+        raise BadRequest("Idempotency-Key must be 8 to 128 characters of letters, digits and _.:-")
     refund = service.refund_payment(
         order_id,
         body.amount,
@@ -103,6 +111,7 @@ def refund_order(order_id: str) -> Response[Any]:
         payments=payments,
         provider=provider,
         correlation_id=correlation_id(admin_app.current_event.raw_event),
+        request_key=request_key,
     )
     return json_response(refund.to_dict(), 201)
 

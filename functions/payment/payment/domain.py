@@ -16,6 +16,7 @@ result only over the version it was computed from.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -254,6 +255,12 @@ def cancel_refund_key(order_id: str) -> str:
 
 def refund_key(order_id: str, number: int) -> str:
     return f"order-{order_id}-refund-{number}"
+
+
+def request_refund_key(order_id: str, request_key: str) -> str:
+    """The provider key of a refund asked with an ``Idempotency-Key``: the same request, the same refund, however
+    many refunds were recorded in between (hashed: the client's key is any text, the provider's is bounded)."""
+    return f"order-{order_id}-refund-req-{hashlib.sha256(request_key.encode()).hexdigest()[:40]}"
 
 
 def void_key(order_id: str) -> str:

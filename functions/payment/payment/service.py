@@ -27,6 +27,7 @@ from payment.domain import (
     charge_key,
     refund_key,
     refund_of,
+    request_refund_key,
     utc_now,
     void_key,
 )
@@ -271,8 +272,12 @@ def refund_payment(
     provider: PaymentProvider,
     clock: Clock = utc_now,
     correlation_id: str = "",
+    request_key: str | None = None,
 ) -> Refund:
     """Refund ``amount`` (everything left when ``None``) of an order's payment, once.
+
+    With ``request_key`` (the request's ``Idempotency-Key``) the provider key derives from it instead, so a request
+    retried after its refund was made and recorded is the same refund again, never a second one.
 
     The provider's idempotency key is numbered by the refunds recorded so far (``order-<id>-refund-<n>``; a
     cancellation's is ``order-<id>-refund-cancel``): a retried request reuses it and gets the same refund back,
@@ -293,7 +298,12 @@ def refund_payment(
             f"{wanted} is more than the {payment.refundable} left to refund.",
             refundable=payment.money(payment.refundable).to_dict(),
         )
-    key = cancel_refund_key(order_id) if kind is RefundKind.CANCEL else refund_key(order_id, payment.refund_count + 1)
+    if kind is RefundKind.CANCEL:
+        key = cancel_refund_key(order_id)
+    elif request_key:
+        key = request_refund_key(order_id, request_key)
+    else:
+        key = refund_key(order_id, payment.refund_count + 1)
     metadata = {"orderId": order_id, "kind": kind.value}
     if reason:
         metadata["reason"] = reason[:500]

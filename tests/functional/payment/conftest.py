@@ -184,9 +184,19 @@ class Payments:
         event = http_api_event("GET", f"/orders/{order_id}/payment", claims=claims)
         return Answer(self.api.payment_read_handler(event, LambdaContext("PaymentRead", timeout_s=30)))
 
-    def refund(self, order_id: str, body: Any = None, claims: dict[str, Any] | None = None) -> Answer:
+    def refund(
+        self,
+        order_id: str,
+        body: Any = None,
+        claims: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Answer:
         event = http_api_event(
-            "POST", f"/admin/orders/{order_id}/refund", body=body if body is not None else "", claims=claims or ADMIN
+            "POST",
+            f"/admin/orders/{order_id}/refund",
+            body=body if body is not None else "",
+            claims=claims or ADMIN,
+            headers=headers,
         )
         return Answer(self.api.payment_admin_handler(event, LambdaContext("PaymentAdmin", timeout_s=30)))
 

@@ -170,3 +170,20 @@ def test_the_payment_is_seen_by_its_owner_and_staff_only(payments: Payments) -> 
     assert "charged" not in (other.body or {})
     assert payments.get("ord-unknown", SUPPORT).status == 404
     assert payments.get("x" * 300, SUPPORT).status == 404
+
+
+def test_a_refund_retried_with_its_idempotency_key_is_the_same_refund(payments: Payments) -> None:
+    """The admin's refund reached Stripe and was recorded, the answer was lost, the admin asks again: one refund."""
+    order_id = charged(payments, amount=5000)
+    key = {"Idempotency-Key": f"refund-{order_id}-mug"}
+    first = payments.refund(order_id, {"amount": 1500, "reason": "a cracked mug"}, headers=key)
+    again = payments.refund(order_id, {"amount": 1500, "reason": "a cracked mug"}, headers=key)
+    assert (first.status, again.status) == (201, 201)
+    assert again.body["refundId"] == first.body["refundId"]
+    [intent] = payments.stripe.intents(order_id)
+    assert [r["amount"] for r in payments.stripe.refunds(intent["id"])] == [1500]
+    body = payments.get(order_id, customer("user-1")).body
+    assert (body["refunded"]["amount"], len(body["refunds"])) == (1500, 1)
+    other = payments.refund(order_id, {"amount": 1500}, headers={"Idempotency-Key": f"refund-{order_id}-plate"})
+    assert other.status == 201  # another key is another refund
+    assert payments.refund(order_id, {"amount": 1}, headers={"Idempotency-Key": "no"}).status == 400

@@ -127,7 +127,7 @@ class SqsPoller(_Poller):
         report_failures: bool = False,
         region: str = "us-east-1",
         log: Log = print,
-        wait_s: int = 1,
+        wait_s: int = 0,  # short polls: moto's long poll spins a CPU while it waits; the loop backs off instead
     ) -> None:
         super().__init__(log)
         self.name = f"sqs:{queue_arn.rsplit(':', 1)[-1]}->{function}"

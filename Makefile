@@ -37,8 +37,9 @@ install: $(STAMP) ## the development environment in .venv
 run: $(STAMP) ## the whole shop on this machine: moto cloud, local API on :3000, demo data
 	$(VENV)/bin/gears local
 
-test: $(STAMP) ## every test: unit, functional, end-to-end (the e2e tier starts its own local runtime)
-	$(PY) -m pytest -n 2 --dist loadgroup
+test: $(STAMP) ## every test: unit and functional on two workers, then e2e and security against one local shop
+	$(PY) -m pytest -n 2 tests/unit tests/functional
+	$(PY) -m pytest tests/e2e tests/security
 
 test-unit: $(STAMP)
 	$(PY) -m pytest tests/unit

@@ -28,10 +28,9 @@ os.environ.pop("AWS_PROFILE", None)
 SHOP_TIERS = ("tests/e2e/", "tests/security/")
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist's loadgroup reads the groups, or each worker starts its own shop
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Tests that drive the running shop share one: same xdist worker, marked e2e."""
+    """Tests that drive the running shop are marked e2e. They share one shop per session, so `make test` runs
+    them in a pytest of their own without xdist (whose loadgroup does not keep a group on one worker here)."""
     for item in items:
         if any(tier in str(item.fspath) for tier in SHOP_TIERS):
             item.add_marker(pytest.mark.e2e)
-            item.add_marker(pytest.mark.xdist_group("shop"))

@@ -292,7 +292,13 @@ def saga(api: str, state_dir: Path, admin: tuple[str, str], customers: int, orde
         "POST",
         "/products",
         token,
-        json={"sku": sku, "title": "Bench kettle", "price": {"amount": 2599, "currency": "GBP"}, "category": category},
+        json={
+            "sku": sku,
+            "title": "Bench kettle",
+            "price": {"amount": 2599, "currency": "GBP"},
+            "category": category,
+            "status": "active",
+        },
     ).json()
     units = customers * orders_each * 2
     shop.call("PUT", f"/inventory/{sku}", token, json={"threshold": 1, "productId": product["productId"]})

@@ -29,6 +29,8 @@ from gears_shared.errors import PROBLEM_CONTENT_TYPE, BadRequest, GearsError, No
 
 JSON = "application/json"
 CORRELATION_HEADER = "x-correlation-id"
+# The same rule as :func:`correlation_id`, as the JMESPath Powertools' ``inject_lambda_context`` takes.
+CORRELATION_ID_PATH = 'headers."x-correlation-id" || requestContext.requestId'
 
 
 def problem_response(error: GearsError, instance: str | None = None) -> Response:

@@ -46,6 +46,7 @@ from gears_shared.auth import ADMIN, require_role
 from gears_shared.errors import BadRequest
 from gears_shared.http import (
     CORRELATION_HEADER,
+    CORRELATION_ID_PATH,
     correlation_id,
     create_resolver,
     current_caller,
@@ -64,7 +65,6 @@ products = DynamoProductRepository(TABLE_NAME)
 categories = CategoryCatalog(DynamoCategorySource(TABLE_NAME))
 
 # The request's x-correlation-id header if it sent one, else API Gateway's request id.
-CORRELATION_PATH = 'headers."x-correlation-id" || requestContext.requestId'
 PRODUCT_CACHE = "public, max-age=30"
 CATEGORY_CACHE = "public, max-age=60"
 
@@ -267,14 +267,14 @@ def archive_product(product_id: str) -> Response[Any]:
 
 
 # -- handlers --------------------------------------------------------------------------------------------------------
-@logger.inject_lambda_context(correlation_id_path=CORRELATION_PATH)
+@logger.inject_lambda_context(correlation_id_path=CORRELATION_ID_PATH)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def catalog_read_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return _answer(read_app, event, context)
 
 
-@logger.inject_lambda_context(correlation_id_path=CORRELATION_PATH)
+@logger.inject_lambda_context(correlation_id_path=CORRELATION_ID_PATH)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def catalog_admin_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

@@ -38,6 +38,7 @@ from ecommerce.errors import CartRuleViolated, IdempotencyKeyRequired, InvalidId
 from ecommerce.shopping_store import DynamoCartRepository, DynamoCheckoutStore, DynamoProductLookup
 from gears_shared.http import (
     CORRELATION_HEADER,
+    CORRELATION_ID_PATH,
     correlation_id,
     create_resolver,
     current_caller,
@@ -55,7 +56,6 @@ carts = DynamoCartRepository(TABLE_NAME, _client)
 catalog = DynamoProductLookup(TABLE_NAME, _client)
 checkouts = DynamoCheckoutStore(TABLE_NAME, _client)
 
-CORRELATION_PATH = 'headers."x-correlation-id" || requestContext.requestId'
 PRODUCT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$")
 IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_.:-]{8,128}$")
 NO_STORE = {"Cache-Control": "no-store"}
@@ -202,14 +202,14 @@ def post_checkout() -> Response[Any]:
 
 
 # -- handlers --------------------------------------------------------------------------------------------------------
-@logger.inject_lambda_context(correlation_id_path=CORRELATION_PATH)
+@logger.inject_lambda_context(correlation_id_path=CORRELATION_ID_PATH)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def cart_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return _answer(cart_app, event, context)
 
 
-@logger.inject_lambda_context(correlation_id_path=CORRELATION_PATH)
+@logger.inject_lambda_context(correlation_id_path=CORRELATION_ID_PATH)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def checkout_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

@@ -30,6 +30,7 @@ from gears_shared.auth import ADMIN, require_role
 from gears_shared.errors import BadRequest
 from gears_shared.http import (
     CORRELATION_HEADER,
+    CORRELATION_ID_PATH,
     correlation_id,
     create_resolver,
     current_caller,
@@ -50,7 +51,6 @@ logger, tracer, metrics = setup()
 TABLE_NAME = os.environ.get("TABLE_NAME", "")
 repo = DynamoStockRepository(TABLE_NAME)
 
-CORRELATION_PATH = 'headers."x-correlation-id" || requestContext.requestId'
 MAX_CURSOR = 4096
 
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -223,14 +223,14 @@ def restock(sku: str) -> Response[Any]:
 
 
 # -- handlers --------------------------------------------------------------------------------------------------------
-@logger.inject_lambda_context(correlation_id_path=CORRELATION_PATH)
+@logger.inject_lambda_context(correlation_id_path=CORRELATION_ID_PATH)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def inventory_read_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return _answer(read_app, event, context)
 
 
-@logger.inject_lambda_context(correlation_id_path=CORRELATION_PATH)
+@logger.inject_lambda_context(correlation_id_path=CORRELATION_ID_PATH)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def inventory_admin_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

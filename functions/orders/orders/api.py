@@ -36,6 +36,7 @@ from gears_shared.auth import ADMIN, STAFF, require_role
 from gears_shared.errors import BadRequest
 from gears_shared.http import (
     CORRELATION_HEADER,
+    CORRELATION_ID_PATH,
     correlation_id,
     create_resolver,
     current_caller,
@@ -55,7 +56,6 @@ logger, tracer, metrics = setup()
 TABLE_NAME = os.environ.get("TABLE_NAME", "")
 orders = DynamoOrderRepository(TABLE_NAME)
 
-CORRELATION_PATH = 'headers."x-correlation-id" || requestContext.requestId'
 MAX_CURSOR = 1024
 
 Carrier = Literal["royal_mail", "dpd", "dhl", "ups", "fedex", "evri"]
@@ -214,28 +214,28 @@ def deliver_order(order_id: str) -> Response[Any]:
 
 
 # -- handlers ----------------------------------------------------------------------------------------------------
-@logger.inject_lambda_context(correlation_id_path=CORRELATION_PATH)
+@logger.inject_lambda_context(correlation_id_path=CORRELATION_ID_PATH)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def read_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return _answer(read_app, event, context)
 
 
-@logger.inject_lambda_context(correlation_id_path=CORRELATION_PATH)
+@logger.inject_lambda_context(correlation_id_path=CORRELATION_ID_PATH)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def cancel_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return _answer(cancel_app, event, context)
 
 
-@logger.inject_lambda_context(correlation_id_path=CORRELATION_PATH)
+@logger.inject_lambda_context(correlation_id_path=CORRELATION_ID_PATH)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def admin_read_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return _answer(admin_read_app, event, context)
 
 
-@logger.inject_lambda_context(correlation_id_path=CORRELATION_PATH)
+@logger.inject_lambda_context(correlation_id_path=CORRELATION_ID_PATH)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def fulfilment_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

@@ -26,7 +26,14 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError
 from gears_shared.auth import ADMIN, require_role
 from gears_shared.consumers import DynamoInbox, EventInProgress
 from gears_shared.errors import BadRequest, Conflict
-from gears_shared.http import CORRELATION_HEADER, correlation_id, create_resolver, current_caller, json_response
+from gears_shared.http import (
+    CORRELATION_HEADER,
+    CORRELATION_ID_PATH,
+    correlation_id,
+    create_resolver,
+    current_caller,
+    json_response,
+)
 from gears_shared.observability import setup
 from payment import bootstrap, service
 from payment.domain import RefundKind
@@ -38,8 +45,6 @@ payments = bootstrap.repository()
 provider = bootstrap.provider()
 verifier = bootstrap.verifier()
 webhook_inbox = DynamoInbox(TABLE_NAME, consumer="stripe-webhooks") if TABLE_NAME else None
-
-CORRELATION_PATH = 'headers."x-correlation-id" || requestContext.requestId'
 
 
 class RefundRequest(BaseModel):
@@ -147,21 +152,21 @@ def stripe_webhook() -> Response[Any]:
 
 
 # -- handlers --------------------------------------------------------------------------------------------------------
-@logger.inject_lambda_context(correlation_id_path=CORRELATION_PATH)
+@logger.inject_lambda_context(correlation_id_path=CORRELATION_ID_PATH)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def payment_read_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return _answer(read_app, event, context)
 
 
-@logger.inject_lambda_context(correlation_id_path=CORRELATION_PATH)
+@logger.inject_lambda_context(correlation_id_path=CORRELATION_ID_PATH)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def payment_admin_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return _answer(admin_app, event, context)
 
 
-@logger.inject_lambda_context(correlation_id_path=CORRELATION_PATH)
+@logger.inject_lambda_context(correlation_id_path=CORRELATION_ID_PATH)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def stripe_webhook_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

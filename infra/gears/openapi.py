@@ -126,9 +126,7 @@ def _build(template_path: Path) -> dict[str, Any]:
                     for status in ("400", "404", "429") + (() if route_info["public"] else ("401", "403")):
                         responses.setdefault(status, PROBLEM)
                     paths.setdefault(route_info["path"], {})[method] = operation
-    missing = sorted(
-        f"{m} {r['path']}" for (m, _), r in routes.items() if m.lower() not in paths.get(r["path"], {})
-    )
+    missing = sorted(f"{m} {r['path']}" for (m, _), r in routes.items() if m.lower() not in paths.get(r["path"], {}))
     used = json.dumps(paths)
     schemas = {k: v for k, v in schemas.items() if f"#/components/schemas/{k}" in used or k == "Problem"}
     return {

@@ -10,20 +10,29 @@ A service's ``consumers.py`` does::
 
     @logger.inject_lambda_context
     def handler(event, context):
-        return consumer.handle(event)
+        return consumer.handle(event, context)
 
 - Each record's body is a CloudEvent (raw SNS delivery; an SNS-wrapped one is unwrapped). A body that is not one
   fails its record every time, so the queue's redrive policy parks it in the dead-letter queue.
 - The inbox makes delivery effectively once per consumer: an event id already applied is acknowledged and skipped;
   one being applied right now by another worker is retried later; a handler that raises releases the id, so the
-  retry applies it. Handlers should still write their state with conditions (the inbox closes the window between
-  deliveries, the condition closes the window inside a crash).
+  retry applies it. A claim is leased until the invocation's own deadline (Lambda's context says when): a worker
+  that crashed mid-batch holds nothing once its time is up, so the redelivered batch is applied at once. Handlers
+  should still write their state with conditions (the inbox closes the window between deliveries, the condition
+  closes the window inside a crash).
 - The answer is Lambda's partial batch response (``ReportBatchItemFailures``): only failed records come back.
+- ``retry_delay(error, receive_count)`` may bring a failed record back sooner than the queue's visibility timeout
+  (``ChangeMessageVisibility`` on ``queue_url``): :func:`default_retry_delay` parks what can never apply within
+  seconds and retries an event held by another worker when that worker's lease ends; a service adds its own rules
+  (a provider outage backs off, an event that came before its order retries soon).
+- ``record_budget_s``: a record is not started when less time than this is left in the invocation; it and the rest
+  of the batch come back in a second, instead of the whole batch timing out and waiting the visibility timeout.
 - The logger's correlation id is the event's ``correlationid`` while its handler runs.
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
@@ -33,22 +42,32 @@ from pydantic import ValidationError
 from gears_shared.events import CloudEvent, parse_event
 
 Handler = Callable[[CloudEvent], None]
+RetryDelay = Callable[[Exception, int], "int | None"]
 
 IN_PROGRESS = "IN_PROGRESS"
 COMPLETED = "COMPLETED"
+LEASE_MARGIN_S = 5  # clocks of two workers may differ a little; a lease outlives its invocation by this much
 
 
 class PoisonMessage(ValueError):
     """A message that is not a CloudEvent: it will never succeed."""
 
 
+class NotAttempted(RuntimeError):
+    """The invocation had too little time left to start this record: it comes back at once."""
+
+
 class EventInProgress(RuntimeError):
-    """Another worker is applying this event right now; try again after the visibility timeout."""
+    """Another worker is applying this event right now; try again when its lease is over."""
+
+    def __init__(self, event_id: str, lease_until: int | None = None) -> None:
+        super().__init__(event_id)
+        self.lease_until = lease_until
 
 
 class Inbox(Protocol):
-    def begin(self, event_id: str) -> bool:
-        """Claim the event; ``False`` if it was already applied (a duplicate delivery)."""
+    def begin(self, event_id: str, lease_until: int | None = None) -> bool:
+        """Claim the event until ``lease_until`` (epoch seconds); ``False`` if it was already applied."""
         ...
 
     def complete(self, event_id: str) -> None: ...
@@ -62,12 +81,12 @@ class InMemoryInbox:
     def __init__(self) -> None:
         self.state: dict[str, str] = {}
 
-    def begin(self, event_id: str) -> bool:
+    def begin(self, event_id: str, lease_until: int | None = None) -> bool:
         status = self.state.get(event_id)
         if status == COMPLETED:
             return False
         if status == IN_PROGRESS:
-            raise EventInProgress(event_id)
+            raise EventInProgress(event_id, lease_until)
         self.state[event_id] = IN_PROGRESS
         return True
 
@@ -80,7 +99,8 @@ class InMemoryInbox:
 
 class DynamoInbox:
     """The inbox in the service's own table: one item per (consumer, event id), spread over partitions, kept
-    ``keep_days`` (the table's TTL attribute ``expiresAt``) — longer than SQS keeps a message."""
+    ``keep_days`` (the table's TTL attribute ``expiresAt``) — longer than SQS keeps a message. A claim is leased
+    until the time its caller gives (the invocation's deadline), else for ``lease_s``."""
 
     def __init__(
         self,
@@ -107,15 +127,16 @@ class DynamoInbox:
     def _key(self, event_id: str) -> dict[str, Any]:
         return {self.pk: {"S": f"INBOX#{self.consumer}#{event_id}"}, self.sk: {"S": "INBOX"}}
 
-    def begin(self, event_id: str) -> bool:
+    def begin(self, event_id: str, lease_until: int | None = None) -> bool:
         now = int(time.time())
+        until = lease_until if lease_until is not None else now + self.lease_s
         try:
             self.client.put_item(
                 TableName=self.table,
                 Item={
                     **self._key(event_id),
                     "status": {"S": IN_PROGRESS},
-                    "leaseUntil": {"N": str(now + self.lease_s)},
+                    "leaseUntil": {"N": str(until)},
                     "expiresAt": {"N": str(now + self.keep_s)},
                 },
                 ConditionExpression="attribute_not_exists(#pk) OR (#status = :in_progress AND leaseUntil < :now)",
@@ -128,7 +149,8 @@ class DynamoInbox:
             old = exc.response.get("Item") or {}
             if old.get("status", {}).get("S") == COMPLETED:
                 return False
-            raise EventInProgress(event_id) from exc
+            held = old.get("leaseUntil", {}).get("N")
+            raise EventInProgress(event_id, int(held) if held else None) from exc
 
     def complete(self, event_id: str) -> None:
         self.client.update_item(
@@ -143,6 +165,15 @@ class DynamoInbox:
         self.client.delete_item(TableName=self.table, Key=self._key(event_id))
 
 
+def default_retry_delay(error: Exception, receive_count: int) -> int | None:
+    """Seconds until a failed record should come back, or ``None`` for the queue's visibility timeout."""
+    if isinstance(error, PoisonMessage | NotAttempted):
+        return 1  # it will never apply: let the redrive policy park it where an operator sees it, quickly
+    if isinstance(error, EventInProgress) and error.lease_until is not None:
+        return max(1, min(error.lease_until - int(time.time()) + 1, 900))  # when the other worker's claim ends
+    return None
+
+
 class EventConsumer:
     def __init__(
         self,
@@ -151,28 +182,62 @@ class EventConsumer:
         inbox: Inbox | None = None,
         logger: Any = None,
         on_unknown: Callable[[CloudEvent], None] | None = None,
+        retry_delay: RetryDelay | None = default_retry_delay,
+        queue_url: str = "",
+        sqs: Any = None,
+        record_budget_s: float = 0.0,
     ) -> None:
         self.handlers = dict(handlers)
         self.inbox = inbox
         self.logger = logger
         self.on_unknown = on_unknown
+        self.retry_delay = retry_delay
+        self.queue_url = queue_url
+        self._sqs = sqs
+        self.record_budget_s = record_budget_s
 
-    def handle(self, event: dict[str, Any]) -> dict[str, list[dict[str, str]]]:
-        """Apply an SQS batch; Lambda's partial batch response with the records that failed."""
+    def handle(self, event: dict[str, Any], context: Any = None) -> dict[str, list[dict[str, str]]]:
+        """Apply an SQS batch; Lambda's partial batch response with the records that failed. With Lambda's
+        ``context``, inbox claims last until the invocation's deadline."""
+        timed = context is not None and hasattr(context, "get_remaining_time_in_millis")
+        lease_until = None
+        if timed:
+            lease_until = int(time.time() + context.get_remaining_time_in_millis() / 1000) + LEASE_MARGIN_S
         failures = []
         for record in event.get("Records") or []:
             try:
-                self.apply(record.get("body", ""))
+                if timed and context.get_remaining_time_in_millis() < self.record_budget_s * 1000:
+                    raise NotAttempted("too little time left in this invocation")
+                self.apply(record.get("body", ""), lease_until=lease_until)
             except Exception as exc:  # noqa: BLE001 - reported as failed; SQS retries it, then parks it
                 failures.append({"itemIdentifier": record.get("messageId", "")})
+                delay = self._reschedule(record, exc)
                 if self.logger:
                     self.logger.warning(
                         "event not applied",
-                        extra={"messageId": record.get("messageId"), "error": repr(exc)[:500]},
+                        extra={"messageId": record.get("messageId"), "error": repr(exc)[:500], "retryInSeconds": delay},
                     )
         return {"batchItemFailures": failures}
 
-    def apply(self, body: str | bytes | dict[str, Any]) -> bool:
+    def _reschedule(self, record: dict[str, Any], error: Exception) -> int | None:
+        """Bring the record back after ``retry_delay`` says, when it says and the queue is known."""
+        if self.retry_delay is None:
+            return None
+        count = int((record.get("attributes") or {}).get("ApproximateReceiveCount") or 1)
+        delay = self.retry_delay(error, count)
+        if delay is None or not self.queue_url or not record.get("receiptHandle"):
+            return None
+        if self._sqs is None:
+            import boto3
+
+            self._sqs = boto3.client("sqs")
+        with contextlib.suppress(Exception):  # best effort: the visibility timeout brings it back anyway
+            self._sqs.change_message_visibility(
+                QueueUrl=self.queue_url, ReceiptHandle=record["receiptHandle"], VisibilityTimeout=delay
+            )
+        return delay
+
+    def apply(self, body: str | bytes | dict[str, Any], lease_until: int | None = None) -> bool:
         """Apply one message; ``False`` when there was nothing to do (a duplicate, or a type nobody handles)."""
         try:
             envelope = parse_event(body)
@@ -185,7 +250,7 @@ class EventConsumer:
             return False
         if self.logger:
             self.logger.set_correlation_id(envelope.correlationid or envelope.id)
-        if self.inbox is not None and not self.inbox.begin(envelope.id):
+        if self.inbox is not None and not self.inbox.begin(envelope.id, lease_until):
             return False
         try:
             handler(envelope)

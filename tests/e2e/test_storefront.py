@@ -41,7 +41,10 @@ def fill(shop: Shop, customer: Customer, products: list[dict[str, Any]]) -> None
 
 def checkout(shop: Shop, customer: Customer, key: str, body: Any = None, **kw: Any) -> Any:
     return shop.post(
-        "/checkout", token=customer.token, headers={"Idempotency-Key": key}, json=CHECKOUT if body is None else body,
+        "/checkout",
+        token=customer.token,
+        headers={"Idempotency-Key": key},
+        json=CHECKOUT if body is None else body,
         **kw,
     )
 
@@ -115,7 +118,8 @@ def test_the_same_key_places_one_order_and_a_tampered_price_changes_nothing(shop
     refused = checkout(shop, customer, str(uuid.uuid4()), tampered)
     assert (refused.status_code, problem_code(refused)) == (400, "bad-request")
     price_in_cart = shop.put(
-        f"/cart/items/{items[0]['productId']}", token=customer.token,
+        f"/cart/items/{items[0]['productId']}",
+        token=customer.token,
         json={"quantity": 1, "unitPrice": {"amount": 1, "currency": "GBP"}},
     )
     assert price_in_cart.status_code == 400
@@ -164,16 +168,26 @@ def test_admin_only_routes_refuse_customers_and_the_cart_needs_a_token(shop: Sho
         (
             "oversized body",
             lambda s, t, pid: s.put(
-                f"/cart/items/{pid}", token=t, data=b'{"quantity": 1, "x": "' + b"a" * (10 * 1024 * 1024 + 10) + b'"}',
+                f"/cart/items/{pid}",
+                token=t,
+                data=b'{"quantity": 1, "x": "' + b"a" * (10 * 1024 * 1024 + 10) + b'"}',
                 headers={"content-type": "application/json"},
             ),
         ),
         ("not in cart", lambda s, t, pid: s.delete(f"/cart/items/{uuid.uuid4()}", token=t)),
-        ("checkout malformed JSON", lambda s, t, pid: s.post(
-            "/checkout", token=t, data="{", headers={"Idempotency-Key": str(uuid.uuid4())})),
-        ("checkout bad country", lambda s, t, pid: s.post(
-            "/checkout", token=t, headers={"Idempotency-Key": str(uuid.uuid4())},
-            json={**CHECKOUT, "shippingAddress": {**ADDRESS, "country": "United Kingdom"}})),
+        (
+            "checkout malformed JSON",
+            lambda s, t, pid: s.post("/checkout", token=t, data="{", headers={"Idempotency-Key": str(uuid.uuid4())}),
+        ),
+        (
+            "checkout bad country",
+            lambda s, t, pid: s.post(
+                "/checkout",
+                token=t,
+                headers={"Idempotency-Key": str(uuid.uuid4())},
+                json={**CHECKOUT, "shippingAddress": {**ADDRESS, "country": "United Kingdom"}},
+            ),
+        ),
     ],
 )
 def test_bad_input_is_a_clear_4xx_and_the_cart_is_unchanged(shop: Shop, what: str, send: Any) -> None:

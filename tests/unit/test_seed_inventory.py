@@ -48,8 +48,11 @@ def test_every_demo_sku_is_stocked_once_and_explained_by_the_ledger(table: str) 
     repo = DynamoStockRepository(table)
     heart = repo.get("85123A")
     assert heart is not None
-    assert (heart.on_hand, heart.reserved, heart.threshold) == (opening_quantity(sold_quantities()["85123A"]), 0,
-                                                              THRESHOLD)
+    assert (heart.on_hand, heart.reserved, heart.threshold) == (
+        opening_quantity(sold_quantities()["85123A"]),
+        0,
+        THRESHOLD,
+    )
     assert heart.product_id == product_id_for_sku("85123A")
     ledger, _ = repo.movements("85123A", 10, None)
     assert [(m.kind.value, m.on_hand_delta, m.reason) for m in ledger] == [("restock", heart.on_hand, "opening stock")]

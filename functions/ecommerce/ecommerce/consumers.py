@@ -73,4 +73,4 @@ inventory_consumer = EventConsumer(
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def inventory_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return inventory_consumer.handle(event)
+    return inventory_consumer.handle(event, context)

@@ -54,8 +54,10 @@ repo = DynamoStockRepository(TABLE_NAME)
 MAX_CURSOR = 4096
 
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Reference = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100,
-                                             pattern=r"^[A-Za-z0-9][A-Za-z0-9_./:-]*$")]
+Reference = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9_./:-]*$"),
+]
 ProductId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
 
 
@@ -89,8 +91,9 @@ def _resolver() -> APIGatewayHttpResolver:
 
     @app.exception_handler(InsufficientStock)
     def _insufficient(error: InsufficientStock) -> Response[Any]:
-        problem = InsufficientStockError(str(error), sku=error.sku, requested=error.requested,
-                                         available=error.available)
+        problem = InsufficientStockError(
+            str(error), sku=error.sku, requested=error.requested, available=error.available
+        )
         return problem_response(problem, app.current_event.path)
 
     @app.exception_handler(InvalidSku)

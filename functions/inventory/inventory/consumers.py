@@ -55,8 +55,9 @@ def on_order_paid(event: CloudEvent) -> None:
     reservation = service.commit_order(data.orderId, repo=repo, correlation_id=event.correlationid)
     status = reservation.status.value if reservation else None
     if status != "COMMITTED":
-        logger.warning("order paid without a reservation to commit", extra={"orderId": data.orderId,
-                                                                            "reservation": status})
+        logger.warning(
+            "order paid without a reservation to commit", extra={"orderId": data.orderId, "reservation": status}
+        )
     else:
         logger.info("order paid", extra={"orderId": data.orderId, "reservation": status})
 
@@ -78,4 +79,4 @@ consumer = EventConsumer(
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return consumer.handle(event)
+    return consumer.handle(event, context)

@@ -204,8 +204,9 @@ class StockItem:
             requested = max(reserved_delta, -on_hand_delta)
             raise InsufficientStock(self.sku, requested, self.available)
         after = replace(self, on_hand=on_hand, reserved=reserved, updated_at=at)
-        return after, Movement(self.sku, kind, on_hand_delta, reserved_delta, on_hand, reserved, at, reference,
-                               reason, actor)
+        return after, Movement(
+            self.sku, kind, on_hand_delta, reserved_delta, on_hand, reserved, at, reference, reason, actor
+        )
 
     def reserve(self, quantity: int, at: datetime, order_id: str) -> tuple[StockItem, Movement]:
         return self._move(MovementKind.RESERVE, 0, _positive(quantity), at, order_id, "order placed")
@@ -294,8 +295,9 @@ def merge_lines(lines: Iterable[OrderLine]) -> tuple[OrderLine, ...]:
         if seen is None:
             merged[line.sku] = line
         else:
-            merged[line.sku] = replace(seen, quantity=seen.quantity + line.quantity,
-                                       product_id=seen.product_id or line.product_id)
+            merged[line.sku] = replace(
+                seen, quantity=seen.quantity + line.quantity, product_id=seen.product_id or line.product_id
+            )
     return tuple(merged[sku] for sku in sorted(merged))
 
 
@@ -321,9 +323,7 @@ class Plan:
     changes: tuple[StockChange, ...] = ()
 
 
-def plan_reservation(
-    order_id: str, lines: Iterable[OrderLine], stock: Mapping[str, StockItem], at: datetime
-) -> Plan:
+def plan_reservation(order_id: str, lines: Iterable[OrderLine], stock: Mapping[str, StockItem], at: datetime) -> Plan:
     """Reserve every line of an order, or none of them.
 
     ``stock`` holds the current items of the order's SKUs (an unknown SKU is absent). If any line cannot be

@@ -77,11 +77,21 @@ def _stock_events(
             )
         )
     if crossed_into_low(before, after):
-        data = {"sku": after.sku, "productId": after.product_id, "available": after.available,
-                "threshold": after.threshold}
+        data = {
+            "sku": after.sku,
+            "productId": after.product_id,
+            "available": after.available,
+            "threshold": after.threshold,
+        }
         events.append(
-            _event(STOCK_LOW, data, subject=after.sku, event_id=stock_event_id(stream_id, STOCK_LOW), when=when,
-                   correlation=correlation)
+            _event(
+                STOCK_LOW,
+                data,
+                subject=after.sku,
+                event_id=stock_event_id(stream_id, STOCK_LOW),
+                when=when,
+                correlation=correlation,
+            )
         )
     return events
 
@@ -120,8 +130,14 @@ def _reservation_events(old: dict[str, Any] | None, new: dict[str, Any] | None, 
     else:
         return []  # committed, released, restocked, cancelled: the stock items tell those changes
     return [
-        _event(type_, data, subject=after.order_id, event_id=reservation_event_id(after.order_id, type_), when=when,
-               correlation=correlation)
+        _event(
+            type_,
+            data,
+            subject=after.order_id,
+            event_id=reservation_event_id(after.order_id, type_),
+            when=when,
+            correlation=correlation,
+        )
     ]
 
 

@@ -139,7 +139,11 @@ def reserve_for_order(
 
 
 def commit_order(
-    order_id: str, *, repo: StockRepository, clock: Clock = utc_now, sleep: Sleep = time.sleep,
+    order_id: str,
+    *,
+    repo: StockRepository,
+    clock: Clock = utc_now,
+    sleep: Sleep = time.sleep,
     correlation_id: str = "",
 ) -> Reservation | None:
     """The order was paid: commit its reservation (``RESERVED`` → ``COMMITTED``). Anything else (no reservation,
@@ -156,7 +160,11 @@ def commit_order(
 
 
 def cancel_order(
-    order_id: str, *, repo: StockRepository, clock: Clock = utc_now, sleep: Sleep = time.sleep,
+    order_id: str,
+    *,
+    repo: StockRepository,
+    clock: Clock = utc_now,
+    sleep: Sleep = time.sleep,
     correlation_id: str = "",
 ) -> Reservation:
     """The order was cancelled: release what it reserved, or put back on the shelf what it took when it was paid.
@@ -170,8 +178,13 @@ def cancel_order(
         reservation = repo.get_reservation(order_id)
         now = clock()
         if reservation is None:
-            tombstone = Reservation(order_id, ReservationStatus.CANCELLED, reason="cancelled before reservation",
-                                    created_at=now, updated_at=now)
+            tombstone = Reservation(
+                order_id,
+                ReservationStatus.CANCELLED,
+                reason="cancelled before reservation",
+                created_at=now,
+                updated_at=now,
+            )
             return _apply(Plan(tombstone), repo, correlation_id, expected=None)
         if reservation.status is ReservationStatus.RESERVED:
             plan = plan_release(reservation, repo.get_many(_skus(reservation)), now)

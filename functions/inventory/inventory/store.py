@@ -183,9 +183,7 @@ def reservation_item(reservation: Reservation, correlation_id: str = "") -> dict
             "entity": RESERVATION,
             "orderId": reservation.order_id,
             "status": reservation.status.value,
-            "lines": [
-                {k: v for k, v in line.to_dict().items() if v is not None} for line in reservation.lines
-            ],
+            "lines": [{k: v for k, v in line.to_dict().items() if v is not None} for line in reservation.lines],
             "unavailable": [s.to_dict() for s in reservation.unavailable],
             "reason": reservation.reason,
             "createdAt": utc_iso(reservation.created_at) if reservation.created_at else None,

@@ -7,13 +7,13 @@ id once (a :class:`DynamoInbox` in the orders table) and reports partial batch f
 
 Failures come back sooner than the queue's visibility timeout when waiting longer would only slow the saga down:
 an event that arrived before the change it follows (:class:`OrderNotReady`) is retried after a short, growing
-delay; a message that can never be applied (not a CloudEvent) after one second, so that it reaches the dead-letter
-queue in seconds rather than minutes. Everything else waits the visibility timeout.
+delay; a message that can never be applied (not a CloudEvent, or a change the order's rules refuse) after one
+second, so that it reaches the dead-letter queue in seconds rather than minutes. Everything else follows
+:func:`gears_shared.consumers.default_retry_delay`.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -22,7 +22,7 @@ import boto3
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ValidationError
 
-from gears_shared.consumers import DynamoInbox, EventConsumer, PoisonMessage
+from gears_shared.consumers import DynamoInbox, EventConsumer, PoisonMessage, default_retry_delay
 from gears_shared.events import CloudEvent
 from gears_shared.observability import setup
 from orders import events as ev
@@ -57,6 +57,15 @@ def _handler(model: type[Data], use_case: Callable[[Data, EventContext, Any], Ou
     return handle
 
 
+def retry_delay(error: Exception, receive_count: int) -> int | None:
+    """How soon a failed message should come back, or ``None`` for the queue's visibility timeout."""
+    if isinstance(error, PoisonMessage | ValidationError | OrderRuleError):
+        return 1  # it will never apply: park it in the dead-letter queue quickly, where an operator sees it
+    if isinstance(error, OrderNotReady):
+        return min(2 ** max(receive_count, 1), MAX_BACKOFF_S)
+    return default_retry_delay(error, receive_count)
+
+
 consumer = EventConsumer(
     {
         ev.ORDER_PLACED: _handler(ev.OrderPlaced, service.place_order),
@@ -70,42 +79,14 @@ consumer = EventConsumer(
     inbox=DynamoInbox(TABLE_NAME, consumer="orders"),
     logger=logger,
     on_unknown=lambda e: logger.info("event type not handled", extra={"type": e.type, "eventId": e.id}),
+    retry_delay=retry_delay,
+    queue_url=QUEUE_URL,
+    sqs=sqs,
 )
-
-
-def retry_delay(error: Exception, receive_count: int) -> int | None:
-    """How soon a failed message should come back, or ``None`` for the queue's visibility timeout."""
-    if isinstance(error, PoisonMessage | ValidationError | OrderRuleError):
-        return 1  # it will never apply: park it in the dead-letter queue quickly, where an operator sees it
-    if isinstance(error, OrderNotReady):
-        return min(2 ** max(receive_count, 1), MAX_BACKOFF_S)
-    return None
-
-
-def handle(event: dict[str, Any]) -> dict[str, list[dict[str, str]]]:
-    """Apply an SQS batch; Lambda's partial batch response, with failures scheduled to come back in time."""
-    failures = []
-    for record in event.get("Records") or []:
-        try:
-            consumer.apply(record.get("body", ""))
-        except Exception as exc:  # noqa: BLE001 - reported as failed; SQS retries it, then parks it
-            failures.append({"itemIdentifier": record.get("messageId", "")})
-            count = int((record.get("attributes") or {}).get("ApproximateReceiveCount") or 1)
-            delay = retry_delay(exc, count)
-            logger.warning(
-                "event not applied",
-                extra={"messageId": record.get("messageId"), "error": repr(exc)[:500], "retryInSeconds": delay},
-            )
-            if delay is not None and QUEUE_URL and record.get("receiptHandle"):
-                with contextlib.suppress(Exception):  # best effort: the visibility timeout brings it back anyway
-                    sqs.change_message_visibility(
-                        QueueUrl=QUEUE_URL, ReceiptHandle=record["receiptHandle"], VisibilityTimeout=delay
-                    )
-    return {"batchItemFailures": failures}
 
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return handle(event)
+    return consumer.handle(event, context)

@@ -105,7 +105,7 @@ REQUEST_KEY = re.compile(r"[A-Za-z0-9_.:-]{8,128}")
 @admin_app.post("/admin/orders/<order_id>/refund")
 def refund_order(order_id: str) -> Response[Any]:
     body = _refund_body()
-    request_key = admin_app.current_event.get_header_value("idempotency-key")
+    request_key = admin_app.current_event.headers.get("idempotency-key")
     if request_key is not None and not REQUEST_KEY.fullmatch(request_key):
         raise BadRequest("Idempotency-Key must be 8 to 128 characters of letters, digits and _.:-")
     refund = service.refund_payment(

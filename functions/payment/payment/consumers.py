@@ -7,6 +7,9 @@
   (:func:`payment.service.cancel_order`).
 
 Each event id is applied once (a :class:`DynamoInbox` in the payment table); failures are reported per message.
+While Stripe is unavailable a message comes back after 10 s, then twice as long each time up to five minutes (the
+queue's ``maxReceiveCount`` of 10 rides out about 25 minutes of outage before parking it in the dead-letter
+queue); a charge is only started with time left for both of its Stripe tries.
 """
 
 from __future__ import annotations
@@ -17,16 +20,20 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
-from gears_shared.consumers import DynamoInbox, EventConsumer, PoisonMessage
+from gears_shared.consumers import DynamoInbox, EventConsumer, PoisonMessage, default_retry_delay
 from gears_shared.events import CloudEvent
 from gears_shared.observability import setup
 from payment import bootstrap, service
 from payment.domain import Money
+from payment.errors import ChargeInProgress, ProviderUnavailable, StalePayment
 from payment.events import ORDER_CANCELLED, ORDER_CONFIRMED, OrderCancelledData, OrderConfirmedData
+from payment.stripe_gateway import StripeSettings
 
 logger, tracer, metrics = setup()
 
 TABLE_NAME = os.environ.get("TABLE_NAME", "")
+QUEUE_URL = os.environ.get("QUEUE_URL", "")
+FIRST_BACKOFF_S, MAX_BACKOFF_S = 10, 300
 payments = bootstrap.repository()
 provider = bootstrap.provider()
 
@@ -71,10 +78,28 @@ def on_order_cancelled(event: CloudEvent) -> None:
     logger.info("order cancellation settled", extra={"orderId": data.orderId, "result": type(result).__name__})
 
 
+def retry_delay(error: Exception, receive_count: int) -> int | None:
+    """Stripe unavailable: back off, doubling; a charge another worker holds: soon; else the shared rules."""
+    if isinstance(error, ProviderUnavailable):
+        return min(FIRST_BACKOFF_S * 2 ** max(receive_count - 1, 0), MAX_BACKOFF_S)
+    if isinstance(error, ChargeInProgress | StalePayment):
+        return 2
+    return default_retry_delay(error, receive_count)
+
+
+def _record_budget_s() -> float:
+    """Time a charge may need: two Stripe tries (the SDK's retry) and a little for DynamoDB."""
+    _, _, timeout, retries = StripeSettings.current()
+    return timeout * (retries + 1) + 2
+
+
 consumer = EventConsumer(
     {ORDER_CONFIRMED: on_order_confirmed, ORDER_CANCELLED: on_order_cancelled},
     inbox=DynamoInbox(TABLE_NAME, consumer="payment-orders") if TABLE_NAME else None,
     logger=logger,
+    retry_delay=retry_delay,
+    queue_url=QUEUE_URL,
+    record_budget_s=_record_budget_s(),
 )
 
 
@@ -82,4 +107,4 @@ consumer = EventConsumer(
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return consumer.handle(event)
+    return consumer.handle(event, context)

@@ -29,7 +29,11 @@ def test_admin_creates_reads_updates_and_archives_a_product(call: Call) -> None:
     assert updated.body["createdAt"] == product["createdAt"]
 
     by_header = call(
-        "PUT", f"/products/{pid}", admin=True, claims=ADMIN, headers={"If-Match": '"2"'},
+        "PUT",
+        f"/products/{pid}",
+        admin=True,
+        claims=ADMIN,
+        headers={"If-Match": '"2"'},
         body={k: v for k, v in changed.items() if k != "version"},
     )
     assert by_header.status == 200
@@ -68,7 +72,11 @@ def test_a_stale_update_is_409_and_changes_nothing(call: Call) -> None:
     assert second.body["type"].endswith("/stale-product")
     assert second.body["currentVersion"] == 2
     stale_header = call(
-        "PUT", f"/products/{pid}", admin=True, claims=ADMIN, headers={"If-Match": '"1"'},
+        "PUT",
+        f"/products/{pid}",
+        admin=True,
+        claims=ADMIN,
+        headers={"If-Match": '"1"'},
         body={k: v for k, v in product.items() if k != "version"},
     )
     assert stale_header.status == 409

@@ -59,12 +59,20 @@ def test_catalog_changes_arrive_as_cloudevents(call: Call, cloud: Stack, lambda_
     publisher = cold("ecommerce.publisher")
 
     created = call(
-        "POST", "/products", admin=True, claims=ADMIN, headers={"x-correlation-id": "corr-create"},
+        "POST",
+        "/products",
+        admin=True,
+        claims=ADMIN,
+        headers={"x-correlation-id": "corr-create"},
         body=new_product("PUB-1"),
     ).body
     pid = created["productId"]
     call(
-        "PUT", f"/products/{pid}", admin=True, claims=ADMIN, headers={"x-correlation-id": "corr-update"},
+        "PUT",
+        f"/products/{pid}",
+        admin=True,
+        claims=ADMIN,
+        headers={"x-correlation-id": "corr-update"},
         body={**created, "price": {"amount": 800, "currency": "GBP"}},
     )
     call("DELETE", f"/products/{pid}", admin=True, claims=ADMIN, headers={"x-correlation-id": "corr-delete"})

@@ -112,8 +112,14 @@ def order_placed(order_id: str, *lines: tuple[str, int], event_id: str | None = 
         "paymentMethod": "pm_card_visa",
         "placedAt": "2026-11-25T10:00:00Z",
     }
-    return new_event("OrderPlaced.v1", "gears.ecommerce", data, correlation_id=f"corr-{order_id}",
-                     subject=order_id, event_id=event_id)
+    return new_event(
+        "OrderPlaced.v1",
+        "gears.ecommerce",
+        data,
+        correlation_id=f"corr-{order_id}",
+        subject=order_id,
+        event_id=event_id,
+    )
 
 
 def order_paid(order_id: str) -> CloudEvent:
@@ -121,8 +127,14 @@ def order_paid(order_id: str) -> CloudEvent:
 
 
 def order_cancelled(order_id: str, paid: bool) -> CloudEvent:
-    data = {"orderId": order_id, "userId": "customer-1", "reason": "customer", "lines": [],
-            "previousStatus": "PAID" if paid else "CONFIRMED", "paid": paid}
+    data = {
+        "orderId": order_id,
+        "userId": "customer-1",
+        "reason": "customer",
+        "lines": [],
+        "previousStatus": "PAID" if paid else "CONFIRMED",
+        "paid": paid,
+    }
     return new_event("OrderCancelled.v1", "gears.orders", data, subject=order_id)
 
 
@@ -173,8 +185,16 @@ def atomic_moto() -> Iterator[None]:
     from moto.dynamodb.models import DynamoDBBackend
 
     lock = threading.RLock()
-    names = ("get_item", "put_item", "update_item", "delete_item", "transact_write_items", "batch_get_item",
-             "batch_write_item", "query")
+    names = (
+        "get_item",
+        "put_item",
+        "update_item",
+        "delete_item",
+        "transact_write_items",
+        "batch_get_item",
+        "batch_write_item",
+        "query",
+    )
     originals = {name: getattr(DynamoDBBackend, name) for name in names}
 
     def locked(original: Callable[..., Any]) -> Callable[..., Any]:

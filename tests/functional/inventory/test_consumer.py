@@ -129,8 +129,9 @@ def test_a_late_order_placed_after_its_cancellation_reserves_nothing(
 def test_a_poison_message_fails_alone(call: Call, consumers: ModuleType) -> None:
     sku = stocked(call, 5)
     good = order_placed("o-" + uuid.uuid4().hex[:8], (sku, 1))
-    bad_data = order_placed("o-bad", (sku, 1)).model_copy(update={"data": {"orderId": "o-bad", "lines": [
-        {"sku": sku, "quantity": -3}]}})
+    bad_data = order_placed("o-bad", (sku, 1)).model_copy(
+        update={"data": {"orderId": "o-bad", "lines": [{"sku": sku, "quantity": -3}]}}
+    )
     result = consumers.handler(sqs_event(bad_data, good, bodies=["not json at all"]), CONTEXT)
     assert result == {"batchItemFailures": [{"itemIdentifier": "m-0"}, {"itemIdentifier": "m-2"}]}
     assert figures(call, sku) == (5, 1, 4)

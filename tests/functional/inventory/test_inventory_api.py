@@ -16,12 +16,23 @@ def new_sku() -> str:
 
 def test_admin_creates_restocks_adjusts_and_reads_a_sku(call: Call) -> None:
     sku = new_sku()
-    created = call("PUT", f"/inventory/{sku.lower()}", path_parameters={"sku": sku.lower()},
-                   body={"threshold": 3, "productId": "prod-1"})
+    created = call(
+        "PUT",
+        f"/inventory/{sku.lower()}",
+        path_parameters={"sku": sku.lower()},
+        body={"threshold": 3, "productId": "prod-1"},
+    )
     assert created.status == 201, created
     assert created.body == {
-        "sku": sku, "productId": "prod-1", "onHand": 0, "reserved": 0, "available": 0, "threshold": 3,
-        "level": "out", "version": 1, "updatedAt": created.body["updatedAt"],
+        "sku": sku,
+        "productId": "prod-1",
+        "onHand": 0,
+        "reserved": 0,
+        "available": 0,
+        "threshold": 3,
+        "level": "out",
+        "version": 1,
+        "updatedAt": created.body["updatedAt"],
     }
     restocked = call("POST", f"/inventory/{sku}/restock", body={"quantity": 12, "reference": "DN-77"})
     assert restocked.status == 200, restocked
@@ -138,12 +149,24 @@ def test_only_admins_may_use_the_inventory(call: Call, claims: dict) -> None:  #
         ("GET", "/inventory/{sku}", None, {"cursor": "not-a-cursor"}, 400, "bad-request"),
         ("GET", "/inventory/{sku}", None, {"cursor": "eyJzIjoxfQ"}, 400, "invalid-cursor"),
         ("GET", "/inventory/low-stock", None, {"cursor": "eyJzIjo5OSwiayI6bnVsbH0"}, 400, "invalid-cursor"),
-        ("GET", "/inventory/low-stock", None, {"cursor": "eyJzIjowLCJrIjp7InBrIjp7IlMiOiJ4In19fQ"}, 400,
-         "invalid-cursor"),
+        (
+            "GET",
+            "/inventory/low-stock",
+            None,
+            {"cursor": "eyJzIjowLCJrIjp7InBrIjp7IlMiOiJ4In19fQ"},
+            400,
+            "invalid-cursor",
+        ),
     ],
 )
 def test_bad_input_is_a_clear_4xx_and_changes_nothing(
-    call: Call, method: str, path: str, body: object, query: dict | None, status: int, problem: str  # type: ignore[type-arg]
+    call: Call,
+    method: str,
+    path: str,
+    body: object,
+    query: dict | None,
+    status: int,
+    problem: str,  # type: ignore[type-arg]
 ) -> None:
     sku = new_sku()
     call("PUT", f"/inventory/{sku}", body={"delta": 5, "reason": "count"})

@@ -29,8 +29,12 @@ def test_the_saga_outcomes_and_stock_levels_are_published(
     queue = subscribe_queue(env["TOPIC_ARN"])
     publisher = cold("inventory.publisher")
     sku = "P-" + uuid.uuid4().hex[:8].upper()
-    call("PUT", f"/inventory/{sku}", headers={"x-correlation-id": "corr-admin"},
-         body={"delta": 4, "reason": "count", "threshold": 2, "productId": "prod-9"})
+    call(
+        "PUT",
+        f"/inventory/{sku}",
+        headers={"x-correlation-id": "corr-admin"},
+        body={"delta": 4, "reason": "count", "threshold": 2, "productId": "prod-9"},
+    )
     consumer_context = LambdaContext("InventoryOrderConsumerFunction")
     consumers.handler(sqs_event(order_placed("o-1", (sku, 1))), consumer_context)  # 3 left: above 2
     consumers.handler(sqs_event(order_placed("o-2", (sku, 1))), consumer_context)  # 2 left: low
@@ -42,9 +46,13 @@ def test_the_saga_outcomes_and_stock_levels_are_published(
     events = drain(queue)
     assert [e.type for e in events] == [
         "StockLevelChanged.v1",  # created with 4
-        "StockLevelChanged.v1", "StockReserved.v1",  # o-1
-        "StockLevelChanged.v1", "StockLow.v1", "StockReserved.v1",  # o-2 crosses the threshold
-        "StockLevelChanged.v1", "StockReserved.v1",  # o-3: low already, no second StockLow
+        "StockLevelChanged.v1",
+        "StockReserved.v1",  # o-1
+        "StockLevelChanged.v1",
+        "StockLow.v1",
+        "StockReserved.v1",  # o-2 crosses the threshold
+        "StockLevelChanged.v1",
+        "StockReserved.v1",  # o-3: low already, no second StockLow
         "StockReservationFailed.v1",  # o-4
     ]
     assert events[0].correlationid == "corr-admin"
@@ -54,8 +62,11 @@ def test_the_saga_outcomes_and_stock_levels_are_published(
     assert events[4].data == {"sku": sku, "productId": "prod-9", "available": 2, "threshold": 2}
     assert events[5].data == {"orderId": "o-2", "lines": [{"sku": sku, "productId": f"p-{sku}", "quantity": 1}]}
     assert events[5].id == reservation_event_id("o-2", "StockReserved.v1")
-    assert events[8].data == {"orderId": "o-4", "reason": "out_of_stock",
-                              "unavailable": [{"sku": sku, "requested": 5, "available": 1}]}
+    assert events[8].data == {
+        "orderId": "o-4",
+        "reason": "out_of_stock",
+        "unavailable": [{"sku": sku, "requested": 5, "available": 1}],
+    }
     assert all(e.source == "gears.inventory" and e.specversion == "1.0" for e in events)
 
     # A retried batch publishes the very same ids, so consumers can drop the repeats.

@@ -47,7 +47,8 @@ def test_the_stream_sample(cloud: Stack, lambda_env: Callable[[str], dict[str, s
     env = lambda_env("InventoryPublisherFunction")
     queue = subscribe_queue(env["TOPIC_ARN"])
     publisher = cold("inventory.publisher")
-    result = publisher.handler(load("InventoryPublisherFunction/stream-modify.json"),
-                               LambdaContext("InventoryPublisherFunction"))
+    result = publisher.handler(
+        load("InventoryPublisherFunction/stream-modify.json"), LambdaContext("InventoryPublisherFunction")
+    )
     assert result == {"batchItemFailures": []}
     assert [e.type for e in drain(queue)] == ["StockLevelChanged.v1", "StockLow.v1"]

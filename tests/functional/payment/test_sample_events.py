@@ -17,8 +17,13 @@ def load(path: str) -> dict[str, Any]:
     return json.loads((EVENTS / path).read_text())
 
 
+CONTEXT = LambdaContext("PaymentChargeConsumerFunction", timeout_s=30)  # the template's timeout
+
+
 def test_the_consumer_sample_charges_the_sample_order(payments: Payments) -> None:
-    result = payments.consumers.handler(load("PaymentChargeConsumerFunction/order-confirmed.json"), LambdaContext("C"))
+    result = payments.consumers.handler(
+        load("PaymentChargeConsumerFunction/order-confirmed.json"), LambdaContext("C", timeout_s=30)
+    )
 
     assert result == {"batchItemFailures": []}
     assert [i["status"] for i in payments.stripe.intents("ord-sample-1")] == ["succeeded"]
@@ -30,7 +35,9 @@ def test_the_http_samples(payments: Payments) -> None:
 
     api = payments.api
     assert status(api.payment_read_handler, "PaymentReadFunction/get-payment.json") == 404  # no such order yet
-    payments.consumers.handler(load("PaymentChargeConsumerFunction/order-confirmed.json"), LambdaContext("C"))
+    payments.consumers.handler(
+        load("PaymentChargeConsumerFunction/order-confirmed.json"), LambdaContext("C", timeout_s=30)
+    )
     assert status(api.payment_read_handler, "PaymentReadFunction/get-payment.json") == 200
     assert status(api.payment_admin_handler, "PaymentAdminFunction/partial-refund.json") == 201
     # The sample's signature is a placeholder (and old): the route runs, and refuses it.

@@ -118,9 +118,7 @@ def test_update_of_a_missing_product_is_not_found(products, categories) -> None:
 
 
 def test_archive_hides_the_product_and_can_be_repeated(products, categories) -> None:
-    created = service.create_product(
-        "m-1", mug(status=ProductStatus.ACTIVE), products=products, categories=categories
-    )
+    created = service.create_product("m-1", mug(status=ProductStatus.ACTIVE), products=products, categories=categories)
     assert service.get_active_product(created.product_id, products) == created
     archived = service.archive_product(created.product_id, products=products)
     assert archived.status is ProductStatus.ARCHIVED

@@ -97,7 +97,6 @@ class InMemoryStock:
 
     # -- for tests -----------------------------------------------------------------------------------------------
     def stock(self, sku: str, on_hand: int, threshold: int = 5, reserved: int = 0) -> StockItem:
-        item = StockItem(sku, on_hand=on_hand, reserved=reserved, threshold=threshold, product_id=f"p-{sku}",
-                         version=1)
+        item = StockItem(sku, on_hand=on_hand, reserved=reserved, threshold=threshold, product_id=f"p-{sku}", version=1)
         self.items[sku] = item
         return item

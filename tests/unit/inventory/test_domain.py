@@ -107,7 +107,9 @@ def test_an_order_with_too_many_skus_for_one_transaction_fails_cleanly() -> None
     stock = {f"S{i}": item(f"S{i}") for i in range(50)}
     plan = plan_reservation("o-1", [OrderLine(f"S{i}", 1) for i in range(50)], stock, NOW)
     assert (plan.reservation.status, plan.reservation.reason, plan.changes) == (
-        ReservationStatus.FAILED, "too_many_lines", ()
+        ReservationStatus.FAILED,
+        "too_many_lines",
+        (),
     )
 
 

@@ -45,8 +45,15 @@ def test_every_change_of_a_stock_item_tells_its_level() -> None:
     assert event.correlationid == "corr-1"
     assert event.source == "gears.inventory"
     assert event.data == {
-        "sku": "85123A", "productId": "prod-1", "onHand": 10, "reserved": 3, "available": 7, "threshold": 5,
-        "level": "in_stock", "version": 2, "changedAt": "2026-11-25T12:00:00.000000Z",
+        "sku": "85123A",
+        "productId": "prod-1",
+        "onHand": 10,
+        "reserved": 3,
+        "available": 7,
+        "threshold": 5,
+        "level": "in_stock",
+        "version": 2,
+        "changedAt": "2026-11-25T12:00:00.000000Z",
     }
     assert types_of(stock(10), stock(10, version=2)) == []  # nothing a consumer would see changed
     assert events_for_record(record(image(stock(10)), None)) == []
@@ -84,7 +91,9 @@ def test_reservation_outcomes_become_events_with_ids_from_the_order() -> None:
     events = events_for_record(record(None, reservation_item(failed)))
     assert [e.type for e in events] == ["StockReservationFailed.v1"]
     assert events[0].data == {
-        "orderId": "o-2", "reason": "out_of_stock", "unavailable": [{"sku": "85123A", "requested": 2, "available": 1}]
+        "orderId": "o-2",
+        "reason": "out_of_stock",
+        "unavailable": [{"sku": "85123A", "requested": 2, "available": 1}],
     }
     assert events[0].id != reservation_event_id("o-2", "StockReserved.v1")
 

@@ -39,7 +39,10 @@ def no_sleep(_: float) -> None:
 
 def reserve(repo: InMemoryStock, order_id: str, *lines: tuple[str, int], clock: Clock | None = None):  # type: ignore[no-untyped-def]
     return service.reserve_for_order(
-        order_id, [OrderLine(sku, qty, f"p-{sku}") for sku, qty in lines], repo=repo, clock=clock or Clock(),
+        order_id,
+        [OrderLine(sku, qty, f"p-{sku}") for sku, qty in lines],
+        repo=repo,
+        clock=clock or Clock(),
         sleep=no_sleep,
     )
 
@@ -165,8 +168,9 @@ def test_put_creates_the_record_sets_the_threshold_and_adjusts(repo: InMemorySto
     item, created = service.update_stock("new-1", repo=repo, threshold=2, clock=clock, sleep=no_sleep)
     assert created
     assert (item.sku, item.on_hand, item.threshold, item.version) == ("NEW-1", 0, 2, 1)
-    item, created = service.update_stock("NEW-1", repo=repo, delta=7, reason="count", actor="admin-1", clock=clock,
-                                         sleep=no_sleep)
+    item, created = service.update_stock(
+        "NEW-1", repo=repo, delta=7, reason="count", actor="admin-1", clock=clock, sleep=no_sleep
+    )
     assert not created
     assert (item.on_hand, item.version) == (7, 2)
     assert repo.ledger["NEW-1"][0].actor == "admin-1"
@@ -239,8 +243,9 @@ def test_the_ledger_explains_every_figure_after_a_sequence_of_operations(repo: I
 
     for step in (
         lambda: service.update_stock("A", repo=repo, delta=20, reason="opening", clock=clock, sleep=no_sleep),
-        lambda: service.update_stock("B", repo=repo, delta=4, reason="opening", threshold=2, clock=clock,
-                                     sleep=no_sleep),
+        lambda: service.update_stock(
+            "B", repo=repo, delta=4, reason="opening", threshold=2, clock=clock, sleep=no_sleep
+        ),
         lambda: reserve(repo, "o-1", ("A", 5), ("B", 2), clock=clock),
         lambda: reserve(repo, "o-2", ("A", 3), clock=clock),
         lambda: reserve(repo, "o-3", ("B", 5), clock=clock),  # fails: nothing moves

@@ -7,7 +7,14 @@ from typing import Any
 
 import pytest
 
-from gears_shared.consumers import EventConsumer, EventInProgress, InMemoryInbox, PoisonMessage
+from gears_shared.consumers import (
+    EventConsumer,
+    EventInProgress,
+    InMemoryInbox,
+    NotAttempted,
+    PoisonMessage,
+    default_retry_delay,
+)
 from gears_shared.events import CloudEvent, new_event
 
 
@@ -77,3 +84,100 @@ def test_an_event_in_progress_elsewhere_is_retried_later() -> None:
     assert failures(consumer.handle(sqs(event))) == ["m0"]
     with pytest.raises(EventInProgress):
         consumer.apply(event.to_json())
+
+
+class Clock:
+    """Lambda's context, with the time left in the invocation under the test's control."""
+
+    def __init__(self, remaining_ms: int) -> None:
+        self.remaining_ms = remaining_ms
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.remaining_ms
+
+
+class Inbox(InMemoryInbox):
+    def __init__(self) -> None:
+        super().__init__()
+        self.leases: dict[str, int | None] = {}
+
+    def begin(self, event_id: str, lease_until: int | None = None) -> bool:
+        self.leases[event_id] = lease_until
+        return super().begin(event_id, lease_until)
+
+
+class Sqs:
+    def __init__(self) -> None:
+        self.visibility: dict[str, int] = {}
+
+    def change_message_visibility(self, QueueUrl: str, ReceiptHandle: str, VisibilityTimeout: int) -> None:
+        assert QueueUrl == "https://queue"
+        self.visibility[ReceiptHandle] = VisibilityTimeout
+
+
+def received(*bodies: Any, count: int = 1) -> dict[str, Any]:
+    event = sqs(*bodies)
+    for r in event["Records"]:
+        r["receiptHandle"] = "h-" + r["messageId"]
+        r["attributes"] = {"ApproximateReceiveCount": str(count)}
+    return event
+
+
+def test_a_claim_lasts_until_the_invocation_deadline_not_a_fixed_lease() -> None:
+    import time
+
+    inbox = Inbox()
+    event = new_event("A.v1", "t", {})
+    EventConsumer({"A.v1": lambda e: None}, inbox=inbox).handle(sqs(event), Clock(30_000))
+    lease = inbox.leases[event.id]
+    assert lease is not None
+    assert time.time() + 30 <= lease <= time.time() + 30 + 6  # the deadline, plus a margin for clock skew
+
+
+def test_failures_come_back_when_the_retry_rule_says() -> None:
+    def rule(error: Exception, receive_count: int) -> int | None:
+        return 7 * receive_count if isinstance(error, KeyError) else None
+
+    def handler(e: CloudEvent) -> None:
+        raise (KeyError if e.data["n"] == 1 else RuntimeError)("no")
+
+    client = Sqs()
+    consumer = EventConsumer({"A.v1": handler}, retry_delay=rule, queue_url="https://queue", sqs=client)
+    one, two = new_event("A.v1", "t", {"n": 1}), new_event("A.v1", "t", {"n": 2})
+    assert failures(consumer.handle(received(one, two, "poison", count=3))) == ["m0", "m1", "m2"]
+    assert client.visibility == {"h-m0": 21}  # RuntimeError and poison: this rule leaves them to the queue
+
+    client.visibility.clear()
+    consumer = EventConsumer({"A.v1": handler}, queue_url="https://queue", sqs=client)  # the shared rule
+    consumer.handle(received(two, "poison"))
+    assert client.visibility == {"h-m1": 1}  # poison parks in seconds; an ordinary failure waits the queue's timeout
+
+
+def test_an_event_held_by_a_crashed_worker_comes_back_when_its_lease_ends() -> None:
+    import time
+
+    inbox = InMemoryInbox()
+    event = new_event("A.v1", "t", {})
+    inbox.begin(event.id)
+    client = Sqs()
+    consumer = EventConsumer({"A.v1": lambda e: None}, inbox=inbox, queue_url="https://queue", sqs=client)
+    consumer.handle(received(event), Clock(30_000))  # the inbox reports the holder's lease: this call's own
+    assert 30 <= client.visibility["h-m0"] <= 37
+    assert default_retry_delay(EventInProgress("e", int(time.time()) + 3), 1) in (3, 4)
+
+
+def test_a_record_is_not_started_without_the_time_it_needs() -> None:
+    applied: list[int] = []
+    client = Sqs()
+    events = [new_event("A.v1", "t", {"n": n}) for n in range(3)]
+    clock = Clock(25_000)
+    consumer = EventConsumer(
+        {"A.v1": lambda e: (applied.append(e.data["n"]), setattr(clock, "remaining_ms", clock.remaining_ms - 8_000))},
+        record_budget_s=10,
+        queue_url="https://queue",
+        sqs=client,
+    )
+    assert failures(consumer.handle(received(*events), clock)) == ["m2"]  # 25 s, 17 s left: started; 9 s: not
+    assert applied == [0, 1]
+    assert client.visibility == {"h-m2": 1}
+    assert default_retry_delay(NotAttempted("late"), 1) == 1

@@ -5,7 +5,8 @@ gears invoke FUNCTION --event F  one function, once, like `sam local invoke` (no
 gears mail [--to EMAIL]          the local mailbox (confirmation codes, notifications)
 gears seed                       load the demo catalog into the running shop
 gears dlq list|show|redrive      the dead-letter queues of the running shop
-    gears replay [--limit N]         the dataset's real orders through checkout and the saga
+gears replay [--limit N | --returns N]  the dataset's real orders through checkout and the saga
+gears fault crash|stripe|list|clear   make a function die mid-invocation, or Stripe fail, in the running shop
 """
 
 from __future__ import annotations
@@ -144,13 +145,58 @@ def cmd_seed(args: argparse.Namespace) -> int:
 def cmd_replay(args: argparse.Namespace) -> int:
     from gears.replay import main as replay_main
 
-    return replay_main(["--limit", str(args.limit), "--workers", str(args.workers), "--state-dir", args.state_dir])
+    options = {"--limit": args.limit, "--returns": args.returns, "--workers": args.workers}
+    options["--state-dir"] = args.state_dir
+    return replay_main([str(part) for pair in options.items() for part in pair])
 
 
 def cmd_dlq(args: argparse.Namespace) -> int:
     from gears.dlq import cmd_dlq as run
 
     return run(args, load_state(Path(args.state_dir)))
+
+
+def cmd_fault(args: argparse.Namespace) -> int:
+    from gears.local.faults import CrashFault, FaultBoard
+
+    state = load_state(Path(args.state_dir))
+    if not state:
+        print("no local shop is running here (start one with `make run`)", file=sys.stderr)
+        return 1
+    board = FaultBoard(Path(args.state_dir) / "faults.json")
+    if args.action == "crash":
+        from gears.local.template import Template
+
+        functions = Template(Path(args.template)).functions()
+        if args.function not in functions:
+            print(f"no function {args.function!r}; the template has: {', '.join(sorted(functions))}", file=sys.stderr)
+            return 2
+        try:
+            fault = CrashFault(
+                args.function, args.after, args.calls, args.min_records, args.containing or "", args.times
+            )
+        except ValueError as exc:
+            print(str(exc), file=sys.stderr)
+            return 2
+        board.arm(fault)
+        print(f"armed {fault.id}: {fault.function} dies after {fault.calls} {fault.after} call(s), {fault.times}x")
+    elif args.action == "stripe":
+        import urllib.request
+
+        if not state.get("stripe"):
+            print("this shop talks to a real Stripe: no faults to inject", file=sys.stderr)
+            return 1
+        body = json.dumps({"mode": args.mode, "count": args.count, "delay": args.delay}).encode()
+        url = state["stripe"].rstrip("/") + "/_emulator/faults"  # the local emulator, on loopback
+        request = urllib.request.Request(url, data=body, method="POST")  # noqa: S310
+        with urllib.request.urlopen(request, timeout=5) as answer:  # noqa: S310
+            print(answer.read().decode())
+    elif args.action == "list":
+        for f in board.list():
+            print(json.dumps(f.__dict__))
+    else:
+        print(f"cleared {board.clear()} fault(s)")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -193,12 +239,32 @@ def main(argv: list[str] | None = None) -> int:
 
     replay = sub.add_parser("replay", help="replay the Online Retail sample's orders through the running shop")
     replay.add_argument("--limit", type=int, default=200, help="invoices to replay, oldest first")
+    replay.add_argument(
+        "--returns", type=int, default=0, help="instead: every invoice of the first N customers whose returns refund"
+    )
     replay.add_argument("--workers", type=int, default=4, help="customers replayed side by side")
     replay.set_defaults(func=cmd_replay)
 
     from gears.dlq import add_parser as add_dlq_parser
 
     add_dlq_parser(sub, cmd_dlq)
+
+    fault = sub.add_parser("fault", help="inject faults into the running local shop")
+    actions = fault.add_subparsers(dest="action", required=True)
+    crash = actions.add_parser("crash", help="kill a function's worker right after its Nth matching AWS call")
+    crash.add_argument("function", help="the function's logical id in the template")
+    crash.add_argument("--after", default="*", help="service:Operation, shell-style (dynamodb:TransactWriteItems)")
+    crash.add_argument("--calls", type=int, default=1, help="die after this many matching calls (default 1)")
+    crash.add_argument("--min-records", type=int, default=0, help="only invocations with at least this many records")
+    crash.add_argument("--containing", help="only invocations whose event contains this text")
+    crash.add_argument("--times", type=int, default=1, help="how many invocations to crash (default 1)")
+    stripe = actions.add_parser("stripe", help="the local Stripe answers 500s, or works and then hangs")
+    stripe.add_argument("mode", choices=["error", "timeout"])
+    stripe.add_argument("--count", type=int, default=1, help="how many API calls (default 1)")
+    stripe.add_argument("--delay", type=float, default=30.0, help="how long a timeout hangs, seconds")
+    actions.add_parser("list", help="the armed faults and how often each fired")
+    actions.add_parser("clear", help="disarm every fault")
+    fault.set_defaults(func=cmd_fault)
 
     args = parser.parse_args(argv)
     return int(args.func(args))

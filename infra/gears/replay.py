@@ -6,8 +6,10 @@ invoice number as the ``Idempotency-Key`` (so a replay run twice places each ord
 stock is reserved, the card is charged, the order is PAID or CANCELLED. Cancellation lines (invoice ``C...``,
 negative quantities) become refunds by the admin on the customer's earlier replayed order holding that product.
 
-The dataset is a sample of lines, not of invoices: baskets are partial and some cancellations have no order to
-refund; both are reported, not hidden. Invoices go in date order; ``--limit`` bounds how many.
+The dataset is a sample of lines, not of invoices: baskets are partial and most cancellations have no order to
+refund; both are reported, not hidden. Invoices go in date order; ``--limit`` bounds how many. The first
+cancellation that refunds a replayed order comes after some 280 invoices: ``--returns N`` replays instead every
+invoice of the first N customers whose cancellations do refund one of their earlier orders.
 """
 
 from __future__ import annotations
@@ -84,6 +86,7 @@ class Report:
     refunds: int = 0
     refunded_pence: int = 0
     cancellations_unmatched: int = 0
+    refunded: Counter[str] = field(default_factory=Counter)  # order id -> pence asked back by the returns
     errors: Counter[str] = field(default_factory=Counter)
     seconds: float = 0.0
     checkout_to_terminal_s: list[float] = field(default_factory=list)
@@ -259,6 +262,7 @@ def replay(shop: Shop, invoices: list[Invoice], *, workers: int = 4, payment_met
                 if r.status_code in (200, 201, 202):
                     report.refunds += 1
                     report.refunded_pence += amount
+                    report.refunded[match] += amount
                 else:
                     report.errors[f"refund {r.status_code}"] += 1
 
@@ -282,6 +286,22 @@ def replay(shop: Shop, invoices: list[Invoice], *, workers: int = 4, payment_met
     return report
 
 
+def customers_with_returns(invoices: list[Invoice], customers: int) -> list[Invoice]:
+    """Every invoice of the first ``customers`` customers (by the date of that cancellation) who cancel a product
+    they bought in an earlier invoice, in date order."""
+    bought: dict[str, set[str]] = defaultdict(set)
+    chosen: list[str] = []
+    for invoice in invoices:
+        if not invoice.cancellation:
+            bought[invoice.customer].update(line.sku for line in invoice.lines)
+        elif invoice.customer not in chosen and any(line.sku in bought[invoice.customer] for line in invoice.lines):
+            chosen.append(invoice.customer)
+            if len(chosen) == customers:
+                break
+    wanted = set(chosen)
+    return [i for i in invoices if i.customer in wanted]
+
+
 def _country(name: str) -> str:
     codes = {"United Kingdom": "GB", "France": "FR", "Germany": "DE", "EIRE": "IE", "Spain": "ES", "Netherlands": "NL"}
     return codes.get(name, "GB")
@@ -292,6 +312,9 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(description="Replay the Online Retail sample's orders through the local shop")
     parser.add_argument("--limit", type=int, default=200, help="invoices to replay, oldest first (default 200)")
+    parser.add_argument(
+        "--returns", type=int, default=0, help="instead: all invoices of the first N customers whose returns refund"
+    )
     parser.add_argument("--workers", type=int, default=4, help="customers replayed side by side")
     parser.add_argument("--csv", default=str(DEFAULT_CSV))
     parser.add_argument("--state-dir", default=str(STATE_DIR))
@@ -301,7 +324,8 @@ def main(argv: list[str] | None = None) -> int:
         print("no local shop is running here (start one with `make run`)", file=sys.stderr)
         return 1
     shop = Shop(state["api"], Path(state["mailbox"]), (state["admin"]["email"], state["admin"]["password"]))
-    invoices = read_invoices(Path(args.csv))[: args.limit]
+    invoices = read_invoices(Path(args.csv))
+    invoices = customers_with_returns(invoices, args.returns) if args.returns else invoices[: args.limit]
     print(f"replaying {len(invoices)} invoices with {args.workers} workers...", flush=True)
     print(replay(shop, invoices, workers=args.workers).text())
     return 0

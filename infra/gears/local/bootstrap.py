@@ -118,6 +118,7 @@ def main() -> None:
             account_id=config["account_id"],
         )
         os.environ["_X_AMZN_TRACE_ID"] = request.get("trace_id", "")
+        Crash.arm(request.get("crash"))
         started = time.perf_counter()
         try:
             if handler is None:
@@ -134,6 +135,42 @@ def main() -> None:
         sys.stderr.flush()
         os.write(2, f"{END_MARKER}{request['request_id']}\n".encode())  # the log reader knows the output is complete
         _write(proto_out, reply)
+
+
+class Crash:
+    """A fault armed for one invocation (gears.local.faults): SIGKILL this worker right after the Nth successful AWS
+    call matching ``after`` (``service:Operation``, shell-style), the way an execution environment dies mid-batch."""
+
+    armed: dict[str, Any] | None = None
+    patched = False
+
+    @classmethod
+    def arm(cls, spec: dict[str, Any] | None) -> None:
+        cls.armed = dict(spec) if spec else None
+        if spec and not cls.patched:
+            import botocore.client  # the Lambda runtime ships it; imported only when a fault is armed
+
+            original = botocore.client.BaseClient._make_api_call
+
+            def make_api_call(client: Any, operation: str, params: Any) -> Any:
+                result = original(client, operation, params)
+                cls.after_call(f"{client.meta.service_model.service_name}:{operation}")
+                return result
+
+            botocore.client.BaseClient._make_api_call = make_api_call
+            cls.patched = True
+
+    @classmethod
+    def after_call(cls, name: str) -> None:
+        import fnmatch
+
+        spec = cls.armed
+        if spec is None or not fnmatch.fnmatchcase(name, spec["after"]):
+            return
+        spec["calls"] -= 1
+        if spec["calls"] <= 0:
+            print(f"[gears fault {spec['id']}] the worker dies after {name}", file=sys.stderr, flush=True)
+            os.kill(os.getpid(), signal.SIGKILL)
 
 
 def _error(exc: BaseException, error_type: str | None = None) -> dict[str, Any]:

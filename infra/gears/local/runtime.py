@@ -27,6 +27,7 @@ import boto3
 from botocore.config import Config
 
 from gears.local.authorizer import JwtAuthorizer, cognito_jwks_url
+from gears.local.faults import CRASH_EXIT, FaultBoard
 from gears.local.gateway import Cors, Gateway, GatewayServer, Route, serve
 from gears.local.pollers import SchedulePoller, SqsPoller, StreamPoller, _Poller
 from gears.local.provision import Stack, provision
@@ -116,6 +117,7 @@ class LocalRuntime:
         self.cloud: subprocess.Popen[bytes] | None = None
         self.endpoint = options.endpoint or f"http://127.0.0.1:{options.cloud_port}"
         self.pools: dict[str, FunctionPool] = {}
+        self.faults = FaultBoard(options.state_dir / "faults.json")  # gears.local.faults: armed from outside
         self.pollers: list[_Poller] = []
         self.server: GatewayServer | None = None
         self.stack: Stack | None = None
@@ -144,6 +146,7 @@ class LocalRuntime:
     def start(self) -> None:
         t0 = time.perf_counter()
         self.o.state_dir.mkdir(parents=True, exist_ok=True)
+        self.faults.clear()  # faults armed for an earlier shop do not carry over
         self._start_cloud()
         self._start_stripe()
         self.template = Template(self.o.template, self.o.parameters, region=self.o.region)
@@ -252,7 +255,15 @@ class LocalRuntime:
         self._say(f"[gears] {len(self.pools)} functions, each in its own Lambda-like worker on first use")
 
     def invoke(self, function: str, event: dict[str, Any]) -> InvokeResult:
-        return self.pools[function].invoke(event)
+        fault = self.faults.take(function, event)
+        if fault is None:
+            return self.pools[function].invoke(event)
+        result = self.pools[function].invoke(event, crash=fault.arming())
+        crashed = (result.error or {}).get("errorType") == CRASH_EXIT
+        self.faults.settle(fault, crashed)
+        if crashed:
+            self._say(f"[gears] fault {fault.id}: {function} crashed after {fault.calls} {fault.after} call(s)")
+        return result
 
     def routes(self) -> tuple[list[Route], dict[str, JwtAuthorizer], Cors | None]:
         assert self.template
@@ -477,7 +488,8 @@ class LocalRuntime:
             "admin": {"email": self.o.admin_email, "password": self.o.admin_password},
             "mailbox": str((self.o.state_dir / "mailbox.jsonl").resolve()),
             "resources": self.stack.attrs,
-            "stripe": self.o.parameters.get("StripeApiBase"),  # the local Stripe endpoint's control API: /_emulator/
+            # the local Stripe endpoint (control API under /_emulator/), or None when a real Stripe was chosen
+            "stripe": self.o.parameters.get("StripeApiBase") if self.stripe is not None else None,
         }
         (self.o.state_dir / "runtime.json").write_text(json.dumps(state, indent=2, default=str))
         self._wrote_state = True

@@ -194,8 +194,13 @@ class Worker:
         (size,) = struct.unpack(">I", self._read_exact(4, deadline))
         return json.loads(self._read_exact(size, deadline))
 
-    def invoke(self, event: Any, request_id: str, timeout_s: float) -> dict[str, Any]:
-        data = json.dumps({"event": event, "request_id": request_id, "timeout_s": timeout_s}).encode()
+    def invoke(
+        self, event: Any, request_id: str, timeout_s: float, crash: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        request = {"event": event, "request_id": request_id, "timeout_s": timeout_s}
+        if crash:
+            request["crash"] = crash  # gears.local.faults: die after the Nth matching AWS call
+        data = json.dumps(request).encode()
         self._drained.clear()
         try:
             self._in.write(struct.pack(">I", len(data)) + data)
@@ -251,7 +256,7 @@ class FunctionPool:
                 self.idle.append(worker)
             self._cond.notify()
 
-    def invoke(self, event: Any, request_id: str | None = None) -> InvokeResult:
+    def invoke(self, event: Any, request_id: str | None = None, crash: dict[str, Any] | None = None) -> InvokeResult:
         rid = request_id or str(uuid.uuid4())
         worker = self._acquire()
         result = InvokeResult(request_id=rid)
@@ -263,7 +268,7 @@ class FunctionPool:
             if worker.fresh:
                 result.cold, result.init_ms, worker.fresh = True, worker.init_ms, False
             self.log(self.spec.name, f"START RequestId: {rid} Version: $LATEST")
-            reply = worker.invoke(event, rid, self.spec.timeout_s)
+            reply = worker.invoke(event, rid, self.spec.timeout_s, crash)
             result.duration_ms = reply.get("duration_ms", 0.0)
             result.max_memory_mb = reply.get("max_memory_mb", 0)
             if reply["type"] == "result":

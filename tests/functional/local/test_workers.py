@@ -101,3 +101,59 @@ def test_a_crashed_worker_is_replaced(pool: FunctionPool) -> None:
 def test_stdout_goes_to_the_function_log(pool: FunctionPool) -> None:
     assert pool.invoke({"action": "print"}).ok
     assert "hello from the probe" in pool.lines  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def aws_stub() -> Iterator[tuple[str, list[str]]]:
+    """An endpoint that answers every AWS JSON call with ``{}`` and remembers which operations reached it."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    seen: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            seen.append(str(self.headers.get("X-Amz-Target", "")).rsplit(".", 1)[-1])
+            self.send_response(200)
+            self.send_header("Content-Type", "application/x-amz-json-1.0")
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"{}")
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", seen
+    server.shutdown()
+
+
+def test_an_armed_crash_kills_the_worker_right_after_the_nth_matching_call(
+    pool: FunctionPool, aws_stub: tuple[str, list[str]]
+) -> None:
+    url, seen = aws_stub
+    pool.spec.environment.update(
+        AWS_ENDPOINT_URL=url, AWS_ACCESS_KEY_ID="x", AWS_SECRET_ACCESS_KEY="x", AWS_DEFAULT_REGION="us-east-1"
+    )
+    ops = ["list_tables", "describe_limits", "list_tables", "describe_limits", "list_tables"]
+    event = {"action": "aws", "operations": ops}
+    crash = {"id": "f1", "after": "dynamodb:DescribeLimits", "calls": 2}
+
+    crashed = pool.invoke(event, crash=crash)
+    assert crashed.error is not None
+    assert crashed.error["errorType"] == "Runtime.ExitError"
+    assert seen == ["ListTables", "DescribeLimits", "ListTables", "DescribeLimits"]  # the 2nd happened, nothing after
+    assert any("[gears fault f1] the worker dies after dynamodb:DescribeLimits" in line for line in pool.lines)  # type: ignore[attr-defined]
+
+    seen.clear()
+    again = pool.invoke(event)  # a fresh worker, unarmed: the whole invocation runs
+    assert again.ok, again.error
+    assert again.cold
+    assert len(seen) == len(ops)
+
+    seen.clear()
+    spared = pool.invoke(event, crash={"id": "f2", "after": "dynamodb:DescribeLimits", "calls": 3})
+    assert spared.ok  # fewer matching calls than it waits for: the invocation ends normally
+    assert pool.invoke(event).ok  # and the next one is not armed by what was left of it

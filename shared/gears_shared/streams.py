@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from gears_shared.events import CloudEvent, Publisher, PublishError
+from gears_shared.events import CloudEvent, Publisher, PublishError, SnsPublisher
 
 EventsForRecord = Callable[[dict[str, Any]], Sequence[CloudEvent]]
 
@@ -66,3 +66,27 @@ class StreamPublisher:
                 break
             self.on_published(chunk)
         return {"batchItemFailures": [{"itemIdentifier": _sequence_number(r)} for r in records[failed_from:]]}
+
+
+def stream_publisher_from_env(events_for_record: EventsForRecord, *, logger: Any, metrics: Any) -> StreamPublisher:
+    """A service's stream publisher as its Lambda runs it: to the topic in ``TOPIC_ARN``, each published event
+    counted as a metric named after it, each failure logged. Build it once per container (module level), so the
+    SNS client survives warm invocations."""
+    import os
+
+    import boto3
+    from aws_lambda_powertools.metrics import MetricUnit
+
+    def count(events: Sequence[CloudEvent]) -> None:
+        for event in events:
+            metrics.add_metric(name=event.name, unit=MetricUnit.Count, value=1)
+
+    def log_error(message: str, error: Exception) -> None:
+        logger.warning(message, extra={"error": repr(error)})
+
+    return StreamPublisher(
+        events_for_record,
+        SnsPublisher(os.environ.get("TOPIC_ARN", ""), boto3.client("sns")),
+        on_published=count,
+        on_error=log_error,
+    )

@@ -11,14 +11,10 @@ does a change of a product's availability alone.
 
 from __future__ import annotations
 
-import os
 import uuid
-from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-import boto3
-from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ecommerce.domain import Product, ProductStatus, utc_iso
@@ -26,9 +22,9 @@ from ecommerce.events import ORDER_PLACED, PRODUCT_CREATED, PRODUCT_DELETED, PRO
 from ecommerce.shopping_store import ORDER_PLACED as ORDER_PLACED_ENTITY
 from ecommerce.shopping_store import from_image
 from ecommerce.store import product_from_image
-from gears_shared.events import CloudEvent, SnsPublisher, new_event
+from gears_shared.events import CloudEvent, new_event
 from gears_shared.observability import setup
-from gears_shared.streams import StreamPublisher
+from gears_shared.streams import stream_publisher_from_env
 
 EVENT_ID_NAMESPACE = uuid.UUID("0c3e2f55-93a4-4c1e-8f0a-7d6b2b9f4e21")
 # Bookkeeping that changes on every write: a change of these alone is not a change of the product. Availability is
@@ -131,22 +127,7 @@ def _order_placed(image: dict[str, Any]) -> CloudEvent:
     )
 
 
-def _count(events: Sequence[CloudEvent]) -> None:
-    for event in events:
-        metrics.add_metric(name=event.name, unit=MetricUnit.Count, value=1)
-
-
-def _log_error(message: str, error: Exception) -> None:
-    logger.warning(message, extra={"error": repr(error)})
-
-
-# Wired once per container: the topic client survives warm invocations.
-stream_publisher = StreamPublisher(
-    events_for_record,
-    SnsPublisher(os.environ.get("TOPIC_ARN", ""), boto3.client("sns")),
-    on_published=_count,
-    on_error=_log_error,
-)
+stream_publisher = stream_publisher_from_env(events_for_record, logger=logger, metrics=metrics)
 
 
 @logger.inject_lambda_context

@@ -9,18 +9,14 @@ the same ids and consumers drop the repeats. Items that are not orders (the inbo
 
 from __future__ import annotations
 
-import os
 import uuid
-from collections.abc import Sequence
 from typing import Any
 
-import boto3
-from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from gears_shared.events import CloudEvent, SnsPublisher, new_event, stream_images
+from gears_shared.events import CloudEvent, new_event, stream_images
 from gears_shared.observability import setup
-from gears_shared.streams import StreamPublisher
+from gears_shared.streams import stream_publisher_from_env
 from orders.domain import Order, OrderStatus, Transition
 from orders.events import (
     ORDER_CANCELLED,
@@ -124,22 +120,7 @@ def events_for_record(record: dict[str, Any]) -> list[CloudEvent]:
     return out
 
 
-def _count(events: Sequence[CloudEvent]) -> None:
-    for event in events:
-        metrics.add_metric(name=event.name, unit=MetricUnit.Count, value=1)
-
-
-def _log_error(message: str, error: Exception) -> None:
-    logger.warning(message, extra={"error": repr(error)})
-
-
-# Wired once per container: the topic client survives warm invocations.
-stream_publisher = StreamPublisher(
-    events_for_record,
-    SnsPublisher(os.environ.get("TOPIC_ARN", ""), boto3.client("sns")),
-    on_published=_count,
-    on_error=_log_error,
-)
+stream_publisher = stream_publisher_from_env(events_for_record, logger=logger, metrics=metrics)
 
 
 @logger.inject_lambda_context

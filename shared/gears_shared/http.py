@@ -17,12 +17,13 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from typing import Any
+from typing import Any, TypeVar
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ValidationError
 
 from gears_shared.auth import Caller, caller_from_event
 from gears_shared.errors import PROBLEM_CONTENT_TYPE, BadRequest, GearsError, NotFound
@@ -111,6 +112,30 @@ def correlation_id(event: dict[str, Any]) -> str:
     """The correlation id a request carries (``x-correlation-id``), else the gateway's request id."""
     headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
     return str(headers.get(CORRELATION_HEADER) or (event.get("requestContext") or {}).get("requestId") or "")
+
+
+def answer(app: APIGatewayHttpResolver, event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Resolve the request; every answer, problems included, carries the request's correlation id."""
+    response = app.resolve(event, context)
+    response.setdefault("headers", {})[CORRELATION_HEADER] = correlation_id(event)
+    return response
+
+
+Body = TypeVar("Body", bound=BaseModel)
+
+
+def request_body(app: APIGatewayHttpResolver, model: type[Body], *, empty: Body | None = None) -> Body:
+    """The request body as ``model``, validated in the route rather than by the resolver so that the role check
+    comes first: someone who may not write learns nothing about what a valid write looks like (403, never 400).
+    An empty body is ``empty`` when one is given (a body that is all optional fields), else invalid like any other.
+    """
+    raw = app.current_event.decoded_body or ""
+    if empty is not None and not raw.strip():
+        return empty
+    try:
+        return model.model_validate_json(raw)
+    except ValidationError as exc:
+        raise RequestValidationError(exc.errors(include_url=False, include_input=False)) from exc
 
 
 def encode_cursor(key: dict[str, Any] | None) -> str | None:

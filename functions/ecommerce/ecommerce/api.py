@@ -28,14 +28,13 @@ An unknown category on a write is 422; a malformed body, limit or cursor 400. Ev
 from __future__ import annotations
 
 import os
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, StrictInt, StringConstraints, ValidationError
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, StrictInt, StringConstraints
 
 from ecommerce import service
 from ecommerce.domain import DESCRIPTION_MAX, TITLE_MAX, CatalogRuleError, Money, Product, ProductDetails, ProductStatus
@@ -45,8 +44,8 @@ from ecommerce.store import DynamoCategorySource, DynamoProductRepository
 from gears_shared.auth import ADMIN, require_role
 from gears_shared.errors import BadRequest
 from gears_shared.http import (
-    CORRELATION_HEADER,
     CORRELATION_ID_PATH,
+    answer,
     correlation_id,
     create_resolver,
     current_caller,
@@ -54,6 +53,7 @@ from gears_shared.http import (
     encode_cursor,
     json_response,
     problem_response,
+    request_body,
 )
 from gears_shared.observability import setup
 
@@ -145,25 +145,6 @@ def _resolver(*middlewares: Any) -> APIGatewayHttpResolver:
     return app
 
 
-def _answer(app: APIGatewayHttpResolver, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    """Resolve the request; every answer, problems included, carries the request's correlation id."""
-    response = app.resolve(event, context)
-    response.setdefault("headers", {})[CORRELATION_HEADER] = correlation_id(event)
-    return response
-
-
-Body = TypeVar("Body", bound=BaseModel)
-
-
-def _body(app: APIGatewayHttpResolver, model: type[Body]) -> Body:
-    """The request body as ``model``, validated here rather than by the resolver so that the role check comes
-    first: someone who may not write learns nothing about what a valid write looks like (403, never 400)."""
-    try:
-        return model.model_validate_json(app.current_event.decoded_body or "")
-    except ValidationError as exc:
-        raise RequestValidationError(exc.errors(include_url=False, include_input=False)) from exc
-
-
 def _etag(product: Product) -> str:
     return f'"{product.version}"'
 
@@ -224,7 +205,7 @@ def _correlation() -> str:
 
 @admin_app.post("/products")
 def create_product() -> Response[Any]:
-    body = _body(admin_app, NewProduct)
+    body = request_body(admin_app, NewProduct)
     product = service.create_product(
         body.sku, body.details(body.status), products=products, categories=categories, correlation_id=_correlation()
     )
@@ -233,7 +214,7 @@ def create_product() -> Response[Any]:
 
 @admin_app.put("/products/<product_id>")
 def replace_product(product_id: str) -> Response[Any]:
-    body = _body(admin_app, ProductReplacement)
+    body = request_body(admin_app, ProductReplacement)
     if body.productId is not None and body.productId != product_id:
         raise BadRequest("The body's productId is not the product of this URL.")
     header = parse_if_match(admin_app.current_event.headers.get("if-match"))
@@ -271,11 +252,11 @@ def archive_product(product_id: str) -> Response[Any]:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def catalog_read_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return _answer(read_app, event, context)
+    return answer(read_app, event, context)
 
 
 @logger.inject_lambda_context(correlation_id_path=CORRELATION_ID_PATH)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def catalog_admin_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return _answer(admin_app, event, context)
+    return answer(admin_app, event, context)

@@ -24,26 +24,26 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import boto3
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints
 
 from ecommerce import shopping
 from ecommerce.cart import MAX_QUANTITY, MIN_QUANTITY, CartRuleError, ShippingAddress, fingerprint
 from ecommerce.errors import CartRuleViolated, IdempotencyKeyRequired, InvalidId
 from ecommerce.shopping_store import DynamoCartRepository, DynamoCheckoutStore, DynamoProductLookup
 from gears_shared.http import (
-    CORRELATION_HEADER,
     CORRELATION_ID_PATH,
+    answer,
     correlation_id,
     create_resolver,
     current_caller,
     json_response,
     problem_response,
+    request_body,
 )
 from gears_shared.observability import setup
 
@@ -101,16 +101,6 @@ class CheckoutIn(BaseModel):
     paymentMethod: Annotated[str, StringConstraints(pattern=r"^pm_[A-Za-z0-9_]{1,100}$")]
 
 
-Body = TypeVar("Body", bound=BaseModel)
-
-
-def _body(app: APIGatewayHttpResolver, model: type[Body]) -> Body:
-    try:
-        return model.model_validate_json(app.current_event.decoded_body or "")
-    except ValidationError as exc:
-        raise RequestValidationError(exc.errors(include_url=False, include_input=False)) from exc
-
-
 def _product_id(value: str) -> str:
     if not PRODUCT_ID.match(value):
         raise InvalidId("A product id is 1-128 letters, digits, '-' or '_'.", productId=value[:130])
@@ -125,12 +115,6 @@ def _resolver() -> APIGatewayHttpResolver:
         return problem_response(CartRuleViolated(str(error), error.code), app.current_event.path)
 
     return app
-
-
-def _answer(app: APIGatewayHttpResolver, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    response = app.resolve(event, context)
-    response.setdefault("headers", {})[CORRELATION_HEADER] = correlation_id(event)
-    return response
 
 
 # -- cart ------------------------------------------------------------------------------------------------------------
@@ -151,7 +135,7 @@ def get_cart() -> Response[Any]:
 def put_line(product_id: str) -> Response[Any]:
     user = _user()
     pid = _product_id(product_id)
-    body = _body(cart_app, QuantityIn)
+    body = request_body(cart_app, QuantityIn)
     priced = shopping.set_quantity(user, pid, body.quantity, carts=carts, catalog=catalog)
     return json_response(priced.to_dict(), headers=NO_STORE)
 
@@ -181,7 +165,7 @@ def post_checkout() -> Response[Any]:
         raise IdempotencyKeyRequired("Send an Idempotency-Key header (a new random value, e.g. a UUID, per order).")
     if not IDEMPOTENCY_KEY.match(key):
         raise IdempotencyKeyRequired("An Idempotency-Key is 8 to 128 letters, digits, '_', '-', '.' or ':'.")
-    body = _body(checkout_app, CheckoutIn)
+    body = request_body(checkout_app, CheckoutIn)
     request = shopping.CheckoutRequest(
         shipping_address=body.shippingAddress.domain(),
         payment_method=body.paymentMethod,
@@ -206,11 +190,11 @@ def post_checkout() -> Response[Any]:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def cart_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return _answer(cart_app, event, context)
+    return answer(cart_app, event, context)
 
 
 @logger.inject_lambda_context(correlation_id_path=CORRELATION_ID_PATH)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def checkout_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return _answer(checkout_app, event, context)
+    return answer(checkout_app, event, context)

@@ -18,19 +18,18 @@ reads (``InventoryReadFunction``) and writes (``InventoryAdminFunction``).
 from __future__ import annotations
 
 import os
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints
 
 from gears_shared.auth import ADMIN, require_role
 from gears_shared.errors import BadRequest
 from gears_shared.http import (
-    CORRELATION_HEADER,
     CORRELATION_ID_PATH,
+    answer,
     correlation_id,
     create_resolver,
     current_caller,
@@ -38,6 +37,7 @@ from gears_shared.http import (
     encode_cursor,
     json_response,
     problem_response,
+    request_body,
 )
 from gears_shared.observability import setup
 from inventory import service
@@ -107,24 +107,6 @@ def _resolver() -> APIGatewayHttpResolver:
     return app
 
 
-def _answer(app: APIGatewayHttpResolver, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    """Resolve the request; every answer, problems included, carries the request's correlation id."""
-    response = app.resolve(event, context)
-    response.setdefault("headers", {})[CORRELATION_HEADER] = correlation_id(event)
-    return response
-
-
-Body = TypeVar("Body", bound=BaseModel)
-
-
-def _body(app: APIGatewayHttpResolver, model: type[Body]) -> Body:
-    """The request body as ``model``, validated after the role check (a customer learns nothing: 403, not 400)."""
-    try:
-        return model.model_validate_json(app.current_event.decoded_body or "")
-    except ValidationError as exc:
-        raise RequestValidationError(exc.errors(include_url=False, include_input=False)) from exc
-
-
 def _paging(app: APIGatewayHttpResolver) -> tuple[int | None, dict[str, Any] | None]:
     """``limit`` and ``cursor`` from the query string, checked here (after the role check)."""
     raw_limit = app.current_event.get_query_string_value("limit")
@@ -185,7 +167,7 @@ def _correlation() -> str:
     "would go below zero.",
 )
 def update_stock(sku: str) -> Response[Any]:
-    body = _body(admin_app, StockUpdate)
+    body = request_body(admin_app, StockUpdate)
     if body.threshold is None and body.delta is None:
         raise BadRequest("Send a threshold, an adjustment (delta with a reason), or both.")
     if body.delta is not None and body.reason is None:
@@ -213,7 +195,7 @@ def update_stock(sku: str) -> Response[Any]:
     description="Body: `{quantity: 1..1000000, reference?}`; an unknown SKU is 404.",
 )
 def restock(sku: str) -> Response[Any]:
-    body = _body(admin_app, Restock)
+    body = request_body(admin_app, Restock)
     item = service.receive_stock(
         sku,
         body.quantity,
@@ -230,11 +212,11 @@ def restock(sku: str) -> Response[Any]:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def inventory_read_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return _answer(read_app, event, context)
+    return answer(read_app, event, context)
 
 
 @logger.inject_lambda_context(correlation_id_path=CORRELATION_ID_PATH)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def inventory_admin_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return _answer(admin_app, event, context)
+    return answer(admin_app, event, context)

@@ -24,25 +24,25 @@ valid request looks like. Bad input is 400, a state that forbids the change 422,
 from __future__ import annotations
 
 import os
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from gears_shared.auth import ADMIN, STAFF, require_role
 from gears_shared.errors import BadRequest
 from gears_shared.http import (
-    CORRELATION_HEADER,
     CORRELATION_ID_PATH,
+    answer,
     correlation_id,
     create_resolver,
     current_caller,
     decode_cursor,
     encode_cursor,
     json_response,
+    request_body,
 )
 from gears_shared.observability import setup
 from orders import service
@@ -67,16 +67,6 @@ class ShipmentIn(BaseModel):
 
     carrier: Carrier
     trackingNumber: str = Field(min_length=4, max_length=40)
-
-
-Body = TypeVar("Body", bound=BaseModel)
-
-
-def _body(app: APIGatewayHttpResolver, model: type[Body]) -> Body:
-    try:
-        return model.model_validate_json(app.current_event.decoded_body or "")
-    except ValidationError as exc:
-        raise RequestValidationError(exc.errors(include_url=False, include_input=False)) from exc
 
 
 def _query(app: APIGatewayHttpResolver, name: str) -> str | None:
@@ -109,12 +99,6 @@ def _before(app: APIGatewayHttpResolver) -> str | None:
 def _page(page: service.OrderPage) -> Response[Any]:
     cursor = encode_cursor({"b": page.next_before}) if page.next_before else None
     return json_response({"items": [o.summary() for o in page.items], "nextCursor": cursor})
-
-
-def _answer(app: APIGatewayHttpResolver, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    response = app.resolve(event, context)
-    response.setdefault("headers", {})[CORRELATION_HEADER] = correlation_id(event)
-    return response
 
 
 def _correlation(app: APIGatewayHttpResolver) -> str:
@@ -193,7 +177,7 @@ fulfilment_app.use(middlewares=[_require(ADMIN)])
 
 @fulfilment_app.post("/admin/orders/<order_id>/ship")
 def ship_order(order_id: str) -> Response[Any]:
-    body = _body(fulfilment_app, ShipmentIn)
+    body = request_body(fulfilment_app, ShipmentIn)
     order = service.ship_order(
         order_id,
         body.carrier,
@@ -218,25 +202,25 @@ def deliver_order(order_id: str) -> Response[Any]:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def read_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return _answer(read_app, event, context)
+    return answer(read_app, event, context)
 
 
 @logger.inject_lambda_context(correlation_id_path=CORRELATION_ID_PATH)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def cancel_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return _answer(cancel_app, event, context)
+    return answer(cancel_app, event, context)
 
 
 @logger.inject_lambda_context(correlation_id_path=CORRELATION_ID_PATH)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def admin_read_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return _answer(admin_read_app, event, context)
+    return answer(admin_read_app, event, context)
 
 
 @logger.inject_lambda_context(correlation_id_path=CORRELATION_ID_PATH)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def fulfilment_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return _answer(fulfilment_app, event, context)
+    return answer(fulfilment_app, event, context)

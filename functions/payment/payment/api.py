@@ -19,20 +19,20 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from gears_shared.auth import ADMIN, require_role
 from gears_shared.consumers import DynamoInbox, EventInProgress
 from gears_shared.errors import BadRequest, Conflict
 from gears_shared.http import (
-    CORRELATION_HEADER,
     CORRELATION_ID_PATH,
+    answer,
     correlation_id,
     create_resolver,
     current_caller,
     json_response,
+    request_body,
 )
 from gears_shared.observability import setup
 from payment import bootstrap, service
@@ -59,12 +59,6 @@ class WebhookBusy(Conflict):
     code = "webhook-in-progress"
 
 
-def _answer(app: APIGatewayHttpResolver, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    response = app.resolve(event, context)
-    response.setdefault("headers", {})[CORRELATION_HEADER] = correlation_id(event)
-    return response
-
-
 # -- reads -----------------------------------------------------------------------------------------------------------
 read_app = create_resolver(logger)
 
@@ -88,23 +82,13 @@ admin_app = create_resolver(logger)
 admin_app.use(middlewares=[_require_admin])
 
 
-def _refund_body() -> RefundRequest:
-    raw = admin_app.current_event.decoded_body or ""
-    if not raw.strip():
-        return RefundRequest(amount=None, reason=None)
-    try:
-        return RefundRequest.model_validate_json(raw)
-    except ValidationError as exc:
-        raise RequestValidationError(exc.errors(include_url=False, include_input=False)) from exc
-
-
 # An optional Idempotency-Key makes a retried refund request the same refund (see service.refund_payment).
 REQUEST_KEY = re.compile(r"[A-Za-z0-9_.:-]{8,128}")
 
 
 @admin_app.post("/admin/orders/<order_id>/refund")
 def refund_order(order_id: str) -> Response[Any]:
-    body = _refund_body()
+    body = request_body(admin_app, RefundRequest, empty=RefundRequest(amount=None, reason=None))
     request_key = admin_app.current_event.headers.get("idempotency-key")
     if request_key is not None and not REQUEST_KEY.fullmatch(request_key):
         raise BadRequest("Idempotency-Key must be 8 to 128 characters of letters, digits and _.:-")
@@ -156,18 +140,18 @@ def stripe_webhook() -> Response[Any]:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def payment_read_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return _answer(read_app, event, context)
+    return answer(read_app, event, context)
 
 
 @logger.inject_lambda_context(correlation_id_path=CORRELATION_ID_PATH)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def payment_admin_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return _answer(admin_app, event, context)
+    return answer(admin_app, event, context)
 
 
 @logger.inject_lambda_context(correlation_id_path=CORRELATION_ID_PATH)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def stripe_webhook_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return _answer(webhook_app, event, context)
+    return answer(webhook_app, event, context)

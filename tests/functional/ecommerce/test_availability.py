@@ -13,7 +13,7 @@ from gears.local.provision import Stack
 from gears.seed import CATEGORIES, catalog_from_csv, seed_catalog
 from tests.conftest import ROOT
 from tests.functional.ecommerce.conftest import ADMIN, Call, cold
-from tests.functional.ecommerce.test_publisher import drain, stream_batch, subscribe_queue
+from tests.support.topics import drain, stream_batch, subscribe_queue
 
 
 def sqs_event(*bodies: dict[str, Any]) -> dict[str, Any]:
@@ -96,7 +96,9 @@ def test_availability_publishes_no_product_event_and_survives_an_admin_edit(
     assert edited.status == 200, edited
     assert edited.body["availability"]["level"] == "low"
 
-    assert publisher.handler(stream_batch(cloud), LambdaContext("P", timeout_s=30)) == {"batchItemFailures": []}
+    assert publisher.handler(stream_batch(cloud, "EcommerceTable"), LambdaContext("P", timeout_s=30)) == {
+        "batchItemFailures": []
+    }
     types = [e.type for e in drain(queue) if e.subject == mug["productId"]]
     assert types == ["ProductCreated.v1", "ProductUpdated.v1"]  # the stock change in between published nothing
 

@@ -12,7 +12,7 @@ import pytest
 from gears.local.lambda_context import LambdaContext
 from gears.local.provision import Stack
 from tests.functional.ecommerce.conftest import ADMIN, Call, checkout_body, cold
-from tests.functional.ecommerce.test_publisher import drain, stream_batch, subscribe_queue
+from tests.support.topics import drain, stream_batch, subscribe_queue
 
 Products = Callable[..., list[dict[str, Any]]]
 
@@ -123,7 +123,9 @@ def test_order_placed_reaches_the_topic_as_the_contract_says(
         body=checkout_body(),
     ).body
 
-    result = publisher.handler(stream_batch(cloud), LambdaContext("EcommercePublisherFunction", timeout_s=30))
+    result = publisher.handler(
+        stream_batch(cloud, "EcommerceTable"), LambdaContext("EcommercePublisherFunction", timeout_s=30)
+    )
     assert result == {"batchItemFailures": []}
     events = drain(queue)
     placed = [e for e in events if e.type == "OrderPlaced.v1"]

@@ -5,19 +5,15 @@ from __future__ import annotations
 import importlib
 import json
 import threading
-import uuid
 from collections.abc import Callable, Iterator
-from datetime import datetime
 from types import ModuleType
 from typing import Any
 
-import boto3
 import pytest
 
 from gears.local.http_events import http_api_event
 from gears.local.lambda_context import LambdaContext
-from gears.local.provision import Stack
-from gears_shared.events import CloudEvent, new_event, parse_event
+from gears_shared.events import CloudEvent, new_event
 
 ADMIN = {"sub": "admin-1", "cognito:groups": ["admin"], "token_use": "access"}
 CUSTOMER = {"sub": "customer-1", "cognito:groups": ["customer"], "token_use": "access"}
@@ -136,45 +132,6 @@ def order_cancelled(order_id: str, paid: bool) -> CloudEvent:
         "paid": paid,
     }
     return new_event("OrderCancelled.v1", "gears.orders", data, subject=order_id)
-
-
-# -- the stream and the topic ----------------------------------------------------------------------------------------
-def subscribe_queue(topic_arn: str) -> str:
-    sqs, sns = boto3.client("sqs"), boto3.client("sns")
-    url = sqs.create_queue(QueueName=f"inventory-events-{uuid.uuid4().hex[:8]}")["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=arn, Attributes={"RawMessageDelivery": "true"})
-    return url
-
-
-def drain(url: str) -> list[CloudEvent]:
-    sqs = boto3.client("sqs")
-    events: list[CloudEvent] = []
-    while True:
-        messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
-        if not messages:
-            return events
-        for message in messages:
-            events.append(parse_event(message["Body"]))
-            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
-
-
-def stream_batch(stack: Stack) -> dict[str, Any]:
-    """The table's stream so far, as the Lambda event a DynamoDB event source mapping would deliver."""
-    arn = stack.lookup("InventoryTable", "StreamArn")
-    streams = boto3.client("dynamodbstreams")
-    records: list[dict[str, Any]] = []
-    for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
-        iterator = streams.get_shard_iterator(
-            StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
-        )["ShardIterator"]
-        for record in streams.get_records(ShardIterator=iterator, Limit=1000)["Records"]:
-            ddb = dict(record["dynamodb"])
-            when = ddb.get("ApproximateCreationDateTime")
-            if isinstance(when, datetime):
-                ddb["ApproximateCreationDateTime"] = int(when.timestamp())
-            records.append({**record, "dynamodb": ddb, "eventSourceARN": arn})
-    return {"Records": records}
 
 
 @pytest.fixture

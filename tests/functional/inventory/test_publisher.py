@@ -12,12 +12,10 @@ from inventory.publisher import reservation_event_id
 from tests.functional.inventory.conftest import (
     Call,
     cold,
-    drain,
     order_placed,
     sqs_event,
-    stream_batch,
-    subscribe_queue,
 )
+from tests.support.topics import drain, stream_batch, subscribe_queue
 
 CONTEXT = LambdaContext("InventoryPublisherFunction", timeout_s=30)
 
@@ -41,7 +39,7 @@ def test_the_saga_outcomes_and_stock_levels_are_published(
     consumers.handler(sqs_event(order_placed("o-3", (sku, 1))), consumer_context)  # 1 left: still low
     consumers.handler(sqs_event(order_placed("o-4", (sku, 5))), consumer_context)  # fails
 
-    batch = stream_batch(cloud)
+    batch = stream_batch(cloud, "InventoryTable")
     assert publisher.handler(batch, CONTEXT) == {"batchItemFailures": []}
     events = drain(queue)
     assert [e.type for e in events] == [

@@ -7,16 +7,8 @@ from types import ModuleType
 
 from gears.local.lambda_context import LambdaContext
 from gears.local.provision import Stack
-from tests.functional.ecommerce.test_publisher import drain, subscribe_queue
 from tests.functional.orders.conftest import ADMIN, Answer, cold, placed_event, saga_event, sqs_event
-
-
-def stream_batch(stack: Stack) -> dict:  # type: ignore[type-arg]
-    from tests.functional.ecommerce import test_publisher as ecommerce
-
-    original = stack.lookup
-    stack_view = type("View", (), {"lookup": lambda self, lid, attr: original("OrdersTable", attr)})()
-    return ecommerce.stream_batch(stack_view)  # type: ignore[arg-type]
+from tests.support.topics import drain, stream_batch, subscribe_queue
 
 
 def test_each_transition_publishes_its_event_once(
@@ -58,7 +50,7 @@ def test_each_transition_publishes_its_event_once(
         path_parameters={"orderId": "po-2"},
     )
 
-    batch = stream_batch(cloud)
+    batch = stream_batch(cloud, "OrdersTable")
     assert publisher.handler(batch, LambdaContext("OrdersPublisherFunction")) == {"batchItemFailures": []}
     events = drain(queue)
     assert [(e.subject, e.type) for e in events] == [

@@ -11,8 +11,8 @@ from typing import Any
 from gears.local.lambda_context import LambdaContext
 from gears.local.provision import Stack
 from tests.conftest import ROOT
-from tests.functional.ecommerce.test_publisher import drain, subscribe_queue
 from tests.functional.orders.conftest import cold
+from tests.support.topics import drain, subscribe_queue
 
 EVENTS = ROOT / "events"
 

@@ -174,7 +174,10 @@ class Shop:
         while time.monotonic() < deadline:
             r = self.call("GET", f"/orders/{order_id}", token)
             if r.status_code == 200:
-                status = str(r.json().get("status"))
+                order = r.json()
+                status = str(order.get("status"))
+                if status == "CANCELLED" and order.get("cancelReason"):
+                    return f"CANCELLED ({order['cancelReason']})"  # out of stock, a declined card, ...
                 if status in TERMINAL:
                     return status
             time.sleep(0.25)

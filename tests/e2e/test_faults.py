@@ -71,10 +71,13 @@ def test_a_consumer_dying_mid_batch_converges_with_each_change_made_once(shop: S
         order = wait_for(shop, customer.token, order_id, "PAID", "CANCELLED")
         assert order["status"] == "PAID", order
         assert path_of(order) == ["PENDING", "CONFIRMED", "PAID"]  # one status change each
-    level = wait_until(
-        lambda: (s := stock(shop, admin, sku)).get("onHand") == 6 and s.get("reserved") == 0 and s,
-        "the four reservations committed",
-    )
+    try:
+        level = wait_until(
+            lambda: (s := stock(shop, admin, sku)).get("onHand") == 6 and s.get("reserved") == 0 and s,
+            "the four reservations committed",
+        )
+    except AssertionError as exc:  # say what the stock and its ledger are instead
+        raise AssertionError(f"{exc}: {stock(shop, admin, sku)}; ledger {ledger(shop, admin, sku)}") from exc
     assert level["available"] == 6
     moves = ledger(shop, admin, sku)
     assert Counter(m["reference"] for m in moves if m["kind"] == "reserve") == dict.fromkeys(order_ids, 1)

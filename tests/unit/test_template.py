@@ -237,3 +237,35 @@ def test_public_routes_of_the_contract_need_no_token(template: Template) -> None
             if route(props) in PUBLIC_ROUTES and (props.get("Auth") or {}).get("Authorizer") != "NONE"
         ]
     )
+
+
+# -- deployments --------------------------------------------------------------------------------------------------
+def _watched_functions(template: Template, alarm: str) -> list[str]:
+    """The functions whose Errors an alarm sums; fails on a metric that is not scoped to one of this stack's
+    functions (an AWS/Lambda metric without dimensions is the whole account's)."""
+    props = template.properties(alarm)
+    metrics = props.get("Metrics") or [{"MetricStat": {"Metric": props}}]
+    watched = []
+    for query in metrics:
+        metric = (query.get("MetricStat") or {}).get("Metric")
+        if metric is None:
+            continue  # the expression that sums them
+        dimensions = {d["Name"]: d["Value"] for d in metric.get("Dimensions") or []}
+        if metric.get("Namespace") == "AWS/Lambda":
+            assert set(dimensions) == {"FunctionName"}, f"{alarm}: {metric} is not scoped to one function"
+            watched.append(dimensions["FunctionName"]["Ref"])
+    return watched
+
+
+def test_deployments_roll_back_on_errors_of_every_function_of_this_stack_and_no_other(template: Template) -> None:
+    violations, watched = [], []
+    for fn in functions(template):
+        alarms = [a["Ref"] for a in (fn.properties.get("DeploymentPreference") or {}).get("Alarms") or []]
+        if not alarms:
+            violations.append(f"{fn.logical_id}: no DeploymentPreference alarms (a bad version would stay)")
+        for alarm in alarms:
+            watched += _watched_functions(template, alarm)
+    everyone = {fn.logical_id for fn in functions(template)}
+    violations += [f"{lid}: no deployment alarm watches its Errors" for lid in sorted(everyone - set(watched))]
+    violations += [f"{lid}: watched, but not a function of this stack" for lid in sorted(set(watched) - everyone)]
+    assert_none(violations)

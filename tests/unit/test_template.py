@@ -130,7 +130,7 @@ def test_every_function_has_its_own_log_group_with_retention(template: Template)
 
 
 # -- tables, queues -----------------------------------------------------------------------------------------------
-def test_every_table_is_on_demand_with_point_in_time_recovery(template: Template) -> None:
+def test_every_table_is_on_demand_with_point_in_time_recovery_and_protected_in_prod(template: Template) -> None:
     tables = template.of_type("AWS::DynamoDB::Table")
     violations = []
     for lid in tables:
@@ -140,6 +140,9 @@ def test_every_table_is_on_demand_with_point_in_time_recovery(template: Template
         pitr = (props.get("PointInTimeRecoverySpecification") or {}).get("PointInTimeRecoveryEnabled")
         if pitr is not True:
             violations.append(f"{lid}: PointInTimeRecoverySpecification.PointInTimeRecoveryEnabled is {pitr!r}")
+        protected = props.get("DeletionProtectionEnabled")
+        if protected is not (resolved(template, {"Ref": "Stage"}) == "prod"):
+            violations.append(f"{lid}: DeletionProtectionEnabled is {protected!r} (on in prod, off elsewhere)")
     assert_none(violations)
 
 

@@ -75,9 +75,18 @@ def _env_str(value: Any) -> str:
     return str(value)
 
 
+def _provisioned_properties(template: Template, lid: str) -> dict[str, Any]:
+    """What a resource's creation depends on. A function's ``DeploymentPreference`` is not: SAM turns it into
+    CodeDeploy resources that come after the function (its alarms may watch the function itself)."""
+    props = template.properties(lid)
+    if template.resources[lid].get("Type") == "AWS::Serverless::Function":
+        return {k: v for k, v in props.items() if k != "DeploymentPreference"}
+    return props
+
+
 def _order(template: Template, logical_ids: list[str]) -> list[str]:
     """Logical ids sorted so that each comes after everything it refers to."""
-    pending = {lid: references(template.properties(lid)) & set(logical_ids) for lid in logical_ids}
+    pending = {lid: references(_provisioned_properties(template, lid)) & set(logical_ids) for lid in logical_ids}
     for lid in logical_ids:
         pending[lid] |= set(template.resources[lid].get("DependsOn") or []) & set(logical_ids)
     ordered: list[str] = []

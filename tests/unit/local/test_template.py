@@ -112,3 +112,14 @@ def test_resources_are_ordered_after_what_they_refer_to(path: Path) -> None:
     assert order.index("Table") < order.index("Fn")
     assert order.index("Layer") < order.index("Fn")
     assert references({"Fn::Sub": "${A.Arn}/${B}/${AWS::Region}"}) == {"A", "B"}
+
+
+@pytest.mark.parametrize("stage", ["dev", "prod"])
+def test_the_shops_template_orders_though_its_deployment_alarms_watch_its_functions(stage: str) -> None:
+    """SAM turns DeploymentPreference into CodeDeploy resources that come after the function, so alarms that watch
+    a function and guard its deployments are no cycle; the local runtime must order them the same way."""
+    from tests.conftest import TEMPLATE
+
+    t = Template(TEMPLATE, {"Stage": stage})
+    order = _order(t, [lid for lid in t.resources if t.included(lid)])
+    assert order.index("OrdersReadFunction") < order.index("OrdersFunctionErrorsAlarm")

@@ -131,7 +131,7 @@ class Provisioner:
         for lid in _order(self.template, ids):
             kind = self.template.resources[lid]["Type"]
             handler = getattr(self, "_" + kind.replace("::", "_"), None)
-            props = self.stack.resolve(self.template.properties(lid))
+            props = self.stack.resolve(_provisioned_properties(self.template, lid))
             self.stack.attrs[lid] = handler(lid, props) if handler else self._passive(lid, kind)
             counts[kind] = counts.get(kind, 0) + 1
         for kind, n in sorted(counts.items()):

@@ -9,12 +9,15 @@
 Each event id is applied once (a :class:`DynamoInbox` in the payment table); failures are reported per message.
 While Stripe is unavailable a message comes back after 10 s, then twice as long each time up to five minutes (the
 queue's ``maxReceiveCount`` of 10 rides out about 25 minutes of outage before parking it in the dead-letter
-queue); a charge is only started with time left for both of its Stripe tries.
+queue); a charge is only started with time left for both of its Stripe tries, and once Stripe has failed in a
+batch the rest of that batch is not sent to it (each message backs off by its own count instead of burning a
+receive on a call that would hang as well).
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -44,6 +47,28 @@ def _data(model: type[Any], event: CloudEvent) -> Any:
     except ValidationError as exc:
         # An event that breaks the contract never becomes valid: let the queue park it.
         raise PoisonMessage(f"{event.type} {event.id}: {exc.error_count()} invalid field(s)") from exc
+
+
+class StripeBreaker:
+    """Open for the rest of an invocation once Stripe was unavailable in it."""
+
+    def __init__(self) -> None:
+        self.open = False
+
+    def guard(self, handle: Callable[[CloudEvent], None]) -> Callable[[CloudEvent], None]:
+        def guarded(event: CloudEvent) -> None:
+            if self.open:
+                raise ProviderUnavailable("Stripe was unavailable earlier in this batch: not asked again now.")
+            try:
+                handle(event)
+            except ProviderUnavailable:
+                self.open = True
+                raise
+
+        return guarded
+
+
+breaker = StripeBreaker()
 
 
 def on_order_confirmed(event: CloudEvent) -> None:
@@ -94,7 +119,7 @@ def _record_budget_s() -> float:
 
 
 consumer = EventConsumer(
-    {ORDER_CONFIRMED: on_order_confirmed, ORDER_CANCELLED: on_order_cancelled},
+    {ORDER_CONFIRMED: breaker.guard(on_order_confirmed), ORDER_CANCELLED: breaker.guard(on_order_cancelled)},
     inbox=DynamoInbox(TABLE_NAME, consumer="payment-orders") if TABLE_NAME else None,
     logger=logger,
     retry_delay=retry_delay,
@@ -107,4 +132,5 @@ consumer = EventConsumer(
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    breaker.open = False  # each invocation asks Stripe afresh
     return consumer.handle(event, context)

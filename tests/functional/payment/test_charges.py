@@ -168,3 +168,18 @@ def test_cancelling_a_paid_order_refunds_it_in_full_once(payments: Payments) -> 
     refunded = [e for e in payments.published() if e.type == "PaymentRefunded.v1" and e.data["orderId"] == order_id]
     assert [(e.data["amount"]["amount"], e.data["full"], e.data["kind"]) for e in refunded] == [(2599, True, "cancel")]
     assert json.loads(json.dumps(refunded[0].data))["refundedTotal"] == {"amount": 2599, "currency": "GBP"}
+
+
+def test_once_stripe_fails_in_a_batch_the_rest_of_it_waits_without_asking(payments: Payments) -> None:
+    """Stripe errors on the first charge (and the SDK's retry): the other orders of the batch are not sent to it,
+    all three fail and come back later, and the next batch charges each once."""
+    events = [order_confirmed() for _ in range(3)]
+    payments.stripe.fault("error", 1)  # the fixture's SDK makes no retry of its own
+
+    failed = payments.deliver(*events)
+    assert len(failed["batchItemFailures"]) == 3
+    assert all(payments.stripe.intents(e["data"]["orderId"]) == [] for e in events)
+
+    assert payments.deliver(*events) == {"batchItemFailures": []}  # a new invocation asks Stripe again
+    for e in events:
+        assert [i["status"] for i in payments.stripe.intents(e["data"]["orderId"])] == ["succeeded"]

@@ -17,15 +17,17 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 
-from gears_shared.auth import Caller, caller_from_event
+from gears_shared.auth import Caller, caller_from_event, require_role
 from gears_shared.errors import PROBLEM_CONTENT_TYPE, BadRequest, GearsError, NotFound
 
 JSON = "application/json"
@@ -106,6 +108,22 @@ class RouteNotFound(NotFound):
 def current_caller(app: APIGatewayHttpResolver) -> Caller:
     """The signed-in caller of the request being resolved."""
     return caller_from_event(app.current_event.raw_event)
+
+
+def current_correlation_id(app: APIGatewayHttpResolver) -> str:
+    """The correlation id of the request being resolved (see :func:`correlation_id`)."""
+    return correlation_id(app.current_event.raw_event)
+
+
+def require_roles(*roles: str) -> Callable[[APIGatewayHttpResolver, NextMiddleware], Response]:
+    """A resolver middleware that lets only callers with one of ``roles`` reach the routes. It runs before any
+    route parses its body, so someone who may not call a route learns nothing about valid input (403, never 400)."""
+
+    def middleware(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response:
+        require_role(current_caller(app), *roles)
+        return next_middleware(app)
+
+    return middleware
 
 
 def correlation_id(event: dict[str, Any]) -> str:

@@ -23,7 +23,8 @@ TEMPLATE = ROOT / "template.yaml"
 MATRIX = ROOT / "docs" / "authorization.md"
 CONTRACT = ROOT.parent / "shared" / "API.md"
 STAGES = ("dev", "staging", "prod")
-SHARED_CALLER_READERS = ("current_caller(", "caller_from_event(")
+# The shared layer's readers of the verified claims (require_roles reads them with current_caller).
+SHARED_CALLER_READERS = ("current_caller(", "caller_from_event(", "require_roles(")
 
 # The routes any client may call without a token: the API contract's "public" routes, and Stripe's webhook,
 # which proves itself with a signature. Anything else that turns the authorizer off fails here.

@@ -32,7 +32,7 @@ from auth.domain import EMAIL_MAX_LENGTH, PASSWORD_POLICY, Tokens
 from auth.errors import InvalidCredentials, SignInLockedOut, UserNotFound
 from gears_shared.auth import ADMIN, CUSTOMER, SUPPORT, require_role
 from gears_shared.errors import Unauthorized
-from gears_shared.http import correlation_id, create_resolver, current_caller, json_response
+from gears_shared.http import correlation_id, create_resolver, current_caller, current_correlation_id, json_response
 from gears_shared.observability import setup
 
 logger, tracer, metrics = setup()
@@ -133,7 +133,7 @@ def signup(body: Annotated[SignUpRequest, Body()]) -> Response[str]:
         deps.identity,
         deps.profiles,
         now=deps.clock,
-        correlation_id=correlation_id(public_app.current_event.raw_event),
+        correlation_id=current_correlation_id(public_app),
     )
     _count("SignUps")
     delivery = result.registration.code_delivery
@@ -159,7 +159,7 @@ def confirm(body: Annotated[ConfirmRequest, Body()]) -> Response[str]:
         deps.identity,
         deps.profiles,
         now=deps.clock,
-        correlation_id=correlation_id(public_app.current_event.raw_event),
+        correlation_id=current_correlation_id(public_app),
     )
     _count("Confirmations")
     return json_response(

@@ -31,7 +31,6 @@ import os
 from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
-from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, StrictInt, StringConstraints
@@ -41,19 +40,19 @@ from ecommerce.domain import DESCRIPTION_MAX, TITLE_MAX, CatalogRuleError, Money
 from ecommerce.errors import InvalidProduct, VersionRequired
 from ecommerce.service import CategoryCatalog
 from ecommerce.store import DynamoCategorySource, DynamoProductRepository
-from gears_shared.auth import ADMIN, require_role
+from gears_shared.auth import ADMIN
 from gears_shared.errors import BadRequest
 from gears_shared.http import (
     CORRELATION_ID_PATH,
     answer,
-    correlation_id,
     create_resolver,
-    current_caller,
+    current_correlation_id,
     decode_cursor,
     encode_cursor,
     json_response,
     problem_response,
     request_body,
+    require_roles,
 )
 from gears_shared.observability import setup
 
@@ -128,11 +127,6 @@ class ProductReplacement(_ProductFields):
 
 
 # -- shared plumbing -------------------------------------------------------------------------------------------------
-def _require_admin(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response[Any]:
-    require_role(current_caller(app), ADMIN)
-    return next_middleware(app)
-
-
 def _resolver(*middlewares: Any) -> APIGatewayHttpResolver:
     app = create_resolver(logger)
     if middlewares:
@@ -196,18 +190,18 @@ def list_categories() -> Response[Any]:
 
 
 # -- admin writes ----------------------------------------------------------------------------------------------------
-admin_app = _resolver(_require_admin)
-
-
-def _correlation() -> str:
-    return correlation_id(admin_app.current_event.raw_event)
+admin_app = _resolver(require_roles(ADMIN))
 
 
 @admin_app.post("/products")
 def create_product() -> Response[Any]:
     body = request_body(admin_app, NewProduct)
     product = service.create_product(
-        body.sku, body.details(body.status), products=products, categories=categories, correlation_id=_correlation()
+        body.sku,
+        body.details(body.status),
+        products=products,
+        categories=categories,
+        correlation_id=current_correlation_id(admin_app),
     )
     return _product_response(product, 201, {"Location": f"/products/{product.product_id}"})
 
@@ -230,7 +224,7 @@ def replace_product(product_id: str) -> Response[Any]:
         sku=body.sku,
         products=products,
         categories=categories,
-        correlation_id=_correlation(),
+        correlation_id=current_correlation_id(admin_app),
     )
     return _product_response(product)
 
@@ -242,7 +236,7 @@ def archive_product(product_id: str) -> Response[Any]:
         product_id,
         products=products,
         expected_version=None if header in (None, "*") else int(header),
-        correlation_id=_correlation(),
+        correlation_id=current_correlation_id(admin_app),
     )
     return Response(status_code=204)
 

@@ -38,9 +38,9 @@ from ecommerce.shopping_store import DynamoCartRepository, DynamoCheckoutStore, 
 from gears_shared.http import (
     CORRELATION_ID_PATH,
     answer,
-    correlation_id,
     create_resolver,
     current_caller,
+    current_correlation_id,
     json_response,
     problem_response,
     request_body,
@@ -177,7 +177,7 @@ def post_checkout() -> Response[Any]:
         request,
         store=checkouts,
         catalog=catalog,
-        correlation_id=correlation_id(checkout_app.current_event.raw_event),
+        correlation_id=current_correlation_id(checkout_app),
     )
     headers = {"Location": f"/orders/{result.receipt['orderId']}", **NO_STORE}
     if result.replayed:

@@ -21,23 +21,23 @@ import os
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
-from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints
 
-from gears_shared.auth import ADMIN, require_role
+from gears_shared.auth import ADMIN
 from gears_shared.errors import BadRequest
 from gears_shared.http import (
     CORRELATION_ID_PATH,
     answer,
-    correlation_id,
     create_resolver,
     current_caller,
+    current_correlation_id,
     decode_cursor,
     encode_cursor,
     json_response,
     problem_response,
     request_body,
+    require_roles,
 )
 from gears_shared.observability import setup
 from inventory import service
@@ -80,14 +80,9 @@ class Restock(BaseModel):
 
 
 # -- shared plumbing -------------------------------------------------------------------------------------------------
-def _require_admin(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response[Any]:
-    require_role(current_caller(app), ADMIN)
-    return next_middleware(app)
-
-
 def _resolver() -> APIGatewayHttpResolver:
     app = create_resolver(logger)
-    app.use(middlewares=[_require_admin])
+    app.use(middlewares=[require_roles(ADMIN)])
 
     @app.exception_handler(InsufficientStock)
     def _insufficient(error: InsufficientStock) -> Response[Any]:
@@ -156,10 +151,6 @@ def get_stock(sku: str) -> Response[Any]:
 admin_app = _resolver()
 
 
-def _correlation() -> str:
-    return correlation_id(admin_app.current_event.raw_event)
-
-
 @admin_app.put(
     "/inventory/<sku>",
     summary="Set the low-stock threshold and/or adjust the stock with a reason (creates the record: 201)",
@@ -184,7 +175,7 @@ def update_stock(sku: str) -> Response[Any]:
         reason=body.reason,
         product_id=body.productId,
         actor=current_caller(admin_app).user_id,
-        correlation_id=_correlation(),
+        correlation_id=current_correlation_id(admin_app),
     )
     return json_response(item.to_dict(), 201 if created else 200)
 
@@ -202,7 +193,7 @@ def restock(sku: str) -> Response[Any]:
         repo=repo,
         reference=body.reference,
         actor=current_caller(admin_app).user_id,
-        correlation_id=_correlation(),
+        correlation_id=current_correlation_id(admin_app),
     )
     return json_response(item.to_dict())
 

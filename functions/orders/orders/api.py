@@ -27,22 +27,22 @@ import os
 from typing import Any, Literal
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
-from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field
 
-from gears_shared.auth import ADMIN, STAFF, require_role
+from gears_shared.auth import ADMIN, STAFF
 from gears_shared.errors import BadRequest
 from gears_shared.http import (
     CORRELATION_ID_PATH,
     answer,
-    correlation_id,
     create_resolver,
     current_caller,
+    current_correlation_id,
     decode_cursor,
     encode_cursor,
     json_response,
     request_body,
+    require_roles,
 )
 from gears_shared.observability import setup
 from orders import service
@@ -101,18 +101,6 @@ def _page(page: service.OrderPage) -> Response[Any]:
     return json_response({"items": [o.summary() for o in page.items], "nextCursor": cursor})
 
 
-def _correlation(app: APIGatewayHttpResolver) -> str:
-    return correlation_id(app.current_event.raw_event)
-
-
-def _require(*roles: str) -> Any:
-    def middleware(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response[Any]:
-        require_role(current_caller(app), *roles)
-        return next_middleware(app)
-
-    return middleware
-
-
 # -- the caller's orders -----------------------------------------------------------------------------------------
 read_app = create_resolver(logger)
 
@@ -135,13 +123,15 @@ cancel_app = create_resolver(logger)
 
 @cancel_app.post("/orders/<order_id>/cancel")
 def cancel_order(order_id: str) -> Response[Any]:
-    order = service.cancel_order(order_id, current_caller(cancel_app), orders, correlation_id=_correlation(cancel_app))
+    order = service.cancel_order(
+        order_id, current_caller(cancel_app), orders, correlation_id=current_correlation_id(cancel_app)
+    )
     return json_response(order.to_dict())
 
 
 # -- staff -------------------------------------------------------------------------------------------------------
 admin_read_app = create_resolver(logger)
-admin_read_app.use(middlewares=[_require(*STAFF)])
+admin_read_app.use(middlewares=[require_roles(*STAFF)])
 
 
 def _statuses(raw: str | None) -> list[OrderStatus]:
@@ -172,7 +162,7 @@ def list_orders() -> Response[Any]:
 
 
 fulfilment_app = create_resolver(logger)
-fulfilment_app.use(middlewares=[_require(ADMIN)])
+fulfilment_app.use(middlewares=[require_roles(ADMIN)])
 
 
 @fulfilment_app.post("/admin/orders/<order_id>/ship")
@@ -184,7 +174,7 @@ def ship_order(order_id: str) -> Response[Any]:
         body.trackingNumber,
         current_caller(fulfilment_app),
         orders,
-        correlation_id=_correlation(fulfilment_app),
+        correlation_id=current_correlation_id(fulfilment_app),
     )
     return json_response(order.to_dict())
 
@@ -192,7 +182,7 @@ def ship_order(order_id: str) -> Response[Any]:
 @fulfilment_app.post("/admin/orders/<order_id>/deliver")
 def deliver_order(order_id: str) -> Response[Any]:
     order = service.deliver_order(
-        order_id, current_caller(fulfilment_app), orders, correlation_id=_correlation(fulfilment_app)
+        order_id, current_caller(fulfilment_app), orders, correlation_id=current_correlation_id(fulfilment_app)
     )
     return json_response(order.to_dict())
 

@@ -17,22 +17,22 @@ import os
 import re
 from typing import Any
 
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
-from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
-from gears_shared.auth import ADMIN, require_role
+from gears_shared.auth import ADMIN
 from gears_shared.consumers import DynamoInbox, EventInProgress
 from gears_shared.errors import BadRequest, Conflict
 from gears_shared.http import (
     CORRELATION_ID_PATH,
     answer,
-    correlation_id,
     create_resolver,
     current_caller,
+    current_correlation_id,
     json_response,
     request_body,
+    require_roles,
 )
 from gears_shared.observability import setup
 from payment import bootstrap, service
@@ -73,13 +73,8 @@ def get_payment(order_id: str) -> Response[Any]:
 
 
 # -- admin -----------------------------------------------------------------------------------------------------------
-def _require_admin(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response[Any]:
-    require_role(current_caller(app), ADMIN)
-    return next_middleware(app)
-
-
 admin_app = create_resolver(logger)
-admin_app.use(middlewares=[_require_admin])
+admin_app.use(middlewares=[require_roles(ADMIN)])
 
 
 # An optional Idempotency-Key makes a retried refund request the same refund (see service.refund_payment).
@@ -99,7 +94,7 @@ def refund_order(order_id: str) -> Response[Any]:
         reason=body.reason,
         payments=payments,
         provider=provider,
-        correlation_id=correlation_id(admin_app.current_event.raw_event),
+        correlation_id=current_correlation_id(admin_app),
         request_key=request_key,
     )
     return json_response(refund.to_dict(), 201)

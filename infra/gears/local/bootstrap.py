@@ -12,6 +12,7 @@ stderr, which the parent reads as the function's log.
 
 from __future__ import annotations
 
+import fnmatch
 import importlib
 import importlib.abc
 import importlib.machinery
@@ -162,8 +163,6 @@ class Crash:
 
     @classmethod
     def after_call(cls, name: str) -> None:
-        import fnmatch
-
         spec = cls.armed
         if spec is None or not fnmatch.fnmatchcase(name, spec["after"]):
             return

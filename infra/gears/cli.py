@@ -145,9 +145,12 @@ def cmd_seed(args: argparse.Namespace) -> int:
 def cmd_replay(args: argparse.Namespace) -> int:
     from gears.replay import main as replay_main
 
-    options = {"--limit": args.limit, "--returns": args.returns, "--workers": args.workers}
-    options["--state-dir"] = args.state_dir
-    return replay_main([str(part) for pair in options.items() for part in pair])
+    return replay_main(
+        [
+            *("--limit", str(args.limit), "--returns", str(args.returns)),
+            *("--workers", str(args.workers), "--state-dir", args.state_dir),
+        ]
+    )
 
 
 def cmd_dlq(args: argparse.Namespace) -> int:
@@ -181,16 +184,12 @@ def cmd_fault(args: argparse.Namespace) -> int:
         board.arm(fault)
         print(f"armed {fault.id}: {fault.function} dies after {fault.calls} {fault.after} call(s), {fault.times}x")
     elif args.action == "stripe":
-        import urllib.request
+        from gears.local.stripe_emulator import set_fault
 
         if not state.get("stripe"):
             print("this shop talks to a real Stripe: no faults to inject", file=sys.stderr)
             return 1
-        body = json.dumps({"mode": args.mode, "count": args.count, "delay": args.delay}).encode()
-        url = state["stripe"].rstrip("/") + "/_emulator/faults"  # the local emulator, on loopback
-        request = urllib.request.Request(url, data=body, method="POST")  # noqa: S310
-        with urllib.request.urlopen(request, timeout=5) as answer:  # noqa: S310
-            print(answer.read().decode())
+        print(json.dumps(set_fault(state["stripe"], args.mode, args.count, args.delay)))
     elif args.action == "list":
         for f in board.list():
             print(json.dumps(f.__dict__))

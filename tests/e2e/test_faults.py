@@ -16,6 +16,7 @@ from typing import Any
 import requests
 
 from gears.local.faults import CrashFault, FaultBoard
+from gears.local.stripe_emulator import set_fault
 from tests.support.saga import add_to_cart, buy, checkout, new_product, path_of, stock, wait_for, wait_until
 from tests.support.shop import Customer, Shop
 
@@ -33,9 +34,8 @@ def stripe_intents(shop: Shop, order_id: str) -> list[dict[str, Any]]:
 
 
 def stripe_fault(shop: Shop, mode: str, count: int, delay: float | None = None) -> None:
-    body = {"mode": mode, "count": count, **({"delay": delay} if delay is not None else {})}
-    r = requests.post(f"{shop.state['stripe']}/_emulator/faults", json=body, timeout=10)
-    assert r.status_code == 200, r.text
+    armed = set_fault(shop.state["stripe"], mode, count, delay)
+    assert (armed["mode"], armed["count"]) == (mode, count), armed
 
 
 def test_a_consumer_dying_mid_batch_converges_with_each_change_made_once(shop: Shop) -> None:

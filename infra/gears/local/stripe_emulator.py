@@ -721,6 +721,14 @@ class StripeHandler(BaseHTTPRequestHandler):
                 raise invalid(f"Unrecognized control URL ({method}: {path}).", status=404)
 
 
+def set_fault(base_url: str, mode: str, count: int, delay: float | None = None) -> dict[str, Any]:
+    """Ask a running emulator (its base URL) for ``count`` faults; what it now has armed."""
+    body = json.dumps({"mode": mode, "count": count, **({"delay": delay} if delay is not None else {})}).encode()
+    request = urllib.request.Request(base_url.rstrip("/") + "/_emulator/faults", data=body, method="POST")  # noqa: S310
+    with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310 - the local emulator, on loopback
+        return dict(json.loads(answer.read()))
+
+
 def start_stripe_emulator(
     host: str = "127.0.0.1", port: int = 0, webhook_url: str | None = None, webhook_secret: str = ""
 ) -> tuple[StripeServer, str]:

@@ -214,6 +214,7 @@ class Refund:
     created_at: datetime
     payment_intent_id: str | None = None
     reason: str | None = None
+    request_key: str | None = None  # the provider key of a refund asked with an Idempotency-Key (not shown)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -229,7 +230,14 @@ class Refund:
         }
 
 
-def refund_of(before: Payment, after: Payment, refund_id: str, kind: RefundKind, reason: str | None) -> Refund:
+def refund_of(
+    before: Payment,
+    after: Payment,
+    refund_id: str,
+    kind: RefundKind,
+    reason: str | None,
+    request_key: str | None = None,
+) -> Refund:
     """The record of the refund that took ``before`` to ``after``."""
     return Refund(
         refund_id=refund_id,
@@ -241,6 +249,7 @@ def refund_of(before: Payment, after: Payment, refund_id: str, kind: RefundKind,
         created_at=after.updated_at,
         payment_intent_id=after.payment_intent_id,
         reason=reason,
+        request_key=request_key,
     )
 
 

@@ -277,14 +277,23 @@ def refund_payment(
     """Refund ``amount`` (everything left when ``None``) of an order's payment, once.
 
     With ``request_key`` (the request's ``Idempotency-Key``) the provider key derives from it instead, so a request
-    retried after its refund was made and recorded is the same refund again, never a second one.
+    retried after its refund was made is the same refund again, never a second one. The key travels in the refund's
+    metadata and is kept on its record (whether this request or the webhook recorded it): a retry finds its refund
+    there first, so it is answered even when that refund left nothing more to refund.
 
     The provider's idempotency key is numbered by the refunds recorded so far (``order-<id>-refund-<n>``; a
     cancellation's is ``order-<id>-refund-cancel``): a retried request reuses it and gets the same refund back,
     two different refunds at the same moment collide on it and one of them is refused (409), and the provider
     itself never refunds more than was charged. The refund and the payment's new total are written together,
     over the version they were computed from."""
-    payment = payments.get(order_id)
+    keyed = request_refund_key(order_id, request_key) if request_key and kind is not RefundKind.CANCEL else None
+    if keyed:
+        payment, refunds = payments.get_with_refunds(order_id)  # one query: the payment and its refunds
+        made_before = next((r for r in refunds if r.request_key == keyed), None)
+        if made_before is not None:
+            return made_before
+    else:
+        payment = payments.get(order_id)
     if payment is None:
         raise PaymentNotFound("No payment for this order.")
     if not payment.payment_intent_id or payment.status not in (
@@ -300,13 +309,15 @@ def refund_payment(
         )
     if kind is RefundKind.CANCEL:
         key = cancel_refund_key(order_id)
-    elif request_key:
-        key = request_refund_key(order_id, request_key)
+    elif keyed:
+        key = keyed
     else:
         key = refund_key(order_id, payment.refund_count + 1)
     metadata = {"orderId": order_id, "kind": kind.value}
     if reason:
         metadata["reason"] = reason[:500]
+    if keyed:
+        metadata["requestKey"] = keyed
     try:
         made = provider.refund(payment.payment_intent_id, amount=wanted, idempotency_key=key, metadata=metadata)
     except ProviderRejected as exc:
@@ -344,7 +355,7 @@ def record_refund(
             # The provider refunded it, so it is real; our record is behind (a charge it has not heard of).
             log.error("refund %s of %s exceeds the recorded charge", made.refund_id, order_id)
             raise
-        refund = refund_of(before, after, made.refund_id, kind, reason)
+        refund = refund_of(before, after, made.refund_id, kind, reason, made.metadata.get("requestKey"))
         try:
             payments.add_refund(after, refund, expected_version=before.version, correlation_id=correlation_id)
         except RefundRecorded:

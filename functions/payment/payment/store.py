@@ -86,6 +86,7 @@ class RefundItem(Model):
     payment_intent_id = UnicodeAttribute(attr_name="paymentIntentId", null=True)
     created_at = UnicodeAttribute(attr_name="createdAt")
     correlation_id = UnicodeAttribute(attr_name="correlationId", null=True)
+    request_key = UnicodeAttribute(attr_name="requestKey", null=True)
 
 
 def _endpoint() -> str | None:
@@ -171,6 +172,7 @@ def to_refund(item: RefundItem) -> Refund:
         created_at=datetime.fromisoformat(item.created_at),
         payment_intent_id=item.payment_intent_id,
         reason=item.reason,
+        request_key=item.request_key,
     )
 
 
@@ -188,6 +190,7 @@ def to_refund_item(model: type[RefundItem], r: Refund, *, correlation_id: str) -
         payment_intent_id=r.payment_intent_id,
         created_at=utc_iso(r.created_at),
         correlation_id=correlation_id or None,
+        request_key=r.request_key,
     )
 
 

@@ -187,3 +187,16 @@ def test_a_refund_retried_with_its_idempotency_key_is_the_same_refund(payments: 
     other = payments.refund(order_id, {"amount": 1500}, headers={"Idempotency-Key": f"refund-{order_id}-plate"})
     assert other.status == 201  # another key is another refund
     assert payments.refund(order_id, {"amount": 1}, headers={"Idempotency-Key": "no"}).status == 400
+
+
+def test_a_keyed_refund_that_emptied_the_payment_is_the_same_refund_when_retried(payments: Payments) -> None:
+    """Nothing is left to refund once the first try went through; the retry still answers the refund it made."""
+    order_id = charged(payments, amount=2000)
+    key = {"Idempotency-Key": f"refund-{order_id}-all"}
+    first = payments.refund(order_id, headers=key)
+    again = payments.refund(order_id, headers=key)
+    assert (first.status, again.status) == (201, 201), again.body
+    assert again.body == first.body
+    [intent] = payments.stripe.intents(order_id)
+    assert [r["amount"] for r in payments.stripe.refunds(intent["id"])] == [2000]
+    assert payments.refund(order_id, headers={"Idempotency-Key": f"refund-{order_id}-more"}).status == 422

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from gears_shared.auth import Caller
 from gears_shared.errors import NotFound
-from payment import service
+from payment import domain, service
 from payment.domain import Money, PaymentStatus, RefundKind
 from payment.errors import (
     ChargeInProgress,
@@ -15,7 +17,7 @@ from payment.errors import (
     ProviderUnavailable,
     RefundExceedsCharge,
 )
-from payment.service import CancelOrder, ChargeOrder
+from payment.service import CancelOrder, ChargeOrder, ProviderRefund
 from tests.unit.payment.fakes import FakeStripe, InMemoryPayments
 
 
@@ -31,6 +33,22 @@ def stripe() -> FakeStripe:
 
 def charge(repo: InMemoryPayments, stripe: FakeStripe, method: str = "pm_card_visa", amount: int = 1000):
     return service.charge_order(ChargeOrder("o1", "u1", Money(amount, "GBP"), method), payments=repo, provider=stripe)
+
+
+def refund_created(made: ProviderRefund) -> dict[str, Any]:
+    """Stripe's ``refund.created`` webhook event for a refund it made."""
+    return {
+        "type": "refund.created",
+        "data": {
+            "object": {
+                "id": made.refund_id,
+                "payment_intent": made.payment_intent_id,
+                "amount": made.amount,
+                "status": made.status,
+                "metadata": made.metadata,
+            }
+        },
+    }
 
 
 def test_a_charge_is_recorded(repo: InMemoryPayments, stripe: FakeStripe) -> None:
@@ -115,18 +133,7 @@ def test_refunds_are_numbered_and_capped(repo: InMemoryPayments, stripe: FakeStr
 def test_a_refund_learnt_from_a_webhook_first_is_not_counted_twice(repo: InMemoryPayments, stripe: FakeStripe) -> None:
     charge(repo, stripe)
     made = stripe.refund("pi_1", amount=300, idempotency_key="order-o1-refund-1", metadata={"orderId": "o1"})
-    event = {
-        "type": "refund.created",
-        "data": {
-            "object": {
-                "id": made.refund_id,
-                "payment_intent": "pi_1",
-                "amount": 300,
-                "status": "succeeded",
-                "metadata": {"orderId": "o1"},
-            }
-        },
-    }
+    event = refund_created(made)
     service.apply_provider_event(event, payments=repo, provider=stripe)
     service.apply_provider_event(event, payments=repo, provider=stripe)
     payment = repo.get("o1")
@@ -164,3 +171,17 @@ def test_only_the_owner_or_staff_reads_a_payment(repo: InMemoryPayments, stripe:
         service.get_payment("o1", Caller("u2", frozenset({"customer"})), payments=repo)
     with pytest.raises(PaymentNotFound):
         service.get_payment("o2", Caller("s", frozenset({"support"})), payments=repo)
+
+
+def test_a_keyed_refund_recorded_by_its_webhook_is_answered_to_the_retried_request(
+    repo: InMemoryPayments, stripe: FakeStripe
+) -> None:
+    """The refund reached Stripe, the request's answer was lost, the webhook recorded it: the retry is that refund."""
+    charge(repo, stripe)
+    kw = {"kind": RefundKind.ADMIN, "reason": None, "payments": repo, "provider": stripe, "request_key": "req-12345"}
+    key = domain.request_refund_key("o1", "req-12345")
+    made = stripe.refund("pi_1", amount=None, idempotency_key=key, metadata={"orderId": "o1", "requestKey": key})
+    service.apply_provider_event(refund_created(made), payments=repo, provider=stripe)
+    again = service.refund_payment("o1", None, **kw)  # type: ignore[arg-type]
+    assert (again.refund_id, again.amount.amount, again.full) == (made.refund_id, 1000, True)
+    assert len(stripe.refunds) == 1

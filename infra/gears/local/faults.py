@@ -76,10 +76,15 @@ class FaultBoard:
             faults = self._read()
             before = [asdict(f) for f in faults]
             yield faults
-            if [asdict(f) for f in faults] != before:
-                tmp = self.path.with_suffix(".tmp")
-                tmp.write_text(json.dumps([asdict(f) for f in faults], indent=2))
-                os.replace(tmp, self.path)
+            after = [asdict(f) for f in faults]
+            if after == before:
+                return
+            if not after:  # nothing armed: no file, so each invocation's check is one stat
+                self.path.unlink(missing_ok=True)
+                return
+            tmp = self.path.with_suffix(".tmp")
+            tmp.write_text(json.dumps(after, indent=2))
+            os.replace(tmp, self.path)
 
     def _read(self) -> list[CrashFault]:
         try:

@@ -36,6 +36,7 @@ def test_a_fault_fires_on_matching_invocations_only_and_a_spared_turn_is_given_b
     assert (left.times, left.fired) == (0, 1)
     assert board.clear() == 1
     assert board.list() == []
+    assert not board.path.exists()  # cleared: the next invocation's check is a stat again
 
 
 @pytest.mark.parametrize("bad", [{"calls": 0}, {"after": "TransactWriteItems"}, {"times": -1}])

@@ -184,12 +184,12 @@ def cmd_fault(args: argparse.Namespace) -> int:
         board.arm(fault)
         print(f"armed {fault.id}: {fault.function} dies after {fault.calls} {fault.after} call(s), {fault.times}x")
     elif args.action == "stripe":
-        from gears.local.stripe_emulator import set_fault
+        from gears.local.stripe_emulator import EmulatorControl
 
         if not state.get("stripe"):
             print("this shop talks to a real Stripe: no faults to inject", file=sys.stderr)
             return 1
-        print(json.dumps(set_fault(state["stripe"], args.mode, args.count, args.delay)))
+        print(json.dumps(EmulatorControl(state["stripe"]).set_fault(args.mode, args.count, args.delay)))
     elif args.action == "list":
         for f in board.list():
             print(json.dumps(f.__dict__))

@@ -13,10 +13,8 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-import requests
-
 from gears.local.faults import CrashFault, FaultBoard
-from gears.local.stripe_emulator import set_fault
+from gears.local.stripe_emulator import EmulatorControl
 from tests.support.saga import add_to_cart, buy, checkout, new_product, path_of, stock, wait_for, wait_until
 from tests.support.shop import Customer, Shop
 
@@ -28,13 +26,11 @@ def ledger(shop: Shop, admin: Customer, sku: str) -> list[dict[str, Any]]:
 
 
 def stripe_intents(shop: Shop, order_id: str) -> list[dict[str, Any]]:
-    r = requests.get(f"{shop.state['stripe']}/_emulator/payment_intents", params={"orderId": order_id}, timeout=10)
-    assert r.status_code == 200, r.text
-    return list(r.json()["data"])
+    return EmulatorControl(shop.state["stripe"]).intents(order_id)
 
 
 def stripe_fault(shop: Shop, mode: str, count: int, delay: float | None = None) -> None:
-    armed = set_fault(shop.state["stripe"], mode, count, delay)
+    armed = EmulatorControl(shop.state["stripe"]).set_fault(mode, count, delay)
     assert (armed["mode"], armed["count"]) == (mode, count), armed
 
 

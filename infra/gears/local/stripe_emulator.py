@@ -721,12 +721,32 @@ class StripeHandler(BaseHTTPRequestHandler):
                 raise invalid(f"Unrecognized control URL ({method}: {path}).", status=404)
 
 
-def set_fault(base_url: str, mode: str, count: int, delay: float | None = None) -> dict[str, Any]:
-    """Ask a running emulator (its base URL) for ``count`` faults; what it now has armed."""
-    body = json.dumps({"mode": mode, "count": count, **({"delay": delay} if delay is not None else {})}).encode()
-    request = urllib.request.Request(base_url.rstrip("/") + "/_emulator/faults", data=body, method="POST")  # noqa: S310
-    with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310 - the local emulator, on loopback
-        return dict(json.loads(answer.read()))
+@dataclass(frozen=True)
+class EmulatorControl:
+    """A client of a running emulator's control API (``<base>/_emulator/``): what it holds, and its faults."""
+
+    base: str
+
+    def control(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        data = json.dumps(body).encode() if body is not None else (b"" if method == "POST" else None)
+        url = self.base.rstrip("/") + "/_emulator/" + path
+        request = urllib.request.Request(url, data=data, method=method)  # noqa: S310
+        with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310 - the local emulator, on loopback
+            return json.loads(answer.read())
+
+    def intents(self, order_id: str) -> list[dict[str, Any]]:
+        """The PaymentIntents made for an order (by their ``orderId`` metadata)."""
+        return list(self.control("GET", f"payment_intents?orderId={order_id}")["data"])
+
+    def refunds(self, intent_id: str) -> list[dict[str, Any]]:
+        return list(self.control("GET", f"refunds?payment_intent={intent_id}")["data"])
+
+    def set_fault(self, mode: str, count: int, delay: float | None = None) -> dict[str, Any]:
+        """Arm ``count`` faults (``error``: answer 500; ``timeout``: do the work, then hang); what is now armed."""
+        body: dict[str, Any] = {"mode": mode, "count": count}
+        if delay is not None:
+            body["delay"] = delay
+        return dict(self.control("POST", "faults", body))
 
 
 def start_stripe_emulator(

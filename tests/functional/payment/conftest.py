@@ -12,7 +12,6 @@ import json
 import sys
 import threading
 import time
-import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -25,7 +24,7 @@ import pytest
 
 from gears.local.http_events import http_api_event
 from gears.local.lambda_context import LambdaContext
-from gears.local.stripe_emulator import StripeServer, start_stripe_emulator
+from gears.local.stripe_emulator import EmulatorControl, StripeServer, start_stripe_emulator
 from tests.conftest import ROOT
 
 if str(ROOT / "functions" / "payment") not in sys.path:  # until pyproject's pythonpath lists the service
@@ -106,31 +105,15 @@ def webhooks() -> Iterator[Webhooks]:
 
 
 # -- the emulator ----------------------------------------------------------------------------------------------------
-@dataclass
-class Stripe:
+@dataclass(frozen=True)
+class Stripe(EmulatorControl):
     server: StripeServer
-    base: str
-
-    def control(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
-        data = json.dumps(body).encode() if body is not None else (b"" if method == "POST" else None)
-        request = urllib.request.Request(self.base + "/_emulator/" + path, data=data, method=method)
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return json.loads(response.read())
-
-    def intents(self, order_id: str) -> list[dict[str, Any]]:
-        return list(self.control("GET", f"payment_intents?orderId={order_id}")["data"])
-
-    def refunds(self, intent_id: str) -> list[dict[str, Any]]:
-        return list(self.control("GET", f"refunds?payment_intent={intent_id}")["data"])
-
-    def fault(self, mode: str, count: int, delay: float | None = None) -> None:
-        self.control("POST", "faults", {"mode": mode, "count": count, "delay": delay})
 
 
 @pytest.fixture
 def stripe_emulator(webhooks: Webhooks, monkeypatch: pytest.MonkeyPatch) -> Iterator[Stripe]:
     server, base = start_stripe_emulator("127.0.0.1", 0, webhooks.url, WEBHOOK_SECRET)
-    yield Stripe(server, base)
+    yield Stripe(base, server)
     server.shutdown()
     server.server_close()
 

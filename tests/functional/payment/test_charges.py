@@ -85,7 +85,7 @@ def test_the_same_order_confirmed_twice_is_one_payment_intent(payments: Payments
 def test_stripe_erroring_then_recovering_charges_once(payments: Payments) -> None:
     event = order_confirmed()
     order_id = event["data"]["orderId"]
-    payments.stripe.fault("error", 1)
+    payments.stripe.set_fault("error", 1)
 
     failed = payments.deliver(event)
     assert len(failed["batchItemFailures"]) == 1  # SQS will deliver it again
@@ -101,7 +101,7 @@ def test_stripe_timing_out_after_charging_then_recovering_charges_once(payments:
     event = order_confirmed()
     order_id = event["data"]["orderId"]
     # Stripe does the charge, but its answer comes after the SDK gave up: the worst case for a double charge.
-    payments.stripe.fault("timeout", 1, delay=3)
+    payments.stripe.set_fault("timeout", 1, delay=3)
 
     assert len(payments.deliver(event)["batchItemFailures"]) == 1
     assert len(payments.stripe.intents(order_id)) == 1
@@ -174,7 +174,7 @@ def test_once_stripe_fails_in_a_batch_the_rest_of_it_waits_without_asking(paymen
     """Stripe errors on the first charge (and the SDK's retry): the other orders of the batch are not sent to it,
     all three fail and come back later, and the next batch charges each once."""
     events = [order_confirmed() for _ in range(3)]
-    payments.stripe.fault("error", 1)  # the fixture's SDK makes no retry of its own
+    payments.stripe.set_fault("error", 1)  # the fixture's SDK makes no retry of its own
 
     failed = payments.deliver(*events)
     assert len(failed["batchItemFailures"]) == 3

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import threading
 import time
-import urllib.request
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -13,7 +12,7 @@ from typing import Any
 import pytest
 import stripe
 
-from gears.local.stripe_emulator import decode_form, sign, start_stripe_emulator
+from gears.local.stripe_emulator import EmulatorControl, decode_form, sign, start_stripe_emulator
 
 SECRET = "whsec_unit_test"
 
@@ -53,12 +52,6 @@ def client(base: str, key: str = "sk_test_unit", timeout: float = 5) -> stripe.S
     return stripe.StripeClient(
         key, base_addresses={"api": base}, max_network_retries=0, http_client=stripe.RequestsClient(timeout=timeout)
     )
-
-
-def control(base: str, path: str, body: dict[str, Any] | None = None) -> Any:
-    request = urllib.request.Request(base + "/_emulator/" + path, data=json.dumps(body or {}).encode(), method="POST")
-    with urllib.request.urlopen(request) as response:
-        return json.loads(response.read())
 
 
 def pay(c: stripe.StripeClient, method: str = "pm_card_visa", key: str | None = None, amount: int = 1000) -> Any:
@@ -145,15 +138,14 @@ def test_refunds_full_partial_and_never_more_than_charged(base: str) -> None:
 
 def test_faults_error_then_timeout_then_recover(base: str) -> None:
     c = client(base, timeout=0.5)
-    control(base, "faults", {"mode": "error", "count": 1})
+    EmulatorControl(base).set_fault("error", 1)
     with pytest.raises(stripe.APIError):
         pay(c, key="k-f")
-    control(base, "faults", {"mode": "timeout", "count": 1, "delay": 2})
+    EmulatorControl(base).set_fault("timeout", 1, delay=2)
     with pytest.raises(stripe.APIConnectionError):
         pay(c, key="k-f")
     assert pay(c, key="k-f").status == "succeeded"
-    with urllib.request.urlopen(base + "/_emulator/payment_intents?orderId=o1") as response:
-        assert len(json.loads(response.read())["data"]) == 1  # the timed-out call charged; the retry replayed it
+    assert len(EmulatorControl(base).intents("o1")) == 1  # the timed-out call charged; the retry replayed it
 
 
 def test_webhooks_are_signed_and_verify_with_the_sdk(base: str, hooks: tuple[str, list[tuple[str, str]]]) -> None:
@@ -166,6 +158,6 @@ def test_webhooks_are_signed_and_verify_with_the_sdk(base: str, hooks: tuple[str
     assert event.type == "payment_intent.succeeded"
     with pytest.raises(stripe.SignatureVerificationError):
         stripe.Webhook.construct_event(body, sign(body, "whsec_other"), SECRET)
-    replay = control(base, f"webhooks/replay/{event.id}")
+    replay = EmulatorControl(base).control("POST", f"webhooks/replay/{event.id}")
     assert replay["delivered"] is True
     assert len([b for b, _ in hooks[1] if json.loads(b)["id"] == event.id]) == 2

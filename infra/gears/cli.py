@@ -143,14 +143,9 @@ def cmd_seed(args: argparse.Namespace) -> int:
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
-    from gears.replay import main as replay_main
+    from gears.replay import run
 
-    return replay_main(
-        [
-            *("--limit", str(args.limit), "--returns", str(args.returns)),
-            *("--workers", str(args.workers), "--state-dir", args.state_dir),
-        ]
-    )
+    return run(args)
 
 
 def cmd_dlq(args: argparse.Namespace) -> int:
@@ -242,6 +237,7 @@ def main(argv: list[str] | None = None) -> int:
         "--returns", type=int, default=0, help="instead: every invoice of the first N customers whose returns refund"
     )
     replay.add_argument("--workers", type=int, default=4, help="customers replayed side by side")
+    replay.add_argument("--csv", help="another Online Retail extract (default: the one the demo catalog comes from)")
     replay.set_defaults(func=cmd_replay)
 
     from gears.dlq import add_parser as add_dlq_parser

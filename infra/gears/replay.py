@@ -310,24 +310,16 @@ def _country(name: str) -> str:
     return codes.get(name, "GB")
 
 
-def main(argv: list[str] | None = None) -> int:
-    from gears.cli import STATE_DIR, load_state
+def run(args: argparse.Namespace) -> int:
+    """``gears replay`` (its options are in :mod:`gears.cli`)."""
+    from gears.cli import load_state
 
-    parser = argparse.ArgumentParser(description="Replay the Online Retail sample's orders through the local shop")
-    parser.add_argument("--limit", type=int, default=200, help="invoices to replay, oldest first (default 200)")
-    parser.add_argument(
-        "--returns", type=int, default=0, help="instead: all invoices of the first N customers whose returns refund"
-    )
-    parser.add_argument("--workers", type=int, default=4, help="customers replayed side by side")
-    parser.add_argument("--csv", default=str(DEFAULT_CSV))
-    parser.add_argument("--state-dir", default=str(STATE_DIR))
-    args = parser.parse_args(argv)
     state = load_state(Path(args.state_dir))
     if not state:
         print("no local shop is running here (start one with `make run`)", file=sys.stderr)
         return 1
     shop = Shop(state["api"], Path(state["mailbox"]), (state["admin"]["email"], state["admin"]["password"]))
-    invoices = read_invoices(Path(args.csv))
+    invoices = read_invoices(Path(args.csv) if args.csv else DEFAULT_CSV)
     invoices = customers_with_returns(invoices, args.returns) if args.returns else invoices[: args.limit]
     print(f"replaying {len(invoices)} invoices with {args.workers} workers...", flush=True)
     print(replay(shop, invoices, workers=args.workers).text())
@@ -335,4 +327,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from gears.cli import main
+
+    sys.exit(main(["replay", *sys.argv[1:]]))

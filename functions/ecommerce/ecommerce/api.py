@@ -63,7 +63,6 @@ TABLE_NAME = os.environ.get("TABLE_NAME", "")
 products = DynamoProductRepository(TABLE_NAME)
 categories = CategoryCatalog(DynamoCategorySource(TABLE_NAME))
 
-# The request's x-correlation-id header if it sent one, else API Gateway's request id.
 PRODUCT_CACHE = "public, max-age=30"
 CATEGORY_CACHE = "public, max-age=60"
 

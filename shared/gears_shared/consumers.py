@@ -167,8 +167,10 @@ class DynamoInbox:
 
 def default_retry_delay(error: Exception, receive_count: int) -> int | None:
     """Seconds until a failed record should come back, or ``None`` for the queue's visibility timeout."""
-    if isinstance(error, PoisonMessage | NotAttempted):
+    if isinstance(error, PoisonMessage):
         return 1  # it will never apply: let the redrive policy park it where an operator sees it, quickly
+    if isinstance(error, NotAttempted):
+        return 1  # not tried for lack of time: the next invocation takes it at once
     if isinstance(error, EventInProgress) and error.lease_until is not None:
         return max(1, min(error.lease_until - int(time.time()) + 1, 900))  # when the other worker's claim ends
     return None

@@ -263,3 +263,17 @@ class EventConsumer:
         if self.inbox is not None:
             self.inbox.complete(envelope.id)
         return True
+
+
+def sqs_handler(consumer: EventConsumer) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+    """The Lambda handler of an SQS function: ``handler = sqs_handler(consumer)``. The logger takes each event's
+    correlation id as it is applied; tracing and metrics are installed once, here."""
+    from gears_shared.observability import logger, metrics, tracer
+
+    @logger.inject_lambda_context(log_event=False)
+    @tracer.capture_lambda_handler(capture_response=False)
+    @metrics.log_metrics
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        return consumer.handle(event, context)
+
+    return handler

@@ -1,11 +1,19 @@
 """Typed errors and their RFC 9457 problem details.
 
-Services raise subclasses of these (``class ProductNotFound(NotFound)``); one handler in :mod:`gears_shared.http`
-maps them to a status and an ``application/problem+json`` body. Nobody matches on message text.
+A service raises its own error types and says nothing of HTTP in them: each one has a ``title``, a ``code`` (the
+last part of the problem ``type``), a ``detail`` and, where a client can use them, ``extra`` fields. Which status
+each type answers is said once per service, in the table its API hands to
+:func:`gears_shared.http.create_resolver`; the kinds below carry a status there already (:data:`STATUS`), so a
+service error that *is* one of them (``class ProductNotFound(NotFound)``) needs no row of its own.
+
+Domain modules import nothing but the standard library, so their rule errors subclass plain ``Exception`` and may
+set the same ``title``/``code``/``extra`` attributes; the HTTP layer reads them by name. Nobody matches on message
+text.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
@@ -13,9 +21,8 @@ PROBLEM_TYPE_BASE = "https://gears.dev/problems/"
 
 
 class GearsError(Exception):
-    """Base of every error a service raises on purpose; ``status`` and ``title`` are the HTTP face of it."""
+    """Base of every error a service raises on purpose: what went wrong, in the shop's words (no status)."""
 
-    status: ClassVar[int] = 500
     title: ClassVar[str] = "Internal error"
     code: ClassVar[str] = "internal-error"
 
@@ -25,53 +32,51 @@ class GearsError(Exception):
         self.extra = extra
 
     def to_problem(self, instance: str | None = None) -> dict[str, Any]:
-        return problem(self.status, self.title, self.detail, code=self.code, instance=instance, **self.extra)
+        """The problem body for this error, with the status its kind answers (see :data:`STATUS`)."""
+        return problem(status_of(self), self.title, self.detail, code=self.code, instance=instance, **self.extra)
 
 
 class BadRequest(GearsError):
-    status = 400
     title = "Bad request"
     code = "bad-request"
 
 
 class Unauthorized(GearsError):
-    status = 401
     title = "Unauthorized"
     code = "unauthorized"
 
 
 class Forbidden(GearsError):
-    status = 403
     title = "Forbidden"
     code = "forbidden"
 
 
 class NotFound(GearsError):
-    status = 404
     title = "Not found"
     code = "not-found"
 
 
 class Conflict(GearsError):
-    status = 409
     title = "Conflict"
     code = "conflict"
 
 
 class PayloadTooLarge(GearsError):
-    status = 413
     title = "Payload too large"
     code = "payload-too-large"
 
 
+class UnsupportedMediaType(GearsError):
+    title = "Unsupported media type"
+    code = "unsupported-media-type"
+
+
 class BusinessRuleViolation(GearsError):
-    status = 422
     title = "Business rule violated"
     code = "business-rule"
 
 
 class Throttled(GearsError):
-    status = 429
     title = "Too many requests"
     code = "throttled"
 
@@ -79,9 +84,33 @@ class Throttled(GearsError):
 class DependencyFailed(GearsError):
     """A downstream the service relies on failed in a way the caller cannot fix (answers 502)."""
 
-    status = 502
     title = "Dependency failed"
     code = "dependency-failed"
+
+
+# The status of each kind; a service's own table (its API's ``ERRORS``) comes first, then this one.
+STATUS: Mapping[type[BaseException], int] = {
+    BadRequest: 400,
+    Unauthorized: 401,
+    Forbidden: 403,
+    NotFound: 404,
+    Conflict: 409,
+    PayloadTooLarge: 413,
+    UnsupportedMediaType: 415,
+    BusinessRuleViolation: 422,
+    Throttled: 429,
+    DependencyFailed: 502,
+}
+
+
+def status_of(error: BaseException, table: Mapping[type[BaseException], int] | None = None) -> int:
+    """The status ``error`` answers: the nearest of its types in ``table``, then in :data:`STATUS`; else 500."""
+    for kind in type(error).__mro__:
+        if table and kind in table:
+            return table[kind]
+        if kind in STATUS:
+            return STATUS[kind]
+    return 500
 
 
 def problem(

@@ -1,15 +1,19 @@
-"""The HTTP face every service shares: one resolver factory that maps errors once, and small helpers.
+"""The HTTP face every service shares: one resolver factory that maps errors once, one handler factory.
 
 A service's ``api.py`` does::
 
-    app = create_resolver()
+    ERRORS = {InsufficientStock: 422, InvalidSku: 400}     # its own error types; shared kinds need no row
+    admin_app = create_resolver(ERRORS, roles=(ADMIN,))
 
-    @app.get("/products/<product_id>")
-    def get_product(product_id: str) -> dict: ...
+    @admin_app.post("/inventory/<sku>/restock", summary="Receive stock")
+    def restock(sku: str, repo: Annotated[StockRepository, Depends(bootstrap.stock_repository)]) -> Response: ...
 
-    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
-    def handler(event, context):
-        return app.resolve(event, context)
+    inventory_admin_handler = http_handler(admin_app)
+
+:func:`http_handler` installs, once for every function: the correlation id read from ``x-correlation-id`` (else
+the gateway's request id) on every log line and echoed on every answer; tracing (responses are not captured: they
+hold tokens and addresses); metrics flushed; and the edge's rules for a body: whatever its declared type, a body
+is read as JSON (``curl -d`` declares a form), and one that is not UTF-8 text is a 400 problem, never a 500.
 """
 
 from __future__ import annotations
@@ -17,18 +21,24 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Mapping
+from http import HTTPStatus
 from typing import Any, TypeVar
 
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ValidationError
 
 from gears_shared.auth import Caller, caller_from_event, require_role
-from gears_shared.errors import PROBLEM_CONTENT_TYPE, BadRequest, GearsError, NotFound
+from gears_shared.errors import PROBLEM_CONTENT_TYPE, BadRequest, GearsError, NotFound, problem, status_of
+from gears_shared.observability import logger, metrics, tracer
+
+ErrorTable = Mapping[type[BaseException], int]
+LambdaHandler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
 
 JSON = "application/json"
 CORRELATION_HEADER = "x-correlation-id"
@@ -36,16 +46,26 @@ CORRELATION_HEADER = "x-correlation-id"
 CORRELATION_ID_PATH = 'headers."x-correlation-id" || requestContext.requestId'
 
 
-def problem_response(error: GearsError, instance: str | None = None) -> Response:
-    return Response(
-        status_code=error.status,
-        content_type=PROBLEM_CONTENT_TYPE,
-        body=json.dumps(error.to_problem(instance)),
-    )
+def problem_response(
+    error: BaseException, instance: str | None = None, table: ErrorTable | None = None
+) -> Response[str]:
+    """The problem+json answer for ``error``: its status from ``table`` (then the shared kinds), its title, code,
+    detail and extra fields from the error itself (a domain error may set them as plain attributes)."""
+    status = status_of(error, table)
+    title = getattr(error, "title", None) or HTTPStatus(status).phrase
+    code = getattr(error, "code", None) or _kebab(type(error).__name__)
+    detail = getattr(error, "detail", None) or str(error) or title
+    extra = getattr(error, "extra", None) or {}
+    body = problem(status, title, detail, code=code, instance=instance, **extra)
+    return Response(status_code=status, content_type=PROBLEM_CONTENT_TYPE, body=json.dumps(body, default=str))
 
 
-def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response[str]:
     return Response(status_code=status, content_type=JSON, body=json.dumps(body, default=str), headers=headers)
+
+
+def _kebab(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "-", name).lower()
 
 
 def _validation_errors(errors: Any) -> list[dict[str, Any]]:
@@ -65,9 +85,17 @@ def _validation_errors(errors: Any) -> list[dict[str, Any]]:
     return out
 
 
-def create_resolver(logger: Logger | None = None, *, strip_prefixes: list[str] | None = None) -> APIGatewayHttpResolver:
-    """An HTTP API (payload 2.0) resolver with pydantic validation and every error mapped to problem+json."""
-    app = APIGatewayHttpResolver(enable_validation=True, strip_prefixes=strip_prefixes)  # type: ignore[arg-type]
+def create_resolver(errors: ErrorTable | None = None, *, roles: tuple[str, ...] = ()) -> APIGatewayHttpResolver:
+    """An HTTP API (payload 2.0) resolver with pydantic validation and every error mapped to problem+json once.
+
+    ``errors`` is the service's one table from its own error types (domain rule errors included) to a status; the
+    shared kinds (:data:`gears_shared.errors.STATUS`) need no row. An error in neither is a 500, logged.
+    ``roles``: only callers holding one of them reach any route (403 before a body is read).
+    """
+    table = dict(errors or {})
+    app = APIGatewayHttpResolver(enable_validation=True)
+    if roles:
+        app.use(middlewares=[require_roles(*roles)])
 
     def instance() -> str | None:
         try:
@@ -75,28 +103,24 @@ def create_resolver(logger: Logger | None = None, *, strip_prefixes: list[str] |
         except Exception:  # noqa: BLE001 - the path is decoration; never let it mask the real error
             return None
 
-    @app.exception_handler(GearsError)
-    def _gears_error(error: GearsError) -> Response:
-        if error.status >= 500 and logger:
-            logger.exception("request failed", extra={"error": type(error).__name__})
-        return problem_response(error, instance())
-
     @app.exception_handler(RequestValidationError)
-    def _invalid(error: RequestValidationError) -> Response:
+    def _invalid(error: RequestValidationError) -> Response[str]:
         errors = _validation_errors(error.errors())
         malformed = any(e.get("type") == "json_invalid" for e in errors)
         detail = "The request body is not valid JSON." if malformed else "The request is invalid."
         return problem_response(BadRequest(detail, errors=errors), instance())
 
     @app.not_found
-    def _no_route(_: NotFoundError) -> Response:
+    def _no_route(_: NotFoundError) -> Response[str]:
         return problem_response(RouteNotFound("No such route."), instance())
 
     @app.exception_handler(Exception)
-    def _unexpected(error: Exception) -> Response:
-        if logger:
-            logger.exception("unhandled error")
-        return problem_response(GearsError("An unexpected error occurred; it has been logged."), instance())
+    def _error(error: Exception) -> Response[str]:
+        if status_of(error, table) >= 500:
+            logger.exception("request failed", extra={"error": type(error).__name__})
+            if not isinstance(error, GearsError) or type(error) is GearsError:
+                error = GearsError("An unexpected error occurred; it has been logged.")
+        return problem_response(error, instance(), table)
 
     return app
 
@@ -134,9 +158,54 @@ def correlation_id(event: dict[str, Any]) -> str:
 
 def answer(app: APIGatewayHttpResolver, event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Resolve the request; every answer, problems included, carries the request's correlation id."""
-    response = app.resolve(event, context)
+    try:
+        response = app.resolve(_as_json_text(event), context)
+    except BadBody as error:
+        problem_ = problem_response(error, event.get("rawPath"))
+        response = {
+            "statusCode": problem_.status_code,
+            "headers": {"Content-Type": problem_.content_type},
+            "body": problem_.body,
+            "isBase64Encoded": False,
+        }
     response.setdefault("headers", {})[CORRELATION_HEADER] = correlation_id(event)
     return response
+
+
+def http_handler(app: APIGatewayHttpResolver) -> LambdaHandler:
+    """The Lambda handler of an HTTP function: ``catalog_read_handler = http_handler(read_app)``."""
+
+    @logger.inject_lambda_context(correlation_id_path=CORRELATION_ID_PATH, log_event=False)
+    @tracer.capture_lambda_handler(capture_response=False)
+    @metrics.log_metrics
+    def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        return answer(app, event, context)
+
+    return handler
+
+
+class BadBody(BadRequest):
+    title = "Unreadable body"
+    code = "unreadable-body"
+
+
+def _as_json_text(event: dict[str, Any]) -> dict[str, Any]:
+    """The event with its body as UTF-8 text declared as JSON: API Gateway base64-encodes a body it does not take
+    for text, and a client may declare any type (``curl -d`` says form). Not UTF-8: :class:`BadBody`."""
+    body = event.get("body")
+    if not body:
+        return event
+    headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
+    declared = headers.get("content-type", "")
+    text = body
+    if event.get("isBase64Encoded"):
+        try:
+            text = base64.b64decode(body, validate=True).decode("utf-8")
+        except (binascii.Error, ValueError) as exc:
+            raise BadBody("The request body is not UTF-8 text; send JSON.") from exc
+    if text is body and declared.split(";")[0].strip() == JSON:
+        return event
+    return {**event, "body": text, "isBase64Encoded": False, "headers": {**headers, "content-type": JSON}}
 
 
 Body = TypeVar("Body", bound=BaseModel)
@@ -147,7 +216,7 @@ def request_body(app: APIGatewayHttpResolver, model: type[Body], *, empty: Body 
     comes first: someone who may not write learns nothing about what a valid write looks like (403, never 400).
     An empty body is ``empty`` when one is given (a body that is all optional fields), else invalid like any other.
     """
-    raw = app.current_event.decoded_body or ""
+    raw = app.current_event.body or ""
     if empty is not None and not raw.strip():
         return empty
     try:

@@ -15,3 +15,7 @@ def setup(service: str | None = None) -> tuple[Logger, Tracer, Metrics]:
     tracer = Tracer(service=service)
     metrics = Metrics(service=service)
     return logger, tracer, metrics
+
+
+# The one set every module of a function uses (Powertools' Logger, Tracer and Metrics share their state per service).
+logger, tracer, metrics = setup()

@@ -34,8 +34,10 @@ $(SAM_STAMP):
 
 install: $(STAMP) ## the development environment in .venv
 
+# `make run ARGS="--port 3300 --settle"` passes flags to `gears local` (see `.venv/bin/gears local --help`).
+ARGS ?=
 run: $(STAMP) ## the whole shop on this machine: moto cloud, local API on :3000, demo data
-	$(VENV)/bin/gears local
+	$(VENV)/bin/gears local $(ARGS)
 
 test: $(STAMP) ## every test: unit and functional on two workers, then e2e and security against one local shop
 	$(PY) -m pytest -n 2 tests/unit tests/functional

@@ -19,7 +19,25 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-STATE_DIR = Path(os.environ.get("GEARS_STATE_DIR", ".gears"))
+# The clone this command was installed from (``pip install -e``): its template and its shop's state are the
+# defaults wherever the command is run from, so `gears mail` in another folder still finds the running shop.
+PROJECT = Path(__file__).resolve().parents[2]
+
+
+def _default_state_dir() -> Path:
+    """``GEARS_STATE_DIR``; else the nearest ``.gears`` of a running shop from here up; else the clone's."""
+    if os.environ.get("GEARS_STATE_DIR"):
+        return Path(os.environ["GEARS_STATE_DIR"])
+    here = Path.cwd().resolve()
+    for folder in (here, *here.parents):
+        if (folder / ".gears" / "runtime.json").exists():
+            return folder / ".gears"
+    return PROJECT / ".gears"
+
+
+def _default_template() -> Path:
+    here = Path("template.yaml")
+    return here if here.exists() else PROJECT / "template.yaml"
 
 
 def load_state(state_dir: Path) -> dict[str, Any] | None:
@@ -31,6 +49,17 @@ def load_state(state_dir: Path) -> dict[str, Any] | None:
         os.kill(int(state["pid"]), 0)
     except (OSError, ValueError, KeyError):
         return None  # left behind by a shop that is no longer running
+    return state
+
+
+def running_shop(state_dir: Path) -> dict[str, Any]:
+    """The running shop's state, or exit saying that none was found (and where we looked)."""
+    state = load_state(state_dir)
+    if state is None:
+        raise SystemExit(
+            f"gears: no running shop found (looked in {state_dir.resolve()}). Start one with `make run` in the "
+            "clone, or name its state folder with --state-dir or GEARS_STATE_DIR."
+        )
     return state
 
 
@@ -111,8 +140,8 @@ def cmd_invoke(args: argparse.Namespace) -> int:
 def cmd_mail(args: argparse.Namespace) -> int:
     from gears.local.cloud import read_mailbox
 
-    state = load_state(Path(args.state_dir))
-    path = Path(state["mailbox"]) if state else Path(args.state_dir) / "mailbox.jsonl"
+    state = running_shop(Path(args.state_dir))
+    path = Path(state["mailbox"])
     messages = read_mailbox(path, args.to)
     if args.last:
         messages = messages[-args.last :]
@@ -129,10 +158,7 @@ def cmd_mail(args: argparse.Namespace) -> int:
 def cmd_seed(args: argparse.Namespace) -> int:
     from gears.local.runtime import LocalRuntime, Options
 
-    state = load_state(Path(args.state_dir))
-    if not state:
-        print("no local shop is running here (start one with `make run`)", file=sys.stderr)
-        return 1
+    state = running_shop(Path(args.state_dir))
     runtime = LocalRuntime(Options(template=Path(args.template), endpoint=state["endpoint"], seed=False, quiet=True))
     runtime.attach(state)
     try:
@@ -157,10 +183,7 @@ def cmd_dlq(args: argparse.Namespace) -> int:
 def cmd_fault(args: argparse.Namespace) -> int:
     from gears.local.faults import CrashFault, FaultBoard
 
-    state = load_state(Path(args.state_dir))
-    if not state:
-        print("no local shop is running here (start one with `make run`)", file=sys.stderr)
-        return 1
+    state = running_shop(Path(args.state_dir))
     board = FaultBoard(Path(args.state_dir) / "faults.json")
     if args.action == "crash":
         from gears.local.template import Template
@@ -195,8 +218,8 @@ def cmd_fault(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="gears", description="Gears: the serverless shop, locally and on AWS")
-    parser.add_argument("--template", default="template.yaml")
-    parser.add_argument("--state-dir", default=str(STATE_DIR))
+    parser.add_argument("--template", default=str(_default_template()))
+    parser.add_argument("--state-dir", default=str(_default_state_dir()))
     sub = parser.add_subparsers(dest="command", required=True)
 
     local = sub.add_parser("local", help="run the whole shop on this machine")

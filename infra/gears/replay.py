@@ -184,7 +184,7 @@ class Shop:
         return f"STUCK_{status}"
 
 
-def replay(shop: Shop, invoices: list[Invoice], *, workers: int = 4, payment_method: str = "pm_card_visa") -> Report:
+def replay(shop: Shop, invoices: list[Invoice], *, workers: int = 4, payment_method: str = "pm_card_visa") -> Report:  # noqa: C901 - the replay's steps are closures over its lock and report
     product_ids = {p.sku: p.product_id for p in catalog_from_csv()}
     report = Report(invoices=len(invoices))
     lock = threading.Lock()
@@ -312,12 +312,9 @@ def _country(name: str) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """``gears replay`` (its options are in :mod:`gears.cli`)."""
-    from gears.cli import load_state
+    from gears.cli import running_shop
 
-    state = load_state(Path(args.state_dir))
-    if not state:
-        print("no local shop is running here (start one with `make run`)", file=sys.stderr)
-        return 1
+    state = running_shop(Path(args.state_dir))
     shop = Shop(state["api"], Path(state["mailbox"]), (state["admin"]["email"], state["admin"]["password"]))
     invoices = read_invoices(Path(args.csv) if args.csv else DEFAULT_CSV)
     invoices = customers_with_returns(invoices, args.returns) if args.returns else invoices[: args.limit]

@@ -85,7 +85,8 @@ class _Lockout:
 def patch_cognito(mailbox: Mailbox, clock: Callable[[], float] = time.time) -> None:
     """Make moto's Cognito behave as Cognito does where Gears relies on it.
 
-    - Real confirmation and reset codes, delivered to the mailbox and checked.
+    - Real confirmation and reset codes, delivered to the mailbox and checked; a user is confirmed once (moto
+      confirmed a confirmed user again, with any code).
     - ``AdminUserGlobalSignOut`` revokes the user's refresh tokens (and access tokens, for Cognito's own APIs such
       as ``GetUser`` and ``GlobalSignOut``) whatever username the caller names the user by: moto only revokes
       tokens issued under the very same string, so signing out by ``sub`` a user who signed in by email revoked
@@ -94,9 +95,16 @@ def patch_cognito(mailbox: Mailbox, clock: Callable[[], float] = time.time) -> N
     - Account lockout for repeated wrong passwords, as described above :data:`LOCKOUT_FREE_ATTEMPTS`; moto has
       none.
     """
+    _patch_codes(mailbox)
+    _patch_revocation()
+    _patch_lockout(clock)
+
+
+def _patch_codes(mailbox: Mailbox) -> None:  # noqa: C901 - four small patches; the branches are theirs
+    """Confirmation and reset codes: made, mailed and checked; a sign-up confirmed once."""
     from moto.cognitoidp import responses
     from moto.cognitoidp.exceptions import CodeMismatchException, NotAuthorizedError
-    from moto.cognitoidp.models import CognitoIdpBackend, CognitoIdpUserPool, RegionAgnosticBackend
+    from moto.cognitoidp.models import RegionAgnosticBackend
 
     cls = responses.CognitoIdpResponse
     original_sign_up = cls.sign_up
@@ -134,6 +142,9 @@ def patch_cognito(mailbox: Mailbox, clock: Callable[[], float] = time.time) -> N
 
     def confirm_sign_up(self: Any) -> Any:
         _, user = pool_and_user(self, self._get_param("ClientId"), self._get_param("Username"))
+        if user is not None and user.status != "UNCONFIRMED":
+            # Cognito confirms a sign-up once; moto confirmed a confirmed user again, whatever the code.
+            raise NotAuthorizedError(f"User cannot be confirmed. Current status is {user.status}")
         code = getattr(user, "confirmation_code", None) if user is not None else None
         if code and self._get_param("ConfirmationCode") != code:
             raise CodeMismatchException("Invalid verification code provided, please try again.")
@@ -166,7 +177,11 @@ def patch_cognito(mailbox: Mailbox, clock: Callable[[], float] = time.time) -> N
     cls.forgot_password = forgot_password  # type: ignore[method-assign]
     cls.confirm_forgot_password = confirm_forgot_password  # type: ignore[method-assign]
 
-    # -- revocation ---------------------------------------------------------------------------------------------
+
+def _patch_revocation() -> None:
+    """Global sign-out and deletion revoke the user's tokens, by whatever name the user is given."""
+    from moto.cognitoidp.models import CognitoIdpBackend, CognitoIdpUserPool
+
     def sign_out(pool: Any, username: str) -> None:
         target = pool._get_user(username)
         if target is None:
@@ -189,7 +204,17 @@ def patch_cognito(mailbox: Mailbox, clock: Callable[[], float] = time.time) -> N
             pool.sign_out(username)
         return original_delete(backend, user_pool_id, username)
 
-    # -- lockout ------------------------------------------------------------------------------------------------
+    original_sign_out = CognitoIdpUserPool.sign_out
+    original_delete = CognitoIdpBackend.admin_delete_user
+    CognitoIdpUserPool.sign_out = sign_out  # type: ignore[method-assign,assignment]
+    CognitoIdpBackend.admin_delete_user = admin_delete_user  # type: ignore[method-assign,assignment]
+
+
+def _patch_lockout(clock: Callable[[], float]) -> None:  # noqa: C901 - the patches' closures count here
+    """Account lockout after repeated wrong passwords (see :data:`LOCKOUT_FREE_ATTEMPTS`)."""
+    from moto.cognitoidp.exceptions import NotAuthorizedError
+    from moto.cognitoidp.models import CognitoIdpBackend
+
     lockout_lock = threading.Lock()
 
     def guarded(pool: Any, auth_flow: str, params: dict[str, str] | None, attempt: Callable[[], Any]) -> Any:
@@ -241,12 +266,8 @@ def patch_cognito(mailbox: Mailbox, clock: Callable[[], float] = time.time) -> N
             lambda: original_admin_initiate(backend, user_pool_id, client_id, auth_flow, auth_parameters),
         )
 
-    original_sign_out = CognitoIdpUserPool.sign_out
-    original_delete = CognitoIdpBackend.admin_delete_user
     original_initiate = CognitoIdpBackend.initiate_auth
     original_admin_initiate = CognitoIdpBackend.admin_initiate_auth
-    CognitoIdpUserPool.sign_out = sign_out  # type: ignore[method-assign,assignment]
-    CognitoIdpBackend.admin_delete_user = admin_delete_user  # type: ignore[method-assign,assignment]
     CognitoIdpBackend.initiate_auth = initiate_auth  # type: ignore[method-assign,assignment]
     CognitoIdpBackend.admin_initiate_auth = admin_initiate_auth  # type: ignore[method-assign,assignment]
 

@@ -6,6 +6,11 @@
 - The JWT authorizer (the API's default, unless a route says ``Authorizer: NONE``) runs before the function.
 - CORS preflight is answered by the gateway, route throttling is a token bucket per route (429), bodies over
   10 MB are refused (413), and an integration that fails or times out gives 500 / 503, with API Gateway's bodies.
+- Every answer the gateway makes itself is API Gateway's JSON ``{"message": ...}``: a method no route takes
+  (``TRACE``, ``PROPFIND``...) is a 404 like any unknown route, and a request line or headers too long are 414 / 431,
+  never an HTML page or a 5xx.
+- Until the shop is ready (demo data loaded) every request is a 503 with ``Retry-After``, so nobody reads an empty
+  catalog as the truth.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -174,6 +180,7 @@ class Gateway:
         cors: Cors | None = None,
         access_log: AccessLog | None = None,
         api_id: str = "local",
+        ready: bool = True,
     ) -> None:
         self.routes = sorted((r for r in routes if r.path != "$default"), key=Route.rank)
         self.default = next((r for r in routes if r.path == "$default"), None)
@@ -183,6 +190,9 @@ class Gateway:
         self.access_log = access_log
         self.api_id = api_id
         self.buckets = {r.key: TokenBucket(*r.throttle) for r in routes if r.throttle}
+        self.ready = threading.Event()  # the runtime opens the gateway once the shop is ready
+        if ready:
+            self.ready.set()
 
     def find(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
         parts = [unquote(p) for p in path.strip("/").split("/")] if path.strip("/") else []
@@ -240,6 +250,8 @@ class Gateway:
                 origin, headers["access-control-request-method"], headers.get("access-control-request-headers", "")
             )
             return GatewayResponse(204, cors or {}, b""), "OPTIONS (CORS preflight)"
+        if not self.ready.is_set():
+            return _message(503, "Service Unavailable: the shop is starting", {"retry-after": "2"}), "-"
         found = self.find(method, path)
         if not found:
             return _message(404, "Not Found"), "-"
@@ -336,6 +348,23 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(payload)
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """The stdlib answers a method it has no ``do_`` for (501), a request line too long (414) and headers
+        too many or too long (431) with an HTML page: answer them as API Gateway does instead."""
+        if code == 501 and getattr(self, "command", None):
+            self._serve()  # no route takes this method: the gateway's own 404
+            return
+        response = _message(code, HTTPStatus(code).phrase)
+        self.close_connection = True
+        self.send_response(code)
+        for k, v in response.headers.items():
+            self.send_header(k, v)
+        self.send_header("content-length", str(len(response.body)))
+        self.send_header("connection", "close")
+        self.end_headers()
+        if getattr(self, "command", None) != "HEAD":
+            self.wfile.write(response.body)
 
 
 class GatewayServer(ThreadingHTTPServer):

@@ -161,7 +161,7 @@ class Provisioner:
         return {"Ref": "local", "ApiEndpoint": "http://127.0.0.1:3000"}
 
     # -- DynamoDB -----------------------------------------------------------------------------------------------
-    def _AWS_DynamoDB_Table(self, lid: str, props: dict[str, Any]) -> dict[str, Any]:
+    def _AWS_DynamoDB_Table(self, lid: str, props: dict[str, Any]) -> dict[str, Any]:  # noqa: C901 - one optional table property per branch
         ddb = self._c("dynamodb")
         name = props.get("TableName") or self.name_for(lid)
         args: dict[str, Any] = {

@@ -120,6 +120,7 @@ class LocalRuntime:
         self.faults = FaultBoard(options.state_dir / "faults.json")  # gears.local.faults: armed from outside
         self.pollers: list[_Poller] = []
         self.server: GatewayServer | None = None
+        self.gateway: Gateway | None = None
         self.stack: Stack | None = None
         self.template: Template | None = None
         self.functions: dict[str, Function] = {}
@@ -169,6 +170,8 @@ class LocalRuntime:
             outcome = "settled" if settled else "still busy, going on"
             self._say(f"[gears] {outcome} ({time.perf_counter() - settling:.1f}s)")
         self._write_state()
+        if self.gateway:
+            self.gateway.ready.set()
         self._say(
             f"[gears] ready in {time.perf_counter() - t0:.1f}s: "
             f"API http://{self.o.host}:{self.o.port}  cloud {self.endpoint}"
@@ -317,13 +320,13 @@ class LocalRuntime:
         def access_log(record: dict[str, Any]) -> None:
             access.write(json.dumps(record) + "\n")
 
-        gateway = Gateway(routes, self.invoke, authorizers, cors, access_log=access_log)
+        self.gateway = Gateway(routes, self.invoke, authorizers, cors, access_log=access_log, ready=False)
         if not port_free(self.o.host, self.o.port):
             raise RuntimeError(f"port {self.o.port} is taken: is another local shop running? (--port)")
-        self.server = serve(gateway, self.o.host, self.o.port)
+        self.server = serve(self.gateway, self.o.host, self.o.port)
         self._say(
             f"[gears] API gateway on http://{self.o.host}:{self.o.port}: {len(routes)} routes, "
-            "the JWT authorizer on all but the public ones"
+            "the JWT authorizer on all but the public ones (503 until ready)"
         )
 
     def _start_pollers(self) -> None:

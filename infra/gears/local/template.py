@@ -262,7 +262,7 @@ class Template:
             raise TemplateError(f"Ref to unknown name {name}")
         return lookup(name, None)
 
-    def _intrinsic(self, key: str, arg: Any, lookup: Callable[[str, str | None], Any]) -> Any:
+    def _intrinsic(self, key: str, arg: Any, lookup: Callable[[str, str | None], Any]) -> Any:  # noqa: C901 - one branch per intrinsic function: a flat dispatch
         r = lambda v: self.resolve(v, lookup)  # noqa: E731
         if key == "Ref":
             return self._ref(str(arg), lookup)

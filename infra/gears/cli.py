@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 import tempfile
 from pathlib import Path
@@ -145,6 +146,13 @@ def cmd_mail(args: argparse.Namespace) -> int:
     messages = read_mailbox(path, args.to)
     if args.last:
         messages = messages[-args.last :]
+    if args.code:
+        codes = [c for m in messages for c in re.findall(r"\b(\d{6})\b", m["body"])]
+        if not codes:
+            print(f"gears: no code was mailed{' to ' + args.to if args.to else ''}", file=sys.stderr)
+            return 1
+        print(codes[-1])
+        return 0
     if args.json:
         print(json.dumps(messages, indent=2))
     else:
@@ -249,6 +257,7 @@ def main(argv: list[str] | None = None) -> int:
     mail.add_argument("--to", help="only mail sent to this address")
     mail.add_argument("--last", type=int, help="only the last N messages")
     mail.add_argument("--json", action="store_true")
+    mail.add_argument("--code", action="store_true", help="print only the newest 6-digit code (for scripts)")
     mail.set_defaults(func=cmd_mail)
 
     seed = sub.add_parser("seed", help="load the demo catalog into the running local shop")

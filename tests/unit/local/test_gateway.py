@@ -179,3 +179,67 @@ def test_cors_preflight_and_response_headers() -> None:
     normal = gw.handle("GET", "/products", {"origin": "https://shop.example"}, b"", "ip")
     assert normal.headers["access-control-allow-origin"] == "https://shop.example"
     assert normal.headers["access-control-expose-headers"] == "etag"
+
+
+def test_until_the_shop_is_ready_every_request_is_503_with_retry_after() -> None:
+    rec = Recorder()
+    gw = gateway(rec, ready=False)
+    starting = gw.handle("GET", "/products", {}, b"", "1.2.3.4")
+    assert starting.status == 503
+    assert starting.headers["retry-after"] == "2"
+    assert json.loads(starting.body)["message"].startswith("Service Unavailable")
+    assert rec.events == []
+    gw.ready.set()
+    assert gw.handle("GET", "/products", {}, b"", "1.2.3.4").status == 200
+
+
+@pytest.fixture
+def served() -> Any:
+    from gears.local.gateway import serve
+
+    server = serve(gateway(Recorder()), "127.0.0.1", 0)
+    yield server.server_address[1]
+    server.shutdown()
+    server.server_close()
+
+
+def _raw(port: int, request: bytes) -> tuple[int, dict[str, str], bytes]:
+    import socket
+
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        s.sendall(request)
+        data = b""
+        while chunk := s.recv(65536):
+            data += chunk
+            head, sep, body = data.partition(b"\r\n\r\n")
+            if sep:
+                headers = dict(
+                    line.decode().lower().split(": ", 1) for line in head.split(b"\r\n")[1:] if b": " in line
+                )
+                if len(body) >= int(headers.get("content-length", "0")):
+                    return int(head.split()[1]), headers, body
+    raise AssertionError(f"no full answer: {data!r}")
+
+
+@pytest.mark.parametrize("method", ["TRACE", "PROPFIND", "CONNECT"])
+def test_a_method_no_route_takes_is_the_gateways_json_404(served: int, method: str) -> None:
+    status, headers, body = _raw(served, f"{method} /products HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+    assert status == 404
+    assert headers["content-type"] == "application/json"
+    assert json.loads(body) == {"message": "Not Found"}
+
+
+def test_a_method_on_a_route_that_takes_any_reaches_it(served: int) -> None:
+    status, _, body = _raw(served, b"TRACE /files/a.txt HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert status == 200
+    assert json.loads(body) == {"fn": "Files"}
+
+
+def test_too_long_a_request_line_or_too_many_headers_is_json_not_html(served: int) -> None:
+    status, headers, body = _raw(served, b"GET /" + b"a" * 70000 + b" HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert (status, headers["content-type"]) == (414, "application/json")
+    assert json.loads(body)["message"]
+    many = "".join(f"X-H{i}: v\r\n" for i in range(150))
+    status, headers, body = _raw(served, f"GET /products HTTP/1.1\r\nHost: x\r\n{many}\r\n".encode())
+    assert (status, headers["content-type"]) == (431, "application/json")
+    assert json.loads(body)["message"]

@@ -8,9 +8,7 @@ A service's ``consumers.py`` does::
         logger=logger,
     )
 
-    @logger.inject_lambda_context
-    def handler(event, context):
-        return consumer.handle(event, context)
+    handler = sqs_handler(consumer)
 
 - Each record's body is a CloudEvent (raw SNS delivery; an SNS-wrapped one is unwrapped). A body that is not one
   fails its record every time, so the queue's redrive policy parks it in the dead-letter queue.
@@ -20,7 +18,16 @@ A service's ``consumers.py`` does::
   that crashed mid-batch holds nothing once its time is up, so the redelivered batch is applied at once. Handlers
   should still write their state with conditions (the inbox closes the window between deliveries, the condition
   closes the window inside a crash).
-- The answer is Lambda's partial batch response (``ReportBatchItemFailures``): only failed records come back.
+- The batch is Powertools' ``BatchProcessor`` (``process_partial_response``): the answer is Lambda's partial batch
+  response (``ReportBatchItemFailures``), only failed records come back, and its failure hook (as Powertools'
+  ``extending_failure.py`` shows) reschedules each failed record. A batch whose every record failed is answered
+  the same way, not raised: each record's own retry delay must hold.
+- Why the inbox is ours and not Powertools' idempotency utility (which also keys by event id, leases an
+  in-progress record until the invocation's deadline and keeps its records in a DynamoDB table): when another worker
+  holds an event, Powertools raises ``IdempotencyAlreadyInProgressError`` without saying until when, and we
+  retry exactly when that worker's lease ends (:func:`default_retry_delay`); it stores each handler's return value,
+  which ours have none of; and it has no way to release a claim on failure other than deleting its record, which
+  is what ``abandon`` does. The inbox items sit in the service's own table beside its data (one table per service).
 - ``retry_delay(error, receive_count)`` may bring a failed record back sooner than the queue's visibility timeout
   (``ChangeMessageVisibility`` on ``queue_url``): :func:`default_retry_delay` parks what can never apply within
   seconds and retries an event held by another worker when that worker's lease ends; a service adds its own rules
@@ -33,6 +40,7 @@ A service's ``consumers.py`` does::
 from __future__ import annotations
 
 import contextlib
+import functools
 import time
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
@@ -201,25 +209,45 @@ class EventConsumer:
     def handle(self, event: dict[str, Any], context: Any = None) -> dict[str, list[dict[str, str]]]:
         """Apply an SQS batch; Lambda's partial batch response with the records that failed. With Lambda's
         ``context``, inbox claims last until the invocation's deadline."""
+        from aws_lambda_powertools.utilities.batch import process_partial_response
+
         timed = context is not None and hasattr(context, "get_remaining_time_in_millis")
         lease_until = None
         if timed:
             lease_until = int(time.time() + context.get_remaining_time_in_millis() / 1000) + LEASE_MARGIN_S
-        failures = []
-        for record in event.get("Records") or []:
-            try:
-                if timed and context.get_remaining_time_in_millis() < self.record_budget_s * 1000:
-                    raise NotAttempted("too little time left in this invocation")
-                self.apply(record.get("body", ""), lease_until=lease_until)
-            except Exception as exc:  # noqa: BLE001 - reported as failed; SQS retries it, then parks it
-                failures.append({"itemIdentifier": record.get("messageId", "")})
-                delay = self._reschedule(record, exc)
-                if self.logger:
-                    self.logger.warning(
+
+        def apply_record(record: Any) -> None:
+            if timed and context.get_remaining_time_in_millis() < self.record_budget_s * 1000:
+                raise NotAttempted("too little time left in this invocation")
+            self.apply(record.body or "", lease_until=lease_until)
+
+        # Not handing ``context`` on: the record handler takes none, and Powertools only passes it to one that does.
+        return process_partial_response(event=event, record_handler=apply_record, processor=self._processor)  # type: ignore[return-value]
+
+    @functools.cached_property
+    def _processor(self) -> Any:
+        """Powertools' SQS batch processor, whose failure hook reschedules and logs each failed record (one per
+        consumer: it clears its state at the start of every batch)."""
+        from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
+
+        consumer = self
+
+        class Processor(BatchProcessor):
+            def failure_handler(self, record: Any, exception: Any) -> Any:
+                delay = consumer._reschedule(record.raw_event, exception[1])
+                if consumer.logger:
+                    consumer.logger.warning(
                         "event not applied",
-                        extra={"messageId": record.get("messageId"), "error": repr(exc)[:500], "retryInSeconds": delay},
+                        extra={
+                            "messageId": record.message_id,
+                            "error": repr(exception[1])[:500],
+                            "retryInSeconds": delay,
+                        },
                     )
-        return {"batchItemFailures": failures}
+                return super().failure_handler(record, exception)
+
+        # A batch that failed whole is still a partial answer: each record's own retry delay must hold.
+        return Processor(EventType.SQS, raise_on_entire_batch_failure=False)
 
     def _reschedule(self, record: dict[str, Any], error: Exception) -> int | None:
         """Bring the record back after ``retry_delay`` says, when it says and the queue is known."""

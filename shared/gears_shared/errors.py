@@ -105,7 +105,12 @@ STATUS: Mapping[type[BaseException], int] = {
 
 def status_of(error: BaseException, table: Mapping[type[BaseException], int] | None = None) -> int:
     """The status ``error`` answers: the nearest of its types in ``table``, then in :data:`STATUS`; else 500."""
-    for kind in type(error).__mro__:
+    return status_for(type(error), table)
+
+
+def status_for(error_type: type[BaseException], table: Mapping[type[BaseException], int] | None = None) -> int:
+    """The status an error of ``error_type`` answers (see :func:`status_of`)."""
+    for kind in error_type.__mro__:
         if table and kind in table:
             return table[kind]
         if kind in STATUS:

@@ -85,7 +85,16 @@ def _validation_errors(errors: Any) -> list[dict[str, Any]]:
     return out
 
 
-def create_resolver(errors: ErrorTable | None = None, *, roles: tuple[str, ...] = ()) -> APIGatewayHttpResolver:
+class ServiceResolver(APIGatewayHttpResolver):
+    """A service's resolver; it keeps its error table and roles, which ``gears openapi`` documents."""
+
+    def __init__(self, errors: ErrorTable, roles: tuple[str, ...]) -> None:
+        super().__init__(enable_validation=True)
+        self.errors = errors
+        self.roles = roles
+
+
+def create_resolver(errors: ErrorTable | None = None, *, roles: tuple[str, ...] = ()) -> ServiceResolver:
     """An HTTP API (payload 2.0) resolver with pydantic validation and every error mapped to problem+json once.
 
     ``errors`` is the service's one table from its own error types (domain rule errors included) to a status; the
@@ -93,7 +102,7 @@ def create_resolver(errors: ErrorTable | None = None, *, roles: tuple[str, ...] 
     ``roles``: only callers holding one of them reach any route (403 before a body is read).
     """
     table = dict(errors or {})
-    app = APIGatewayHttpResolver(enable_validation=True)
+    app = ServiceResolver(table, roles)
     if roles:
         app.use(middlewares=[require_roles(*roles)])
 

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from gears.openapi import SPEC, render
+from gears.openapi import MARKDOWN, SPEC, render, render_markdown
 
 
 @pytest.fixture(scope="module")
@@ -35,3 +35,15 @@ def test_the_spec_is_valid_openapi(spec: dict) -> None:  # type: ignore[type-arg
 
 def test_the_committed_spec_is_current(spec: dict) -> None:  # type: ignore[type-arg]
     assert SPEC.read_text() == render(spec), "docs/openapi.json is out of date: run `.venv/bin/gears openapi`"
+
+
+def test_the_committed_api_page_is_current(spec: dict) -> None:  # type: ignore[type-arg]
+    assert MARKDOWN.read_text() == render_markdown(spec), "docs/api.md is out of date: run `make openapi`"
+
+
+def test_every_service_documents_the_problems_it_answers(spec: dict) -> None:  # type: ignore[type-arg]
+    services = {op["tags"][0] for ops in spec["paths"].values() for op in ops.values()}
+    assert set(spec["x-gears-errors"]) == services
+    for service, problems in spec["x-gears-errors"].items():
+        assert problems, service
+        assert all(400 <= p["status"] <= 599 and p["code"] for p in problems), service

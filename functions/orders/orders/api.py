@@ -1,63 +1,42 @@
-"""Order management's HTTP functions, split by permission profile.
-
-``OrdersReadFunction`` (read-only; the caller's own orders, staff any):
-
-- ``GET /orders?limit=&cursor=``: the caller's orders, newest first: ``{"items": [summary], "nextCursor"}``.
-- ``GET /orders/{orderId}``: the order with its lines, totals, status history, payment and shipment. Another
-  customer's order is 404; support and admin see any.
-
-``OrdersCancelFunction``: ``POST /orders/{orderId}/cancel``: the owner before shipping, or an admin (support may
-not). 200 with the order; once shipped 422 (``order-state``). Cancelling a cancelled order again is 200.
-
-``OrdersAdminReadFunction`` (support, admin; read-only):
-``GET /admin/orders?status=PAID,SHIPPED&from=&to=&limit=&cursor=``: orders by status (every status when none is
-named) placed in the date range (ISO dates or times; a date alone covers its day), newest first, paged.
-
-``OrdersFulfilmentFunction`` (admin): ``POST /admin/orders/{orderId}/ship`` ``{"carrier", "trackingNumber"}``
-(only a PAID order; the carrier one of :data:`orders.domain.CARRIERS`, the tracking number in that carrier's
-format) and ``POST /admin/orders/{orderId}/deliver`` (only a SHIPPED order).
+"""Order management's HTTP functions, one resolver per permission profile: ``OrdersReadFunction`` (the caller's
+own orders; staff any), ``OrdersCancelFunction``, ``OrdersAdminReadFunction`` (support, admin) and
+``OrdersFulfilmentFunction`` (admin).
 
 Roles are checked before the request is read: a caller without the role gets 403 and learns nothing about what a
-valid request looks like. Bad input is 400, a state that forbids the change 422, and nothing is changed.
+valid request looks like. Bad input is 400, a state that forbids the change 422 (``order-state``, with the
+order's ``orderStatus``), and nothing is changed.
 """
 
 from __future__ import annotations
 
-import os
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
-from aws_lambda_powertools.utilities.typing import LambdaContext
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Depends, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from gears_shared.auth import ADMIN, STAFF
 from gears_shared.errors import BadRequest
 from gears_shared.http import (
-    CORRELATION_ID_PATH,
-    answer,
     create_resolver,
     current_caller,
     current_correlation_id,
     decode_cursor,
     encode_cursor,
+    http_handler,
     json_response,
     request_body,
-    require_roles,
 )
-from gears_shared.observability import setup
-from orders import service
-from orders.domain import CARRIERS, OrderStatus
+from orders import bootstrap, service
+from orders.domain import CARRIERS, IllegalTransition, InvalidShipment, OrderStatus
 from orders.errors import InvalidCursor
-from orders.store import DynamoOrderRepository
+from orders.service import OrderRepository
 
-logger, tracer, metrics = setup()
-
-# Wired once per container: tests reach this to hand in fakes.
-TABLE_NAME = os.environ.get("TABLE_NAME", "")
-orders = DynamoOrderRepository(TABLE_NAME)
+# The order's rule errors; the service's own errors are shared kinds and carry their status already.
+ERRORS: dict[type[BaseException], int] = {IllegalTransition: 422, InvalidShipment: 400}
 
 MAX_CURSOR = 1024
 
+Orders = Annotated[OrderRepository, Depends(bootstrap.order_repository)]
 Carrier = Literal["royal_mail", "dpd", "dhl", "ups", "fedex", "evri"]
 assert set(Carrier.__args__) == set(CARRIERS)  # type: ignore[attr-defined]
 
@@ -102,115 +81,112 @@ def _page(page: service.OrderPage) -> Response[Any]:
 
 
 # -- the caller's orders -----------------------------------------------------------------------------------------
-read_app = create_resolver(logger)
+read_app = create_resolver(ERRORS)
 
 
-@read_app.get("/orders")
-def list_my_orders() -> Response[Any]:
-    caller = current_caller(read_app)
-    page = service.list_my_orders(caller, orders, limit=_limit(read_app), before=_before(read_app))
-    return _page(page)
+@read_app.get(
+    "/orders",
+    summary="List my orders",
+    description="The caller's orders, newest first, a page at a time (`limit`, at most 100; `cursor` from "
+    "`nextCursor`): `{items: [summary], nextCursor}`.",
+)
+def list_my_orders(orders: Orders) -> Response[Any]:
+    query = service.ListMyOrders(current_caller(read_app), limit=_limit(read_app), before=_before(read_app))
+    return _page(service.list_my_orders(query, orders))
 
 
-@read_app.get("/orders/<order_id>")
-def get_order(order_id: str) -> Response[Any]:
-    order = service.get_order(order_id, current_caller(read_app), orders)
+@read_app.get(
+    "/orders/<order_id>",
+    summary="Get an order",
+    description="The order with its lines, totals, status history, payment and shipment. Another customer's order "
+    "is 404; support and admin see any.",
+)
+def get_order(order_id: str, orders: Orders) -> Response[Any]:
+    order = service.get_order(service.GetOrder(order_id, current_caller(read_app)), orders)
     return json_response(order.to_dict())
 
 
-cancel_app = create_resolver(logger)
+cancel_app = create_resolver(ERRORS)
 
 
-@cancel_app.post("/orders/<order_id>/cancel")
-def cancel_order(order_id: str) -> Response[Any]:
-    order = service.cancel_order(
-        order_id, current_caller(cancel_app), orders, correlation_id=current_correlation_id(cancel_app)
-    )
-    return json_response(order.to_dict())
+@cancel_app.post(
+    "/orders/<order_id>/cancel",
+    summary="Cancel an order",
+    description="The owner before shipping, or an admin (support may not): 200 with the order. Once shipped, 422 "
+    "(`order-state`). Cancelling a cancelled order again is 200 and changes nothing.",
+)
+def cancel_order(order_id: str, orders: Orders) -> Response[Any]:
+    cmd = service.CancelOrder(order_id, current_caller(cancel_app), current_correlation_id(cancel_app))
+    return json_response(service.cancel_order(cmd, orders).to_dict())
 
 
 # -- staff -------------------------------------------------------------------------------------------------------
-admin_read_app = create_resolver(logger)
-admin_read_app.use(middlewares=[require_roles(*STAFF)])
+admin_read_app = create_resolver(ERRORS, roles=tuple(sorted(STAFF)))
 
 
-def _statuses(raw: str | None) -> list[OrderStatus]:
+def _statuses(raw: str | None) -> tuple[OrderStatus, ...]:
     if raw is None:
-        return []
+        return ()
     out = []
     for part in raw.split(","):
         name = part.strip().upper()
         if name not in OrderStatus.__members__:
             raise BadRequest(f"Unknown status {part.strip()!r}; one of: {', '.join(OrderStatus)}.")
         out.append(OrderStatus(name))
-    return list(dict.fromkeys(out))
+    return tuple(dict.fromkeys(out))
 
 
-@admin_read_app.get("/admin/orders")
-def list_orders() -> Response[Any]:
+@admin_read_app.get(
+    "/admin/orders",
+    summary="List orders by status and date",
+    description="Orders in the statuses named (`status=PAID,SHIPPED`; every status when none is) placed in the "
+    "range `from`..`to` (ISO dates or times; a date alone covers its day), newest first, paged like `/orders`. "
+    "Support and admin.",
+)
+def list_orders(orders: Orders) -> Response[Any]:
     app = admin_read_app
-    page = service.list_orders(
+    query = service.ListOrders(
         current_caller(app),
-        orders,
         statuses=_statuses(_query(app, "status")),
         since=_query(app, "from"),
         until=_query(app, "to"),
         limit=_limit(app),
         before=_before(app),
     )
-    return _page(page)
+    return _page(service.list_orders(query, orders))
 
 
-fulfilment_app = create_resolver(logger)
-fulfilment_app.use(middlewares=[require_roles(ADMIN)])
+fulfilment_app = create_resolver(ERRORS, roles=(ADMIN,))
 
 
-@fulfilment_app.post("/admin/orders/<order_id>/ship")
-def ship_order(order_id: str) -> Response[Any]:
-    body = request_body(fulfilment_app, ShipmentIn)
-    order = service.ship_order(
-        order_id,
-        body.carrier,
-        body.trackingNumber,
-        current_caller(fulfilment_app),
-        orders,
-        correlation_id=current_correlation_id(fulfilment_app),
+@fulfilment_app.post(
+    "/admin/orders/<order_id>/ship",
+    summary="Ship an order",
+    description="Only a PAID order ships (else 422). The carrier is one of ours and the tracking number in that "
+    "carrier's format (else 400). Admin only.",
+)
+def ship_order(order_id: str, orders: Orders) -> Response[Any]:
+    app = fulfilment_app
+    body = request_body(app, ShipmentIn)
+    cmd = service.ShipOrder(
+        order_id, body.carrier, body.trackingNumber, current_caller(app), current_correlation_id(app)
     )
-    return json_response(order.to_dict())
+    return json_response(service.ship_order(cmd, orders).to_dict())
 
 
-@fulfilment_app.post("/admin/orders/<order_id>/deliver")
-def deliver_order(order_id: str) -> Response[Any]:
-    order = service.deliver_order(
-        order_id, current_caller(fulfilment_app), orders, correlation_id=current_correlation_id(fulfilment_app)
-    )
-    return json_response(order.to_dict())
+@fulfilment_app.post(
+    "/admin/orders/<order_id>/deliver",
+    summary="Mark an order delivered",
+    description="Only a SHIPPED order is delivered (else 422). Admin only.",
+)
+def deliver_order(order_id: str, orders: Orders) -> Response[Any]:
+    app = fulfilment_app
+    cmd = service.DeliverOrder(order_id, current_caller(app), current_correlation_id(app))
+    return json_response(service.deliver_order(cmd, orders).to_dict())
 
 
 # -- handlers ----------------------------------------------------------------------------------------------------
-@logger.inject_lambda_context(correlation_id_path=CORRELATION_ID_PATH)
-@tracer.capture_lambda_handler
-@metrics.log_metrics
-def read_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return answer(read_app, event, context)
-
-
-@logger.inject_lambda_context(correlation_id_path=CORRELATION_ID_PATH)
-@tracer.capture_lambda_handler
-@metrics.log_metrics
-def cancel_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return answer(cancel_app, event, context)
-
-
-@logger.inject_lambda_context(correlation_id_path=CORRELATION_ID_PATH)
-@tracer.capture_lambda_handler
-@metrics.log_metrics
-def admin_read_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return answer(admin_read_app, event, context)
-
-
-@logger.inject_lambda_context(correlation_id_path=CORRELATION_ID_PATH)
-@tracer.capture_lambda_handler
-@metrics.log_metrics
-def fulfilment_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return answer(fulfilment_app, event, context)
+read_handler = http_handler(read_app)
+cancel_handler = http_handler(cancel_app)
+admin_read_handler = http_handler(admin_read_app)
+fulfilment_handler = http_handler(fulfilment_app)

@@ -2,8 +2,9 @@
 
 The queue is subscribed to the e-commerce topic (``OrderPlaced.v1``), the inventory topic (``StockReserved.v1``,
 ``StockReservationFailed.v1``) and the payment topic (``PaymentSucceeded.v1``, ``PaymentFailed.v1``,
-``PaymentRefunded.v1``, ``PaymentVoided.v1``). :class:`gears_shared.consumers.EventConsumer` applies each event
-id once (a :class:`DynamoInbox` in the orders table) and reports partial batch failures.
+``PaymentRefunded.v1``, ``PaymentVoided.v1``). Each event's data is validated and becomes the command of its use
+case (:mod:`orders.service`). :class:`gears_shared.consumers.EventConsumer` applies each event id once (the
+inbox in the orders table) and reports partial batch failures.
 
 Failures come back sooner than the queue's visibility timeout when waiting longer would only slow the saga down:
 an event that arrived before the change it follows (:class:`OrderNotReady`) is retried after a short, growing
@@ -18,37 +19,33 @@ import os
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-import boto3
-from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ValidationError
 
-from gears_shared.consumers import DynamoInbox, EventConsumer, PoisonMessage, default_retry_delay
+from gears_shared.consumers import EventConsumer, PoisonMessage, default_retry_delay, sqs_handler
 from gears_shared.events import CloudEvent
-from gears_shared.observability import setup
+from gears_shared.observability import logger
+from orders import bootstrap, service
 from orders import events as ev
-from orders import service
 from orders.domain import OrderRuleError
 from orders.errors import OrderNotReady
-from orders.service import EventContext, Outcome
-from orders.store import DynamoOrderRepository
+from orders.service import EventCommand, EventContext, OrderRepository, Outcome
 
-logger, tracer, metrics = setup()
-
-TABLE_NAME = os.environ.get("TABLE_NAME", "")
-QUEUE_URL = os.environ.get("QUEUE_URL", "")
 MAX_BACKOFF_S = 30
 
-# Wired once per container: tests reach these to hand in fakes.
-orders = DynamoOrderRepository(TABLE_NAME)
-sqs = boto3.client("sqs")
-
 Data = TypeVar("Data", bound=BaseModel)
+Command = TypeVar("Command", bound=EventCommand[Any])
 
 
-def _handler(model: type[Data], use_case: Callable[[Data, EventContext, Any], Outcome]) -> Callable[[CloudEvent], None]:
+def _apply(
+    model: type[Data],
+    command: Callable[[Data, EventContext], Command],
+    use_case: Callable[[Command, OrderRepository], Outcome],
+) -> Callable[[CloudEvent], None]:
+    """The consumer's handler of one event type: its data as ``model``, made ``command``, applied by ``use_case``."""
+
     def handle(event: CloudEvent) -> None:
-        data = model.model_validate(event.data)
-        outcome = use_case(data, EventContext(event.type, event.id, event.correlationid), orders)
+        cmd = command(model.model_validate(event.data), EventContext(event.type, event.id, event.correlationid))
+        outcome = use_case(cmd, bootstrap.order_repository())
         logger.info(
             "event applied",
             extra={"type": event.type, "eventId": event.id, "orderId": event.subject, "outcome": outcome.result},
@@ -68,25 +65,22 @@ def retry_delay(error: Exception, receive_count: int) -> int | None:
 
 consumer = EventConsumer(
     {
-        ev.ORDER_PLACED: _handler(ev.OrderPlaced, service.place_order),
-        ev.STOCK_RESERVED: _handler(ev.StockReserved, service.stock_reserved),
-        ev.STOCK_RESERVATION_FAILED: _handler(ev.StockReservationFailed, service.stock_reservation_failed),
-        ev.PAYMENT_SUCCEEDED: _handler(ev.PaymentSucceeded, service.payment_succeeded),
-        ev.PAYMENT_FAILED: _handler(ev.PaymentFailed, service.payment_failed),
-        ev.PAYMENT_REFUNDED: _handler(ev.PaymentRefunded, service.payment_refunded),
-        ev.PAYMENT_VOIDED: _handler(ev.PaymentVoided, service.payment_voided),
+        ev.ORDER_PLACED: _apply(ev.OrderPlaced, service.PlaceOrder, service.place_order),
+        ev.STOCK_RESERVED: _apply(ev.StockReserved, service.ConfirmOrder, service.confirm_order),
+        ev.STOCK_RESERVATION_FAILED: _apply(
+            ev.StockReservationFailed, service.CancelOutOfStock, service.cancel_out_of_stock
+        ),
+        ev.PAYMENT_SUCCEEDED: _apply(ev.PaymentSucceeded, service.RecordPayment, service.record_payment),
+        ev.PAYMENT_FAILED: _apply(ev.PaymentFailed, service.CancelUnpaid, service.cancel_unpaid),
+        ev.PAYMENT_REFUNDED: _apply(ev.PaymentRefunded, service.RecordRefund, service.record_refund),
+        ev.PAYMENT_VOIDED: _apply(ev.PaymentVoided, service.RecordVoid, service.record_void),
     },
-    inbox=DynamoInbox(TABLE_NAME, consumer="orders"),
+    inbox=bootstrap.inbox(),
     logger=logger,
     on_unknown=lambda e: logger.info("event type not handled", extra={"type": e.type, "eventId": e.id}),
     retry_delay=retry_delay,
-    queue_url=QUEUE_URL,
-    sqs=sqs,
+    queue_url=os.environ.get("QUEUE_URL", ""),
+    sqs=bootstrap.sqs(),
 )
 
-
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@metrics.log_metrics
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return consumer.handle(event, context)
+handler = sqs_handler(consumer)

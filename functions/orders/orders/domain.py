@@ -91,13 +91,20 @@ class Verdict(StrEnum):
 
 
 class OrderRuleError(Exception):
-    """A business rule of orders was broken."""
+    """A business rule of orders was broken. Rule errors name themselves for whoever reports them (a problem's
+    ``title`` and ``code``, and ``extra`` fields a client can act on); which status they answer is the API's word."""
 
 
 class IllegalTransition(OrderRuleError):
+    """A change the order's status does not allow (cancel after shipping, ship before payment, ...)."""
+
+    title = "Not allowed in the order's current state"
+    code = "order-state"
+
     def __init__(self, current: OrderStatus, target: OrderStatus, why: str = "") -> None:
         self.current = current
         self.target = target
+        self.extra = {"orderStatus": current.value}
         super().__init__(why or f"An order that is {current.value} cannot become {target.value}.")
 
 
@@ -294,7 +301,10 @@ CARRIERS: dict[str, re.Pattern[str]] = {
 
 
 class InvalidShipment(OrderRuleError):
-    pass
+    """Shipment details that are not one of our carriers' (an unknown carrier, a malformed tracking number)."""
+
+    title = "Invalid shipment"
+    code = "invalid-shipment"
 
 
 def normalise_tracking(carrier: str, tracking_number: str) -> str:

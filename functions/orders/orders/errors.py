@@ -1,8 +1,10 @@
-"""The order service's errors; :mod:`gears_shared.http` maps each to its status and a problem+json body."""
+"""The order service's own errors, each one of the shared kinds (which carry its status). The order's rule errors
+(:class:`orders.domain.IllegalTransition`, :class:`orders.domain.InvalidShipment`) live in the domain; the API's
+``ERRORS`` table gives their status."""
 
 from __future__ import annotations
 
-from gears_shared.errors import BadRequest, BusinessRuleViolation, Conflict, NotFound
+from gears_shared.errors import BadRequest, Conflict, NotFound
 
 
 class OrderNotFound(NotFound):
@@ -10,23 +12,11 @@ class OrderNotFound(NotFound):
     code = "order-not-found"
 
 
-class OrderStateConflict(BusinessRuleViolation):
-    """The order's status does not allow this (cancel after shipping, ship before payment, ...)."""
-
-    title = "Not allowed in the order's current state"
-    code = "order-state"
-
-
 class StaleOrder(Conflict):
     """The order changed between the read and the write (optimistic concurrency); read it again."""
 
     title = "Order was changed"
     code = "stale-order"
-
-
-class InvalidShipmentDetails(BadRequest):
-    title = "Invalid shipment"
-    code = "invalid-shipment"
 
 
 class InvalidCursor(BadRequest):

@@ -12,11 +12,9 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from gears_shared.events import CloudEvent, new_event, stream_images
-from gears_shared.observability import setup
-from gears_shared.streams import stream_publisher_from_env
+from gears_shared.observability import logger, metrics
+from gears_shared.streams import stream_handler, stream_publisher_from_env
 from orders.domain import Order, OrderStatus, Transition
 from orders.events import (
     ORDER_CANCELLED,
@@ -30,8 +28,6 @@ from orders.events import (
 from orders.store import order_from_image
 
 EVENT_ID_NAMESPACE = uuid.UUID("5b0d1c3e-7a48-4f0e-9d2c-1e6f3a8b4c77")
-
-logger, tracer, metrics = setup()
 
 
 def event_id(order_id: str, transition: Transition) -> str:
@@ -122,9 +118,4 @@ def events_for_record(record: dict[str, Any]) -> list[CloudEvent]:
 
 stream_publisher = stream_publisher_from_env(events_for_record, logger=logger, metrics=metrics)
 
-
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@metrics.log_metrics
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return stream_publisher.handle(event)
+handler = stream_handler(stream_publisher)

@@ -1,12 +1,16 @@
-"""Order management's use cases: plain functions over ports (an order repository, a clock).
+"""Order management's use cases: plain functions, each taking one command (a frozen dataclass named for the use
+case) and its ports (an order repository; a clock, which tests hand in).
 
 Two kinds of callers:
 
-- **events** (``consumers.py``): each handler loads the order, asks the domain whether the event applies now, is
-  stale, or comes too early (:meth:`Order.judge`), and saves with optimistic concurrency, retrying on a conflict.
-  A stale event is acknowledged and logged; one that comes too early raises :class:`OrderNotReady` so the queue
-  delivers it again later (and, if it never becomes applicable, parks it in the dead-letter queue).
+- **events** (``consumers.py``): each command carries an event's validated data and where it came from
+  (:class:`EventContext`). Its use case loads the order, asks the domain whether the event applies now, is stale,
+  or comes too early (:meth:`Order.judge`), and saves with optimistic concurrency, retrying on a conflict. A stale
+  event is acknowledged and logged; one that comes too early raises :class:`OrderNotReady` so the queue delivers it
+  again later (and, if it never becomes applicable, parks it in the dead-letter queue).
 - **requests** (``api.py``): reads with the owner check (another customer's order is 404), cancel, ship, deliver.
+  The order's rule errors (:class:`IllegalTransition`, :class:`InvalidShipment`) leave as the domain raised them;
+  the API's error table says what each answers.
 """
 
 from __future__ import annotations
@@ -15,16 +19,16 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import Generic, Protocol, TypeVar
 
 from gears_shared.auth import ADMIN, STAFF, Caller, require_owner, require_role
+from gears_shared.clock import utc_now
 from orders import events as ev
 from orders.domain import (
     CANCELLABLE,
     CancelReason,
     Cause,
     IllegalTransition,
-    InvalidShipment,
     Money,
     Order,
     OrderLine,
@@ -33,14 +37,7 @@ from orders.domain import (
     parse_time,
     utc_iso,
 )
-from orders.errors import (
-    InvalidRange,
-    InvalidShipmentDetails,
-    OrderNotFound,
-    OrderNotReady,
-    OrderStateConflict,
-    StaleOrder,
-)
+from orders.errors import InvalidRange, OrderNotFound, OrderNotReady, StaleOrder
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
@@ -48,10 +45,6 @@ SAVE_ATTEMPTS = 5
 
 Clock = Callable[[], datetime]
 log = logging.getLogger("orders")
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 class OrderRepository(Protocol):
@@ -117,6 +110,8 @@ def _stale(order: Order, event_type: str) -> None:
 # -- events ------------------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class EventContext:
+    """Where an event came from: its type and id (the cause a change records), and the correlation id it carried."""
+
     type: str
     id: str
     correlation_id: str = ""
@@ -126,8 +121,55 @@ class EventContext:
         return Cause(self.type, self.id)
 
 
-def place_order(data: ev.OrderPlaced, ctx: EventContext, orders: OrderRepository, clock: Clock = utc_now) -> Outcome:
-    """OrderPlaced: a new PENDING order; a repeat of the same order id changes nothing."""
+Data = TypeVar("Data")
+
+
+@dataclass(frozen=True)
+class EventCommand(Generic[Data]):
+    """An event to apply: its ``data``, validated against the event's schema, and where it came from."""
+
+    data: Data
+    event: EventContext
+
+
+@dataclass(frozen=True)
+class PlaceOrder(EventCommand[ev.OrderPlaced]):
+    """OrderPlaced: checkout placed an order."""
+
+
+@dataclass(frozen=True)
+class ConfirmOrder(EventCommand[ev.StockReserved]):
+    """StockReserved: every line of the order is reserved."""
+
+
+@dataclass(frozen=True)
+class CancelOutOfStock(EventCommand[ev.StockReservationFailed]):
+    """StockReservationFailed: a line could not be reserved."""
+
+
+@dataclass(frozen=True)
+class RecordPayment(EventCommand[ev.PaymentSucceeded]):
+    """PaymentSucceeded: the order was charged."""
+
+
+@dataclass(frozen=True)
+class CancelUnpaid(EventCommand[ev.PaymentFailed]):
+    """PaymentFailed: the charge was declined or failed."""
+
+
+@dataclass(frozen=True)
+class RecordRefund(EventCommand[ev.PaymentRefunded]):
+    """PaymentRefunded: money went back to the customer, in part or in full."""
+
+
+@dataclass(frozen=True)
+class RecordVoid(EventCommand[ev.PaymentVoided]):
+    """PaymentVoided: an authorisation was released without a charge."""
+
+
+def place_order(cmd: PlaceOrder, orders: OrderRepository, *, clock: Clock = utc_now) -> Outcome:
+    """A new PENDING order; a repeat of the same order id changes nothing."""
+    data = cmd.data
     order = Order.place(
         order_id=data.orderId,
         user_id=data.userId,
@@ -138,10 +180,10 @@ def place_order(data: ev.OrderPlaced, ctx: EventContext, orders: OrderRepository
         shipping_address=data.shippingAddress,
         payment_method=data.paymentMethod,
         placed_at=data.placedAt,
-        cause=ctx.cause,
+        cause=cmd.event.cause,
         now=clock(),
     )
-    if orders.add(order, correlation_id=ctx.correlation_id):
+    if orders.add(order, correlation_id=cmd.event.correlation_id):
         return Outcome("applied", order)
     return Outcome("duplicate", orders.get(data.orderId))
 
@@ -169,27 +211,24 @@ def _on_status(
     return _change(orders, order_id, decide, correlation_id=ctx.correlation_id, event_id=ctx.id)
 
 
-def stock_reserved(
-    data: ev.StockReserved, ctx: EventContext, orders: OrderRepository, clock: Clock = utc_now
-) -> Outcome:
-    return _on_status(orders, data.orderId, ctx, OrderStatus.PENDING, lambda o: o.confirm(ctx.cause, clock()))
+def confirm_order(cmd: ConfirmOrder, orders: OrderRepository, *, clock: Clock = utc_now) -> Outcome:
+    cause = cmd.event.cause
+    return _on_status(orders, cmd.data.orderId, cmd.event, OrderStatus.PENDING, lambda o: o.confirm(cause, clock()))
 
 
-def stock_reservation_failed(
-    data: ev.StockReservationFailed, ctx: EventContext, orders: OrderRepository, clock: Clock = utc_now
-) -> Outcome:
+def cancel_out_of_stock(cmd: CancelOutOfStock, orders: OrderRepository, *, clock: Clock = utc_now) -> Outcome:
     return _on_status(
         orders,
-        data.orderId,
-        ctx,
+        cmd.data.orderId,
+        cmd.event,
         OrderStatus.PENDING,
-        lambda o: o.cancel(CancelReason.OUT_OF_STOCK.value, ctx.cause, clock()),
+        lambda o: o.cancel(CancelReason.OUT_OF_STOCK.value, cmd.event.cause, clock()),
     )
 
 
-def payment_succeeded(
-    data: ev.PaymentSucceeded, ctx: EventContext, orders: OrderRepository, clock: Clock = utc_now
-) -> Outcome:
+def record_payment(cmd: RecordPayment, orders: OrderRepository, *, clock: Clock = utc_now) -> Outcome:
+    data = cmd.data
+
     def late(order: Order) -> Order | None:
         # A charge that raced a cancel: keep it, so the refund the payment service owes closes the order.
         if order.status is OrderStatus.CANCELLED and not order.payment.was_charged:
@@ -200,64 +239,73 @@ def payment_succeeded(
     return _on_status(
         orders,
         data.orderId,
-        ctx,
+        cmd.event,
         OrderStatus.CONFIRMED,
-        lambda o: o.mark_paid(data.paymentIntentId, data.amount.amount, ctx.cause, clock()),
+        lambda o: o.mark_paid(data.paymentIntentId, data.amount.amount, cmd.event.cause, clock()),
         when_stale=late,
     )
 
 
-def payment_failed(
-    data: ev.PaymentFailed, ctx: EventContext, orders: OrderRepository, clock: Clock = utc_now
-) -> Outcome:
-    failure = data.declineCode or data.reason
+def cancel_unpaid(cmd: CancelUnpaid, orders: OrderRepository, *, clock: Clock = utc_now) -> Outcome:
+    failure = cmd.data.declineCode or cmd.data.reason
     return _on_status(
         orders,
-        data.orderId,
-        ctx,
+        cmd.data.orderId,
+        cmd.event,
         OrderStatus.CONFIRMED,
-        lambda o: o.cancel(CancelReason.PAYMENT_FAILED.value, ctx.cause, clock(), failure=failure),
+        lambda o: o.cancel(CancelReason.PAYMENT_FAILED.value, cmd.event.cause, clock(), failure=failure),
     )
 
 
 REFUNDABLE = frozenset({OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.DELIVERED, OrderStatus.CANCELLED})
 
 
-def payment_refunded(
-    data: ev.PaymentRefunded, ctx: EventContext, orders: OrderRepository, clock: Clock = utc_now
-) -> Outcome:
+def record_refund(cmd: RecordRefund, orders: OrderRepository, *, clock: Clock = utc_now) -> Outcome:
     """A refund: recorded; the order becomes REFUNDED when it was full."""
+    data = cmd.data
     total = data.refundedTotal.amount if data.refundedTotal else 0
 
     def refund(order: Order) -> Order | None:
         if any(r.refund_id == data.refundId for r in order.payment.refunds):
             return None
-        return order.record_refund(data.refundId, data.amount.amount, total, data.full, ctx.cause, clock())
+        return order.record_refund(data.refundId, data.amount.amount, total, data.full, cmd.event.cause, clock())
 
-    return _on_status(orders, data.orderId, ctx, REFUNDABLE, refund)
+    return _on_status(orders, data.orderId, cmd.event, REFUNDABLE, refund)
 
 
-def payment_voided(data: ev.PaymentVoided, ctx: EventContext, orders: OrderRepository) -> Outcome:
+def record_void(cmd: RecordVoid, orders: OrderRepository) -> Outcome:
     def void(order: Order) -> Order | None:
-        return None if order.payment.voided else order.record_void(data.paymentIntentId)
+        return None if order.payment.voided else order.record_void(cmd.data.paymentIntentId)
 
-    return _change(orders, data.orderId, void, correlation_id=ctx.correlation_id, event_id=ctx.id)
+    ctx = cmd.event
+    return _change(orders, cmd.data.orderId, void, correlation_id=ctx.correlation_id, event_id=ctx.id)
 
 
 # -- requests: reads ---------------------------------------------------------------------------------------------
-def clamp_limit(limit: int | None) -> int:
-    if limit is None:
-        return DEFAULT_LIMIT
-    return max(1, min(int(limit), MAX_LIMIT))
+@dataclass(frozen=True)
+class GetOrder:
+    order_id: str
+    caller: Caller
 
 
-def get_order(order_id: str, caller: Caller, orders: OrderRepository) -> Order:
-    """The order, for its owner or staff; everyone else is told there is no such order (404)."""
-    order = orders.get(order_id)
-    if order is None:
-        raise OrderNotFound("There is no such order.")
-    require_owner(caller, order.user_id, privileged=STAFF, what="order")
-    return order
+@dataclass(frozen=True)
+class ListMyOrders:
+    caller: Caller
+    limit: int | None = None
+    before: str | None = None  # the placed key to go on before (from the previous page)
+
+
+@dataclass(frozen=True)
+class ListOrders:
+    """Orders by status (all statuses when none is named) placed in [since, until]: ISO dates or times, a date
+    alone covering its whole day."""
+
+    caller: Caller
+    statuses: tuple[OrderStatus, ...] = ()
+    since: str | None = None
+    until: str | None = None
+    limit: int | None = None
+    before: str | None = None
 
 
 @dataclass(frozen=True)
@@ -266,8 +314,24 @@ class OrderPage:
     next_before: str | None
 
 
-def list_my_orders(caller: Caller, orders: OrderRepository, *, limit: int | None, before: str | None) -> OrderPage:
-    items, after = orders.list_for_user(caller.user_id, limit=clamp_limit(limit), before=before)
+def clamp_limit(limit: int | None) -> int:
+    if limit is None:
+        return DEFAULT_LIMIT
+    return max(1, min(int(limit), MAX_LIMIT))
+
+
+def get_order(query: GetOrder, orders: OrderRepository) -> Order:
+    """The order, for its owner or staff; everyone else is told there is no such order (404)."""
+    order = orders.get(query.order_id)
+    if order is None:
+        raise OrderNotFound("There is no such order.")
+    require_owner(query.caller, order.user_id, privileged=STAFF, what="order")
+    return order
+
+
+def list_my_orders(query: ListMyOrders, orders: OrderRepository) -> OrderPage:
+    """The caller's orders, newest first."""
+    items, after = orders.list_for_user(query.caller.user_id, limit=clamp_limit(query.limit), before=query.before)
     return OrderPage(items, after)
 
 
@@ -285,45 +349,57 @@ def _bound(text: str | None, *, end: bool) -> str:
     return moment + "#~" if end else moment
 
 
-def list_orders(
-    caller: Caller,
-    orders: OrderRepository,
-    *,
-    statuses: Sequence[OrderStatus] = (),
-    since: str | None = None,
-    until: str | None = None,
-    limit: int | None = None,
-    before: str | None = None,
-) -> OrderPage:
-    """Orders by status (all statuses when none is named) placed in [since, until], newest first (staff only)."""
-    require_role(caller, *STAFF)
-    lower, upper = _bound(since, end=False), _bound(until, end=True)
+def list_orders(query: ListOrders, orders: OrderRepository) -> OrderPage:
+    """Orders by status placed in the range, newest first (staff only)."""
+    require_role(query.caller, *STAFF)
+    lower, upper = _bound(query.since, end=False), _bound(query.until, end=True)
     if lower and upper != "~" and lower > upper:
         raise InvalidRange("'from' is after 'to'.")
     items, after = orders.list_by_status(
-        list(statuses) or list(OrderStatus), lower=lower, upper=upper, limit=clamp_limit(limit), before=before
+        list(query.statuses) or list(OrderStatus),
+        lower=lower,
+        upper=upper,
+        limit=clamp_limit(query.limit),
+        before=query.before,
     )
     return OrderPage(items, after)
 
 
 # -- requests: writes --------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class CancelOrder:
+    order_id: str
+    caller: Caller
+    correlation_id: str = ""
+
+
+@dataclass(frozen=True)
+class ShipOrder:
+    order_id: str
+    carrier: str
+    tracking_number: str
+    caller: Caller
+    correlation_id: str = ""
+
+
+@dataclass(frozen=True)
+class DeliverOrder:
+    order_id: str
+    caller: Caller
+    correlation_id: str = ""
+
+
 def _by_request(orders: OrderRepository, order_id: str, decide: Decide, correlation_id: str) -> Order:
-    try:
-        outcome = _change(orders, order_id, decide, correlation_id=correlation_id)
-    except IllegalTransition as exc:
-        raise OrderStateConflict(str(exc), orderStatus=exc.current.value) from exc
-    except InvalidShipment as exc:
-        raise InvalidShipmentDetails(str(exc)) from exc
+    outcome = _change(orders, order_id, decide, correlation_id=correlation_id)
     assert outcome.order is not None
     return outcome.order
 
 
-def cancel_order(
-    order_id: str, caller: Caller, orders: OrderRepository, *, clock: Clock = utc_now, correlation_id: str = ""
-) -> Order:
+def cancel_order(cmd: CancelOrder, orders: OrderRepository, *, clock: Clock = utc_now) -> Order:
     """Cancel before shipping: the owner, or an admin for any order (support cannot). Cancelling a cancelled order
     again changes nothing (a retried request succeeds)."""
-    current = orders.get(order_id)
+    caller = cmd.caller
+    current = orders.get(cmd.order_id)
     if current is None:
         raise OrderNotFound("There is no such order.")
     require_owner(caller, current.user_id, privileged={ADMIN}, what="order")
@@ -337,30 +413,23 @@ def cancel_order(
             raise IllegalTransition(order.status, OrderStatus.CANCELLED, why)
         return order.cancel(reason.value, Cause.request(caller.user_id), clock())
 
-    return _by_request(orders, order_id, decide, correlation_id)
+    return _by_request(orders, cmd.order_id, decide, cmd.correlation_id)
 
 
-def ship_order(
-    order_id: str,
-    carrier: str,
-    tracking_number: str,
-    caller: Caller,
-    orders: OrderRepository,
-    *,
-    clock: Clock = utc_now,
-    correlation_id: str = "",
-) -> Order:
-    require_role(caller, ADMIN)
+def ship_order(cmd: ShipOrder, orders: OrderRepository, *, clock: Clock = utc_now) -> Order:
+    """Ship a PAID order with the carrier's tracking number (admin only)."""
+    require_role(cmd.caller, ADMIN)
+    cause = Cause.request(cmd.caller.user_id)
     return _by_request(
         orders,
-        order_id,
-        lambda o: o.ship(carrier, tracking_number, Cause.request(caller.user_id), clock()),
-        correlation_id,
+        cmd.order_id,
+        lambda o: o.ship(cmd.carrier, cmd.tracking_number, cause, clock()),
+        cmd.correlation_id,
     )
 
 
-def deliver_order(
-    order_id: str, caller: Caller, orders: OrderRepository, *, clock: Clock = utc_now, correlation_id: str = ""
-) -> Order:
-    require_role(caller, ADMIN)
-    return _by_request(orders, order_id, lambda o: o.deliver(Cause.request(caller.user_id), clock()), correlation_id)
+def deliver_order(cmd: DeliverOrder, orders: OrderRepository, *, clock: Clock = utc_now) -> Order:
+    """Mark a SHIPPED order delivered (admin only)."""
+    require_role(cmd.caller, ADMIN)
+    cause = Cause.request(cmd.caller.user_id)
+    return _by_request(orders, cmd.order_id, lambda o: o.deliver(cause, clock()), cmd.correlation_id)

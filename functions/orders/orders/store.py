@@ -1,4 +1,5 @@
-"""Orders in the orders table: the PynamoDB model and the repository that maps it to :class:`Order`.
+"""Orders in the orders table: the PynamoDB model and the repository that maps it to :class:`Order`. PynamoDB, not
+the low-level client: the conditions orders need (a new id; the version a writer read) are the model's own.
 
 - order: pk ``ORDER#<id>``, sk ``ORDER``; gsi1 ``USER#<userId>`` / placed key; gsi2 ``STATUS#<status>#<shard>`` /
   placed key.
@@ -17,10 +18,9 @@ routes write the same order). ``correlationId`` is the request's or event's, for
 from __future__ import annotations
 
 import heapq
-import os
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
-from functools import lru_cache
+from decimal import Decimal
 from typing import Any
 
 from pynamodb.attributes import MapAttribute, UnicodeAttribute, VersionAttribute
@@ -28,7 +28,8 @@ from pynamodb.exceptions import PutError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
-from orders.domain import Order, OrderStatus, listing_shard
+from gears_shared.store import bind
+from orders.domain import LISTING_SHARDS, Order, OrderStatus, listing_shard
 from orders.errors import StaleOrder
 
 ENTITY = "Order"
@@ -92,22 +93,13 @@ class OrderItem(Model):
     status_index = StatusOrdersIndex()
 
 
-def _meta(table_name: str) -> type:
-    endpoint = os.environ.get("AWS_ENDPOINT_URL_DYNAMODB") or os.environ.get("AWS_ENDPOINT_URL") or None
-    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
-    return type("Meta", (), {"table_name": table_name, "region": region, "host": endpoint})
-
-
-@lru_cache(maxsize=8)
 def order_model(table_name: str) -> type[OrderItem]:
     """:class:`OrderItem` bound to a table (one class, and so one connection, per table and process)."""
-    return type("OrderItem", (OrderItem,), {"Meta": _meta(table_name), "__module__": __name__})
+    return bind(OrderItem, table_name)
 
 
 def _plain(value: Any) -> Any:
     """A stored value as plain Python (maps as dicts, DynamoDB numbers as int)."""
-    from decimal import Decimal
-
     if isinstance(value, MapAttribute):
         value = value.as_dict()
     if isinstance(value, dict):
@@ -201,8 +193,6 @@ class DynamoOrderRepository:
     def list_by_status(
         self, statuses: Sequence[OrderStatus], *, lower: str, upper: str, limit: int, before: str | None
     ) -> tuple[list[Order], str | None]:
-        from orders.domain import LISTING_SHARDS
-
         partitions = [status_partition(s, shard) for s in statuses for shard in range(LISTING_SHARDS)]
         return self._merge(self.model.status_index, partitions, "gsi2sk", lower, min(upper, before or upper), limit)
 

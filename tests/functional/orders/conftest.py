@@ -14,6 +14,8 @@ import pytest
 from gears.local.http_events import http_api_event
 from gears.local.lambda_context import LambdaContext
 from gears_shared.events import new_event
+from orders import bootstrap
+from orders.service import OrderRepository
 from tests.unit.orders.fakes import placed_data
 
 FUNCTIONS = ("OrdersReadFunction", "OrdersCancelFunction", "OrdersAdminReadFunction", "OrdersFulfilmentFunction")
@@ -42,6 +44,15 @@ def cold(name: str) -> ModuleType:
     return importlib.reload(importlib.import_module(name))
 
 
+@pytest.fixture(autouse=True)
+def new_container() -> None:
+    """Each test runs in a new container: the ports an earlier test's functions built are built again, from this
+    test's environment, on first use."""
+    for port in vars(bootstrap).values():
+        if callable(getattr(port, "cache_clear", None)):
+            port.cache_clear()
+
+
 @pytest.fixture
 def table_name(lambda_env: Callable[[str], dict[str, str]]) -> str:
     lambda_env("OrdersPublisherFunction")
@@ -56,6 +67,12 @@ def consumers(table_name: str) -> ModuleType:
 @pytest.fixture
 def api(table_name: str) -> ModuleType:
     return cold("orders.api")
+
+
+@pytest.fixture
+def orders(table_name: str) -> OrderRepository:
+    """The orders table as the functions see it."""
+    return bootstrap.order_repository()
 
 
 HANDLERS = {

@@ -8,8 +8,8 @@ from gears_shared.auth import Caller
 from gears_shared.errors import Forbidden, NotFound
 from orders import events as ev
 from orders import service
-from orders.domain import OrderStatus
-from orders.errors import InvalidShipmentDetails, OrderNotReady, OrderStateConflict
+from orders.domain import IllegalTransition, InvalidShipment, OrderStatus
+from orders.errors import OrderNotReady
 from orders.service import EventContext
 from tests.unit.orders.fakes import FakeOrders, placed_data
 
@@ -24,18 +24,18 @@ def ctx(type_: str, id_: str) -> EventContext:
 
 
 def placed(repo: FakeOrders, order_id: str = "o-1", **kw: object) -> None:
-    service.place_order(
-        ev.OrderPlaced.model_validate(placed_data(order_id, **kw)), ctx(ev.ORDER_PLACED, f"p-{order_id}"), repo
-    )
+    data = ev.OrderPlaced.model_validate(placed_data(order_id, **kw))
+    service.place_order(service.PlaceOrder(data, ctx(ev.ORDER_PLACED, f"p-{order_id}")), repo)
 
 
 def reserved(repo: FakeOrders, event_id: str = "r-1", order_id: str = "o-1") -> service.Outcome:
-    return service.stock_reserved(ev.StockReserved(orderId=order_id), ctx(ev.STOCK_RESERVED, event_id), repo)
+    cmd = service.ConfirmOrder(ev.StockReserved(orderId=order_id), ctx(ev.STOCK_RESERVED, event_id))
+    return service.confirm_order(cmd, repo)
 
 
 def paid(repo: FakeOrders, event_id: str = "s-1") -> service.Outcome:
     data = ev.PaymentSucceeded.model_validate({"orderId": "o-1", "paymentIntentId": "pi_1", "amount": 1399})
-    return service.payment_succeeded(data, ctx(ev.PAYMENT_SUCCEEDED, event_id), repo)
+    return service.record_payment(service.RecordPayment(data, ctx(ev.PAYMENT_SUCCEEDED, event_id)), repo)
 
 
 def status(repo: FakeOrders, order_id: str = "o-1") -> OrderStatus:
@@ -83,14 +83,14 @@ def test_out_of_stock_and_declined_payment_cancel_with_their_reason() -> None:
     repo = FakeOrders()
     placed(repo)
     failed = ev.StockReservationFailed(orderId="o-1", reason="out_of_stock")
-    service.stock_reservation_failed(failed, ctx(ev.STOCK_RESERVATION_FAILED, "f-1"), repo)
+    service.cancel_out_of_stock(service.CancelOutOfStock(failed, ctx(ev.STOCK_RESERVATION_FAILED, "f-1")), repo)
     assert status(repo) is OrderStatus.CANCELLED
     assert repo.items["o-1"].cancel_reason == "out_of_stock"
 
     placed(repo, "o-2")
     reserved(repo, "r-2", "o-2")
     declined = ev.PaymentFailed(orderId="o-2", reason="card_declined", declineCode="generic_decline")
-    service.payment_failed(declined, ctx(ev.PAYMENT_FAILED, "pf-1"), repo)
+    service.cancel_unpaid(service.CancelUnpaid(declined, ctx(ev.PAYMENT_FAILED, "pf-1")), repo)
     order = repo.items["o-2"]
     assert order.status is OrderStatus.CANCELLED
     assert order.cancel_reason == "payment_failed"
@@ -101,14 +101,14 @@ def test_a_charge_that_lands_after_a_cancel_is_kept_and_its_refund_closes_the_or
     repo = FakeOrders()
     placed(repo)
     reserved(repo)
-    service.cancel_order("o-1", OWNER, repo)
+    service.cancel_order(service.CancelOrder("o-1", OWNER), repo)
     assert paid(repo).result == "applied"  # recorded, no transition
     assert status(repo) is OrderStatus.CANCELLED
     assert repo.items["o-1"].payment.charged == 1399
     refund = ev.PaymentRefunded.model_validate(
         {"orderId": "o-1", "refundId": "re_1", "amount": 1399, "refundedTotal": 1399, "full": True}
     )
-    service.payment_refunded(refund, ctx(ev.PAYMENT_REFUNDED, "rf-1"), repo)
+    service.record_refund(service.RecordRefund(refund, ctx(ev.PAYMENT_REFUNDED, "rf-1")), repo)
     assert status(repo) is OrderStatus.REFUNDED
 
 
@@ -118,7 +118,7 @@ def test_a_refund_before_the_payment_is_known_is_retried() -> None:
     reserved(repo)
     refund = ev.PaymentRefunded.model_validate({"orderId": "o-1", "refundId": "re_1", "amount": 100, "full": False})
     with pytest.raises(OrderNotReady):
-        service.payment_refunded(refund, ctx(ev.PAYMENT_REFUNDED, "rf-1"), repo)
+        service.record_refund(service.RecordRefund(refund, ctx(ev.PAYMENT_REFUNDED, "rf-1")), repo)
 
 
 def test_partial_then_full_refund() -> None:
@@ -135,8 +135,8 @@ def test_partial_then_full_refund() -> None:
             "full": False,
         }
     )
-    service.payment_refunded(partial, ctx(ev.PAYMENT_REFUNDED, "rf-1"), repo)
-    service.payment_refunded(partial, ctx(ev.PAYMENT_REFUNDED, "rf-1"), repo)
+    service.record_refund(service.RecordRefund(partial, ctx(ev.PAYMENT_REFUNDED, "rf-1")), repo)
+    service.record_refund(service.RecordRefund(partial, ctx(ev.PAYMENT_REFUNDED, "rf-1")), repo)
     order = repo.items["o-1"]
     assert order.status is OrderStatus.PAID
     assert order.payment.refunded == 400
@@ -144,7 +144,7 @@ def test_partial_then_full_refund() -> None:
     rest = ev.PaymentRefunded.model_validate(
         {"orderId": "o-1", "refundId": "re_2", "amount": 999, "refundedTotal": 1399, "full": True}
     )
-    service.payment_refunded(rest, ctx(ev.PAYMENT_REFUNDED, "rf-2"), repo)
+    service.record_refund(service.RecordRefund(rest, ctx(ev.PAYMENT_REFUNDED, "rf-2")), repo)
     assert status(repo) is OrderStatus.REFUNDED
 
 
@@ -152,8 +152,8 @@ def test_void_is_recorded_once() -> None:
     repo = FakeOrders()
     placed(repo)
     voided = ev.PaymentVoided(orderId="o-1", paymentIntentId="pi_9")
-    assert service.payment_voided(voided, ctx(ev.PAYMENT_VOIDED, "v-1"), repo).result == "applied"
-    assert service.payment_voided(voided, ctx(ev.PAYMENT_VOIDED, "v-2"), repo).result == "stale"
+    assert service.record_void(service.RecordVoid(voided, ctx(ev.PAYMENT_VOIDED, "v-1")), repo).result == "applied"
+    assert service.record_void(service.RecordVoid(voided, ctx(ev.PAYMENT_VOIDED, "v-2")), repo).result == "stale"
     assert repo.items["o-1"].payment.voided
     assert repo.items["o-1"].payment.payment_intent_id == "pi_9"
 
@@ -161,65 +161,70 @@ def test_void_is_recorded_once() -> None:
 def test_owners_and_staff_read_an_order_others_are_told_it_does_not_exist() -> None:
     repo = FakeOrders()
     placed(repo)
-    assert service.get_order("o-1", OWNER, repo).order_id == "o-1"
-    assert service.get_order("o-1", SUPPORT, repo).order_id == "o-1"
+    assert service.get_order(service.GetOrder("o-1", OWNER), repo).order_id == "o-1"
+    assert service.get_order(service.GetOrder("o-1", SUPPORT), repo).order_id == "o-1"
     with pytest.raises(NotFound):
-        service.get_order("o-1", OTHER, repo)
+        service.get_order(service.GetOrder("o-1", OTHER), repo)
     with pytest.raises(NotFound):
-        service.get_order("nope", OWNER, repo)
+        service.get_order(service.GetOrder("nope", OWNER), repo)
 
 
 def test_cancel_rules() -> None:
     repo = FakeOrders()
     placed(repo)
     with pytest.raises(NotFound):
-        service.cancel_order("o-1", OTHER, repo)
+        service.cancel_order(service.CancelOrder("o-1", OTHER), repo)
     with pytest.raises(NotFound):
-        service.cancel_order("o-1", SUPPORT, repo)  # support reads any order but cancels none
-    order = service.cancel_order("o-1", OWNER, repo)
+        service.cancel_order(service.CancelOrder("o-1", SUPPORT), repo)  # support reads any order but cancels none
+    order = service.cancel_order(service.CancelOrder("o-1", OWNER), repo)
     assert order.status is OrderStatus.CANCELLED
     assert order.history[-1].cause.to_dict() == {
         "type": "request",
         "id": "u-1",
     }
-    assert service.cancel_order("o-1", OWNER, repo).history == order.history  # a retried cancel changes nothing
+    again = service.cancel_order(service.CancelOrder("o-1", OWNER), repo)
+    assert again.history == order.history  # a retried cancel changes nothing
 
     placed(repo, "o-2")
     reserved(repo, "r-2", "o-2")
-    assert service.cancel_order("o-2", ADMIN, repo).cancel_reason == "admin_request"
+    assert service.cancel_order(service.CancelOrder("o-2", ADMIN), repo).cancel_reason == "admin_request"
 
 
 def test_ship_and_deliver_only_in_order_and_only_by_admins() -> None:
     repo = FakeOrders()
     placed(repo)
     with pytest.raises(Forbidden):
-        service.ship_order("o-1", "dhl", "1234567890", SUPPORT, repo)
-    with pytest.raises(OrderStateConflict):
-        service.ship_order("o-1", "dhl", "1234567890", ADMIN, repo)  # not paid yet
+        service.ship_order(service.ShipOrder("o-1", "dhl", "1234567890", SUPPORT), repo)
+    with pytest.raises(IllegalTransition) as early:
+        service.ship_order(service.ShipOrder("o-1", "dhl", "1234567890", ADMIN), repo)  # not paid yet
+    assert (early.value.code, early.value.extra) == ("order-state", {"orderStatus": "PENDING"})
     reserved(repo)
     paid(repo)
-    with pytest.raises(OrderStateConflict):
-        service.deliver_order("o-1", ADMIN, repo)
-    with pytest.raises(InvalidShipmentDetails):
-        service.ship_order("o-1", "dhl", "12", ADMIN, repo)
+    with pytest.raises(IllegalTransition):
+        service.deliver_order(service.DeliverOrder("o-1", ADMIN), repo)
+    with pytest.raises(InvalidShipment) as bad:
+        service.ship_order(service.ShipOrder("o-1", "dhl", "12", ADMIN), repo)
+    assert bad.value.code == "invalid-shipment"
     assert status(repo) is OrderStatus.PAID  # bad input changed nothing
-    shipped = service.ship_order("o-1", "dhl", "1234567890", ADMIN, repo)
+    shipped = service.ship_order(service.ShipOrder("o-1", "dhl", "1234567890", ADMIN), repo)
     assert shipped.shipment.tracking_number == "1234567890"
-    with pytest.raises(OrderStateConflict):
-        service.cancel_order("o-1", OWNER, repo)  # too late
-    assert service.deliver_order("o-1", ADMIN, repo).status is OrderStatus.DELIVERED
+    with pytest.raises(IllegalTransition):
+        service.cancel_order(service.CancelOrder("o-1", OWNER), repo)  # too late
+    assert service.deliver_order(service.DeliverOrder("o-1", ADMIN), repo).status is OrderStatus.DELIVERED
 
 
 def test_listings_page_newest_first() -> None:
     repo = FakeOrders()
     for i in range(5):
         placed(repo, f"o-{i}", placedAt=f"2026-03-0{i + 1}T10:00:00Z")
-    first = service.list_my_orders(OWNER, repo, limit=2, before=None)
+    first = service.list_my_orders(service.ListMyOrders(OWNER, limit=2, before=None), repo)
     assert [o.order_id for o in first.items] == ["o-4", "o-3"]
-    second = service.list_my_orders(OWNER, repo, limit=2, before=first.next_before)
+    second = service.list_my_orders(service.ListMyOrders(OWNER, limit=2, before=first.next_before), repo)
     assert [o.order_id for o in second.items] == ["o-2", "o-1"]
-    assert service.list_my_orders(OTHER, repo, limit=2, before=None).items == []
+    assert service.list_my_orders(service.ListMyOrders(OTHER, limit=2, before=None), repo).items == []
     with pytest.raises(Forbidden):
-        service.list_orders(OWNER, repo)
-    ranged = service.list_orders(SUPPORT, repo, statuses=[OrderStatus.PENDING], since="2026-03-02", until="2026-03-04")
+        service.list_orders(service.ListOrders(OWNER), repo)
+    ranged = service.list_orders(
+        service.ListOrders(SUPPORT, statuses=(OrderStatus.PENDING,), since="2026-03-02", until="2026-03-04"), repo
+    )
     assert [o.order_id for o in ranged.items] == ["o-3", "o-2", "o-1"]

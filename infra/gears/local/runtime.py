@@ -545,23 +545,22 @@ class LocalRuntime:
         self._say(f"[gears] Stripe-compatible endpoint on {base_url}; webhooks to {webhook_url}")
 
     def _put_stripe_secrets(self) -> None:
-        """The Stripe secrets as the payment functions read them: SSM SecureStrings, named by the template."""
+        """The Stripe secrets where the functions read them: the SSM SecureStrings that any function's environment
+        names in ``STRIPE_SECRET_KEY_PARAMETER`` / ``STRIPE_WEBHOOK_SECRET_PARAMETER`` (no function is named here)."""
         if not self.stripe_secrets or self.template is None or self.stack is None:
             return
-        functions = self.template.functions()
-        payment = functions.get("PaymentChargeConsumerFunction") or functions.get("PaymentWebhookFunction")
-        if payment is None:
-            return
-        env = self.stack.function_environment(payment)
+        names: dict[str, str] = {}
+        for function in self.template.functions().values():
+            env = self.stack.function_environment(function)
+            for variable, secret in (
+                ("STRIPE_SECRET_KEY_PARAMETER", "secret_key"),
+                ("STRIPE_WEBHOOK_SECRET_PARAMETER", "webhook_secret"),
+            ):
+                if env.get(variable):
+                    names[str(env[variable])] = secret
         ssm = self.client("ssm")
-        for variable, secret in (
-            ("STRIPE_SECRET_KEY_PARAMETER", "secret_key"),
-            ("STRIPE_WEBHOOK_SECRET_PARAMETER", "webhook_secret"),
-        ):
-            if env.get(variable):
-                ssm.put_parameter(
-                    Name=env[variable], Value=self.stripe_secrets[secret], Type="SecureString", Overwrite=True
-                )
+        for name, secret in names.items():
+            ssm.put_parameter(Name=name, Value=self.stripe_secrets[secret], Type="SecureString", Overwrite=True)
 
     def _stop_stripe(self) -> None:
         if self.stripe is not None:

@@ -92,15 +92,16 @@ def stream_publisher_from_env(events_for_record: EventsForRecord, *, logger: Any
     )
 
 
-def stream_handler(publisher: StreamPublisher) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
-    """The Lambda handler of a stream function: ``handler = stream_handler(stream_publisher)``; logging,
-    tracing and metrics installed once, here."""
+def stream_handler(publisher: Callable[[], StreamPublisher]) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+    """The Lambda handler of a stream function: ``handler = stream_handler(bootstrap.stream_publisher)``, the
+    service's wiring function that builds its publisher once per container; logging, tracing and metrics are
+    installed once, here."""
     from gears_shared.observability import logger, metrics, tracer
 
     @logger.inject_lambda_context(log_event=False)
     @tracer.capture_lambda_handler(capture_response=False)
     @metrics.log_metrics
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-        return publisher.handle(event)
+        return publisher().handle(event)
 
     return handler

@@ -1,58 +1,40 @@
-"""The inventory's HTTP functions, all for administrators (the ``admin`` group; others get 403):
-reads (``InventoryReadFunction``) and writes (``InventoryAdminFunction``).
-
-- ``GET /inventory/{sku}?limit=&cursor=``: the SKU's figures (``onHand``, ``reserved``, ``available``,
-  ``threshold``, ``level``: ``in_stock``/``low``/``out``, ``version``, ``updatedAt``) and one page of its ledger,
-  ``movements`` newest first (kind, deltas, figures after, reference, reason, actor, time), with ``nextCursor``.
-- ``GET /inventory/low-stock?limit=&cursor=``: the SKUs at or under their threshold, ``{"items", "nextCursor"}``.
-- ``PUT /inventory/{sku}`` ``{"threshold"?, "delta"?, "reason"?, "productId"?}``: set the low-stock threshold
-  and/or adjust the stock by a signed ``delta`` with a ``reason`` (required with a delta). Creates the SKU's record
-  if it is missing (201; else 200). An adjustment that would take ``available`` below zero is 422, nothing changed.
-- ``POST /inventory/{sku}/restock`` ``{"quantity": >0, "reference"?}``: receive stock (200). A ``reference`` (a
-  delivery note) is received once per SKU: the same one again is 409. An unknown SKU is 404.
-
-``limit`` defaults to 20 and is capped at 100; a malformed body, SKU, limit or cursor is 400. Every answer carries
-``x-correlation-id``, which every write stores for the published events to carry.
+"""The inventory's HTTP functions, all for administrators (the ``admin`` group; others get 403): reads
+(``InventoryReadFunction``) and writes (``InventoryAdminFunction``). Each route's summary and description say what it
+does (they make the OpenAPI spec); every answer carries ``x-correlation-id``, which every write stores for the
+published events to carry.
 """
 
 from __future__ import annotations
 
-import os
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
-from aws_lambda_powertools.utilities.typing import LambdaContext
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Depends, Response
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints
 
 from gears_shared.auth import ADMIN
 from gears_shared.errors import BadRequest
 from gears_shared.http import (
-    CORRELATION_ID_PATH,
-    answer,
+    ErrorTable,
     create_resolver,
     current_caller,
     current_correlation_id,
     decode_cursor,
     encode_cursor,
+    http_handler,
     json_response,
-    problem_response,
     request_body,
-    require_roles,
 )
-from gears_shared.observability import setup
-from inventory import service
-from inventory.domain import MAX_QUANTITY, InsufficientStock, InvalidSku, StockRuleError
-from inventory.errors import BadSku, InsufficientStockError, StockRuleViolation
-from inventory.store import DynamoStockRepository
+from inventory import bootstrap, service
+from inventory.domain import MAX_QUANTITY, InvalidSku, StockRuleError
+from inventory.service import StockRepository
 
-logger, tracer, metrics = setup()
-
-# Wired once per container: tests reach ``repo`` to hand in another.
-TABLE_NAME = os.environ.get("TABLE_NAME", "")
-repo = DynamoStockRepository(TABLE_NAME)
+# The domain's rule errors; the service's own errors are shared kinds (inventory.errors) and need no row.
+# InsufficientStock is a StockRuleError: 422, with its sku, requested and available.
+ERRORS: ErrorTable = {InvalidSku: 400, StockRuleError: 422}
 
 MAX_CURSOR = 4096
 
+Repository = Annotated[StockRepository, Depends(bootstrap.stock_repository)]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Reference = Annotated[
     str,
@@ -71,35 +53,23 @@ class StockUpdate(BaseModel):
     reason: Reason | None = None
     productId: ProductId | None = None
 
+    def check(self) -> None:
+        """What the schema cannot say: something to do, and a reason exactly with an adjustment."""
+        if self.threshold is None and self.delta is None:
+            raise BadRequest("Send a threshold, an adjustment (delta with a reason), or both.")
+        if self.delta is not None and self.reason is None:
+            raise BadRequest("An adjustment (delta) needs a reason.")
+        if self.delta == 0:
+            raise BadRequest("An adjustment (delta) is not zero.")
+        if self.reason is not None and self.delta is None:
+            raise BadRequest("A reason explains an adjustment: send it with a delta.")
+
 
 class Restock(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     quantity: StrictInt = Field(gt=0, le=MAX_QUANTITY)
     reference: Reference | None = None
-
-
-# -- shared plumbing -------------------------------------------------------------------------------------------------
-def _resolver() -> APIGatewayHttpResolver:
-    app = create_resolver(logger)
-    app.use(middlewares=[require_roles(ADMIN)])
-
-    @app.exception_handler(InsufficientStock)
-    def _insufficient(error: InsufficientStock) -> Response[Any]:
-        problem = InsufficientStockError(
-            str(error), sku=error.sku, requested=error.requested, available=error.available
-        )
-        return problem_response(problem, app.current_event.path)
-
-    @app.exception_handler(InvalidSku)
-    def _bad_sku(error: InvalidSku) -> Response[Any]:
-        return problem_response(BadSku(str(error)), app.current_event.path)
-
-    @app.exception_handler(StockRuleError)
-    def _rule_broken(error: StockRuleError) -> Response[Any]:
-        return problem_response(StockRuleViolation(str(error)), app.current_event.path)
-
-    return app
 
 
 def _paging(app: APIGatewayHttpResolver) -> tuple[int | None, dict[str, Any] | None]:
@@ -117,28 +87,31 @@ def _paging(app: APIGatewayHttpResolver) -> tuple[int | None, dict[str, Any] | N
 
 
 # -- reads -----------------------------------------------------------------------------------------------------------
-read_app = _resolver()
+read_app = create_resolver(ERRORS, roles=(ADMIN,))
 
 
 @read_app.get(
     "/inventory/low-stock",
     summary="SKUs at or under their low-stock threshold",
-    description="Paged with `limit` (default 20, at most 100) and the previous page's `nextCursor` as `cursor`.",
+    description="Paged with `limit` (default 20, at most 100) and the previous page's `nextCursor` as `cursor`. "
+    "Answers `{items, nextCursor}`.",
 )
-def low_stock() -> Response[Any]:
+def low_stock(repo: Repository) -> Response[str]:
     limit, position = _paging(read_app)
-    page = service.list_low_stock(repo=repo, limit=limit, position=position)
+    page = service.list_low_stock(service.ListLowStock(limit, position), repo)
     return json_response({"items": [i.to_dict() for i in page.items], "nextCursor": encode_cursor(page.next_position)})
 
 
 @read_app.get(
     "/inventory/<sku>",
     summary="A SKU's stock figures and its ledger of movements, newest first",
-    description="The ledger is paged with `limit` (default 20, at most 100) and `cursor` (`nextCursor`).",
+    description="The figures (`onHand`, `reserved`, `available`, `threshold`, `level`: `in_stock`/`low`/`out`, "
+    "`version`, `updatedAt`) and one page of `movements` (kind, deltas, figures after, reference, reason, actor, "
+    "time), paged with `limit` (default 20, at most 100) and `cursor` (`nextCursor`). An unknown SKU is 404.",
 )
-def get_stock(sku: str) -> Response[Any]:
+def get_stock(sku: str, repo: Repository) -> Response[str]:
     limit, position = _paging(read_app)
-    view = service.stock_view(sku, repo=repo, limit=limit, position=position)
+    view = service.view_stock(service.ViewStock(sku, limit, position), repo)
     body = {
         **view.item.to_dict(),
         "movements": [m.to_dict() for m in view.movements],
@@ -148,28 +121,21 @@ def get_stock(sku: str) -> Response[Any]:
 
 
 # -- writes ----------------------------------------------------------------------------------------------------------
-admin_app = _resolver()
+admin_app = create_resolver(ERRORS, roles=(ADMIN,))
 
 
 @admin_app.put(
     "/inventory/<sku>",
-    summary="Set the low-stock threshold and/or adjust the stock with a reason (creates the record: 201)",
+    summary="Set the low-stock threshold and/or adjust the stock with a reason",
     description="Body: `{threshold?, delta?, reason?, productId?}`; a `delta` needs a `reason`; 422 if `available` "
-    "would go below zero.",
+    "would go below zero, nothing changed. A SKU's record is opened when its product is created in the catalog; a "
+    "SKU with no record is 404, unless the body names its `productId`, which opens it (201; else 200).",
 )
-def update_stock(sku: str) -> Response[Any]:
+def update_stock(sku: str, repo: Repository) -> Response[str]:
     body = request_body(admin_app, StockUpdate)
-    if body.threshold is None and body.delta is None:
-        raise BadRequest("Send a threshold, an adjustment (delta with a reason), or both.")
-    if body.delta is not None and body.reason is None:
-        raise BadRequest("An adjustment (delta) needs a reason.")
-    if body.delta == 0:
-        raise BadRequest("An adjustment (delta) is not zero.")
-    if body.reason is not None and body.delta is None:
-        raise BadRequest("A reason explains an adjustment: send it with a delta.")
-    item, created = service.update_stock(
+    body.check()
+    cmd = service.UpdateStock(
         sku,
-        repo=repo,
         threshold=body.threshold,
         delta=body.delta,
         reason=body.reason,
@@ -177,37 +143,26 @@ def update_stock(sku: str) -> Response[Any]:
         actor=current_caller(admin_app).user_id,
         correlation_id=current_correlation_id(admin_app),
     )
+    item, created = service.update_stock(cmd, repo)
     return json_response(item.to_dict(), 201 if created else 200)
 
 
 @admin_app.post(
     "/inventory/<sku>/restock",
     summary="Receive stock; a reference is received once per SKU (409 the second time)",
-    description="Body: `{quantity: 1..1000000, reference?}`; an unknown SKU is 404.",
+    description="Body: `{quantity: 1..1000000, reference?}` (a delivery note's reference); an unknown SKU is 404.",
 )
-def restock(sku: str) -> Response[Any]:
+def restock(sku: str, repo: Repository) -> Response[str]:
     body = request_body(admin_app, Restock)
-    item = service.receive_stock(
+    cmd = service.ReceiveStock(
         sku,
         body.quantity,
-        repo=repo,
         reference=body.reference,
         actor=current_caller(admin_app).user_id,
         correlation_id=current_correlation_id(admin_app),
     )
-    return json_response(item.to_dict())
+    return json_response(service.receive_stock(cmd, repo).to_dict())
 
 
-# -- handlers --------------------------------------------------------------------------------------------------------
-@logger.inject_lambda_context(correlation_id_path=CORRELATION_ID_PATH)
-@tracer.capture_lambda_handler
-@metrics.log_metrics
-def inventory_read_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return answer(read_app, event, context)
-
-
-@logger.inject_lambda_context(correlation_id_path=CORRELATION_ID_PATH)
-@tracer.capture_lambda_handler
-@metrics.log_metrics
-def inventory_admin_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return answer(admin_app, event, context)
+inventory_read_handler = http_handler(read_app)
+inventory_admin_handler = http_handler(admin_app)

@@ -1,58 +1,53 @@
-"""``InventoryOrderConsumerFunction``: the order events the inventory acts on, from its queue.
+"""``InventoryOrderConsumerFunction``: the events the inventory acts on, from its queue.
 
 - ``OrderPlaced.v1`` (e-commerce topic): reserve every line in one TransactWrite, or record why not; the stream
   publisher turns the reservation record into ``StockReserved.v1`` or ``StockReservationFailed.v1``.
 - ``OrderPaid.v1`` (orders topic): commit the reservation (the units leave the shelf).
 - ``OrderCancelled.v1`` (orders topic): release the reservation, or put the units back if the order was paid.
+- ``ProductCreated.v1`` (e-commerce topic): open the new product's stock record (nothing on hand, linked to the
+  product) so it can be restocked at once; a record that exists is kept, and linked to the product if it was not.
 
 Each event id is applied once (the inbox in the inventory table); the writes are conditioned on the reservation's
-status besides, so a redelivery after a crash changes nothing twice. A payload that is not what the contract says
-fails its record every time, and the queue parks it in its dead-letter queue.
+status or the item's version besides, so a redelivery after a crash changes nothing twice. A payload that is not
+what the contract says (a SKU the inventory cannot hold included) fails its record every time, and the queue parks
+it in its dead-letter queue.
 """
 
 from __future__ import annotations
 
-import os
-from typing import Any
-
-import boto3
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from gears_shared.consumers import DynamoInbox, EventConsumer
+from gears_shared.consumers import EventConsumer, sqs_handler
 from gears_shared.events import CloudEvent
-from gears_shared.observability import setup
-from inventory import service
+from gears_shared.observability import logger, metrics
+from inventory import bootstrap, service
 from inventory.domain import OrderLine
 from inventory.events import (
     ORDER_CANCELLED,
     ORDER_PAID,
     ORDER_PLACED,
+    PRODUCT_CREATED,
     OrderCancelledData,
     OrderPaidData,
     OrderPlacedData,
+    ProductCreatedData,
 )
-from inventory.store import DynamoStockRepository
-
-logger, tracer, metrics = setup()
-
-# Wired once per container: tests reach ``repo`` and ``consumer`` to hand in others.
-TABLE_NAME = os.environ.get("TABLE_NAME", "")
-_client = boto3.client("dynamodb")
-repo = DynamoStockRepository(TABLE_NAME, _client)
 
 
 def on_order_placed(event: CloudEvent) -> None:
     data = OrderPlacedData.model_validate(event.data)
-    lines = [OrderLine(line.sku, line.quantity, line.productId) for line in data.lines]
-    reservation = service.reserve_for_order(data.orderId, lines, repo=repo, correlation_id=event.correlationid)
+    lines = tuple(OrderLine(line.sku, line.quantity, line.productId) for line in data.lines)
+    cmd = service.ReserveForOrder(data.orderId, lines, event.correlationid)
+    reservation = service.reserve_for_order(cmd, bootstrap.stock_repository())
     metrics.add_metric(name=f"Reservation{reservation.status.value.title()}", unit=MetricUnit.Count, value=1)
     logger.info("order placed", extra={"orderId": data.orderId, "reservation": reservation.status.value})
 
 
 def on_order_paid(event: CloudEvent) -> None:
     data = OrderPaidData.model_validate(event.data)
-    reservation = service.commit_order(data.orderId, repo=repo, correlation_id=event.correlationid)
+    reservation = service.commit_order(
+        service.CommitOrder(data.orderId, event.correlationid), bootstrap.stock_repository()
+    )
     status = reservation.status.value if reservation else None
     if status != "COMMITTED":
         logger.warning(
@@ -64,19 +59,29 @@ def on_order_paid(event: CloudEvent) -> None:
 
 def on_order_cancelled(event: CloudEvent) -> None:
     data = OrderCancelledData.model_validate(event.data)
-    reservation = service.cancel_order(data.orderId, repo=repo, correlation_id=event.correlationid)
+    reservation = service.cancel_order(
+        service.CancelOrder(data.orderId, event.correlationid), bootstrap.stock_repository()
+    )
     logger.info("order cancelled", extra={"orderId": data.orderId, "reservation": reservation.status.value})
 
 
+def on_product_created(event: CloudEvent) -> None:
+    data = ProductCreatedData.model_validate(event.data)
+    cmd = service.OpenStock(data.sku, data.productId, event.correlationid)
+    opened = service.open_stock(cmd, bootstrap.stock_repository())
+    outcome = "unchanged" if opened is None else ("opened" if opened.version == 1 else "linked")
+    logger.info("product created", extra={"productId": data.productId, "sku": data.sku, "stockRecord": outcome})
+
+
 consumer = EventConsumer(
-    {ORDER_PLACED: on_order_placed, ORDER_PAID: on_order_paid, ORDER_CANCELLED: on_order_cancelled},
-    inbox=DynamoInbox(TABLE_NAME, consumer="inventory-orders", client=_client),
+    {
+        ORDER_PLACED: on_order_placed,
+        ORDER_PAID: on_order_paid,
+        ORDER_CANCELLED: on_order_cancelled,
+        PRODUCT_CREATED: on_product_created,
+    },
+    inbox=bootstrap.inbox(),
     logger=logger,
 )
 
-
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@metrics.log_metrics
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return consumer.handle(event, context)
+handler = sqs_handler(consumer)

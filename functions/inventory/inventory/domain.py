@@ -29,28 +29,45 @@ MAX_QUANTITY = 1_000_000
 # A reservation is one TransactWrite of at most 100 items: per SKU its stock item and a movement, plus the
 # reservation record itself.
 MAX_RESERVATION_SKUS = 49
-SKU_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9_./-]{0,63}$")
+# The catalog's rule too (ecommerce's catalog domain): a SKU is one path segment of /inventory/{sku}, so no '/'.
+SKU_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9_.-]{0,63}$")
+SKU_RULE = "A SKU is 1-64 letters, digits, '_', '.' or '-', starting with a letter or digit."
 
 OUT_OF_STOCK = "out_of_stock"
 TOO_MANY_LINES = "too_many_lines"
 
 
+# Rule errors carry the problem ``title`` and ``code`` (and ``extra`` fields) a client sees; which status each
+# answers is the API's table (inventory.api.ERRORS), not the domain's business.
 class StockRuleError(ValueError):
     """A change would break a rule of the inventory."""
 
+    title = "Stock rule violated"
+    code = "stock-rule"
+
 
 class InvalidSku(StockRuleError):
-    """Not a SKU: 1-64 letters, digits, '_', '.', '/' or '-', starting with a letter or digit."""
+    """Not a SKU (:data:`SKU_RULE`)."""
+
+    title = "Invalid SKU"
+    code = "invalid-sku"
 
 
 class InsufficientStock(StockRuleError):
     """The change would take ``available`` (or ``on_hand``) below zero."""
+
+    title = "Insufficient stock"
+    code = "insufficient-stock"
 
     def __init__(self, sku: str, requested: int, available: int) -> None:
         super().__init__(f"SKU {sku} has {available} available; {requested} requested.")
         self.sku = sku
         self.requested = requested
         self.available = available
+
+    @property
+    def extra(self) -> dict[str, object]:
+        return {"sku": self.sku, "requested": self.requested, "available": self.available}
 
 
 class InconsistentStock(StockRuleError):
@@ -89,7 +106,7 @@ def normalise_sku(sku: str) -> str:
     """SKUs are case-insensitive codes, stored trimmed and upper-cased, as the catalog stores them."""
     value = sku.strip().upper()
     if not SKU_PATTERN.match(value):
-        raise InvalidSku("A SKU is 1-64 letters, digits, '_', '.', '/' or '-', starting with a letter or digit.")
+        raise InvalidSku(SKU_RULE)
     return value
 
 
@@ -235,6 +252,17 @@ class StockItem:
 
     def with_threshold(self, threshold: int, at: datetime) -> StockItem:
         return replace(self, threshold=_threshold(threshold), updated_at=at)
+
+
+def opened_for_product(existing: StockItem | None, sku: str, product_id: str, at: datetime) -> StockItem | None:
+    """The stock record a new product of the catalog needs: an empty one linked to it when the SKU has none, the
+    existing one linked to it when it was linked to no product; ``None`` when there is nothing to change (a repeat,
+    or a record that already names its product)."""
+    if existing is None:
+        return replace(StockItem.new(sku, product_id=product_id), updated_at=at)
+    if existing.product_id is None:
+        return replace(existing, product_id=product_id, updated_at=at)
+    return None
 
 
 def _threshold(value: int) -> int:

@@ -1,8 +1,12 @@
-"""The inventory service's errors; :mod:`gears_shared.http` maps each to its status and a problem+json body."""
+"""The inventory service's own errors, each one of the shared kinds (so it needs no row in the API's table).
+
+The stock rules' errors live in :mod:`inventory.domain` (standard library only); :data:`inventory.api.ERRORS` maps
+those.
+"""
 
 from __future__ import annotations
 
-from gears_shared.errors import BadRequest, BusinessRuleViolation, Conflict, NotFound
+from gears_shared.errors import BadRequest, Conflict, NotFound
 
 
 class SkuNotFound(NotFound):
@@ -10,26 +14,9 @@ class SkuNotFound(NotFound):
     code = "sku-not-found"
 
 
-class BadSku(BadRequest):
-    title = "Invalid SKU"
-    code = "invalid-sku"
-
-
 class InvalidCursor(BadRequest):
     title = "Invalid cursor"
     code = "invalid-cursor"
-
-
-class StockRuleViolation(BusinessRuleViolation):
-    """The change would break a stock rule: available below zero, a quantity out of range."""
-
-    title = "Stock rule violated"
-    code = "stock-rule"
-
-
-class InsufficientStockError(BusinessRuleViolation):
-    title = "Insufficient stock"
-    code = "insufficient-stock"
 
 
 class DuplicateReceipt(Conflict):

@@ -1,4 +1,4 @@
-"""The events the inventory publishes on its topic and the order events it consumes (CloudEvents 1.0).
+"""The events the inventory publishes on its topic and the order and catalog events it consumes (CloudEvents 1.0).
 
 Published (``source`` :data:`SOURCE`), see docs/events.md:
 
@@ -32,6 +32,7 @@ STOCK_LOW = "StockLow.v1"
 ORDER_PLACED = "OrderPlaced.v1"
 ORDER_PAID = "OrderPaid.v1"
 ORDER_CANCELLED = "OrderCancelled.v1"
+PRODUCT_CREATED = "ProductCreated.v1"
 
 
 class _Schema(BaseModel):
@@ -111,3 +112,10 @@ class OrderPaidData(_Consumed):
 class OrderCancelledData(_Consumed):
     orderId: str = Field(min_length=1, max_length=200)
     paid: bool | None = None
+
+
+class ProductCreatedData(_Consumed):
+    """The catalog's ``ProductCreated.v1`` (ecommerce.events.ProductCreated): the product and its SKU."""
+
+    productId: str = Field(min_length=1, max_length=200)
+    sku: str = Field(min_length=1, max_length=200)

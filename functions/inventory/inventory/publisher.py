@@ -13,11 +13,9 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from gears_shared.events import CloudEvent, new_event, stream_images
-from gears_shared.observability import setup
-from gears_shared.streams import stream_publisher_from_env
+from gears_shared.streams import stream_handler
+from inventory import bootstrap
 from inventory.domain import ReservationStatus, StockItem, crossed_into_low, utc_iso
 from inventory.events import (
     SCHEMAS,
@@ -30,8 +28,6 @@ from inventory.events import (
 from inventory.store import RESERVATION, STOCK, reservation_from_plain, stock_from_plain
 
 EVENT_ID_NAMESPACE = uuid.UUID("8a3f1d2e-6c7b-4e59-9b0a-2f4d6e8c1a37")
-
-logger, tracer, metrics = setup()
 
 
 def reservation_event_id(order_id: str, type_: str) -> str:
@@ -93,17 +89,10 @@ def _stock_events(
 
 
 def _level_data(item: StockItem) -> dict[str, Any]:
-    return {
-        "sku": item.sku,
-        "productId": item.product_id,
-        "onHand": item.on_hand,
-        "reserved": item.reserved,
-        "available": item.available,
-        "threshold": item.threshold,
-        "level": item.level.value,
-        "version": item.version,
-        "changedAt": utc_iso(item.updated_at) if item.updated_at else None,
-    }
+    """The item's figures as the API shows them, its time of change named for the event (``changedAt``)."""
+    data = item.to_dict()
+    data["changedAt"] = data.pop("updatedAt")
+    return data
 
 
 def _reservation_events(old: dict[str, Any] | None, new: dict[str, Any] | None, when: str) -> list[CloudEvent]:
@@ -155,11 +144,4 @@ def events_for_record(record: dict[str, Any]) -> list[CloudEvent]:
     return []
 
 
-stream_publisher = stream_publisher_from_env(events_for_record, logger=logger, metrics=metrics)
-
-
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@metrics.log_metrics
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return stream_publisher.handle(event)
+handler = stream_handler(bootstrap.stream_publisher)

@@ -1,4 +1,5 @@
-"""The inventory's use cases: plain functions over one port (the stock repository), a clock and a sleep.
+"""The inventory's use cases: plain functions, each taking one command (a frozen dataclass named for the use case)
+and the port it needs (the stock repository), plus a clock and a sleep that tests replace.
 
 Every write is read, decide (``inventory.domain``), then one all-or-nothing write conditioned on what was read
 (each stock item's ``version``, a reservation's status). When another writer got there first the write is refused
@@ -13,12 +14,12 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
+from gears_shared.clock import utc_now
 from inventory.domain import (
     SHARDS,
-    InsufficientStock,
     Movement,
     OrderLine,
     Plan,
@@ -28,6 +29,7 @@ from inventory.domain import (
     StockItem,
     StockRuleError,
     normalise_sku,
+    opened_for_product,
     plan_commit,
     plan_release,
     plan_reservation,
@@ -42,10 +44,7 @@ MAX_ATTEMPTS = 25
 Clock = Callable[[], datetime]
 Sleep = Callable[[float], None]
 T = TypeVar("T")
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
+Position = dict[str, Any]
 
 
 # -- the port --------------------------------------------------------------------------------------------------------
@@ -107,65 +106,126 @@ def retrying(attempt_once: Callable[[], T], sleep: Sleep = time.sleep, attempts:
     raise AssertionError("unreachable")
 
 
+# -- the commands ----------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ReserveForOrder:
+    """An order was placed (``OrderPlaced.v1``): reserve every line of it."""
+
+    order_id: str
+    lines: tuple[OrderLine, ...]
+    correlation_id: str = ""
+
+
+@dataclass(frozen=True)
+class CommitOrder:
+    """An order was paid (``OrderPaid.v1``): its reserved units leave the shelf."""
+
+    order_id: str
+    correlation_id: str = ""
+
+
+@dataclass(frozen=True)
+class CancelOrder:
+    """An order was cancelled (``OrderCancelled.v1``): what it reserved or took comes back."""
+
+    order_id: str
+    correlation_id: str = ""
+
+
+@dataclass(frozen=True)
+class OpenStock:
+    """A product was created in the catalog (``ProductCreated.v1``): its SKU needs a stock record."""
+
+    sku: str
+    product_id: str
+    correlation_id: str = ""
+
+
+@dataclass(frozen=True)
+class ViewStock:
+    """A SKU's figures and one page of its ledger."""
+
+    sku: str
+    limit: int | None = None
+    position: Position | None = None
+
+
+@dataclass(frozen=True)
+class ListLowStock:
+    """One page of the SKUs at or under their threshold."""
+
+    limit: int | None = None
+    position: Position | None = None
+
+
+@dataclass(frozen=True)
+class UpdateStock:
+    """An administrator sets a SKU's threshold and/or adjusts its stock by a signed ``delta`` with a ``reason``;
+    ``product_id`` links the record to its product (and may open it)."""
+
+    sku: str
+    threshold: int | None = None
+    delta: int | None = None
+    reason: str | None = None
+    product_id: str | None = None
+    actor: str | None = None
+    correlation_id: str = ""
+
+
+@dataclass(frozen=True)
+class ReceiveStock:
+    """Units of a SKU came in; a ``reference`` (a delivery note) is received once."""
+
+    sku: str
+    quantity: int
+    reference: str | None = None
+    actor: str | None = None
+    correlation_id: str = ""
+
+
 # -- the order saga --------------------------------------------------------------------------------------------------
 def reserve_for_order(
-    order_id: str,
-    lines: Sequence[OrderLine],
-    *,
-    repo: StockRepository,
-    clock: Clock = utc_now,
-    sleep: Sleep = time.sleep,
-    correlation_id: str = "",
+    cmd: ReserveForOrder, repo: StockRepository, *, clock: Clock = utc_now, sleep: Sleep = time.sleep
 ) -> Reservation:
     """Reserve every line of a placed order in one write, or record why not (``FAILED``). Idempotent: an order
     that already has a reservation record (any status) gets that record back and nothing changes."""
     valid: list[OrderLine] = []
     invalid: list[OrderLine] = []
-    for line in lines:
+    for line in cmd.lines:
         try:
             valid.append(replace(line, sku=normalise_sku(line.sku)))
         except StockRuleError:
             invalid.append(line)
 
     def attempt() -> Reservation:
-        existing = repo.get_reservation(order_id)
+        existing = repo.get_reservation(cmd.order_id)
         if existing is not None:
             return existing
         stock = repo.get_many({line.sku for line in valid})
-        plan = plan_reservation(order_id, [*valid, *invalid], stock, clock())
-        return _apply(plan, repo, correlation_id, expected=None)
+        plan = plan_reservation(cmd.order_id, [*valid, *invalid], stock, clock())
+        return _apply(plan, repo, cmd.correlation_id, expected=None)
 
     return retrying(attempt, sleep)
 
 
 def commit_order(
-    order_id: str,
-    *,
-    repo: StockRepository,
-    clock: Clock = utc_now,
-    sleep: Sleep = time.sleep,
-    correlation_id: str = "",
+    cmd: CommitOrder, repo: StockRepository, *, clock: Clock = utc_now, sleep: Sleep = time.sleep
 ) -> Reservation | None:
     """The order was paid: commit its reservation (``RESERVED`` → ``COMMITTED``). Anything else (no reservation,
     already committed, released) is left as it is and returned: applying a payment twice changes nothing."""
 
     def attempt() -> Reservation | None:
-        reservation = repo.get_reservation(order_id)
+        reservation = repo.get_reservation(cmd.order_id)
         if reservation is None or reservation.status is not ReservationStatus.RESERVED:
             return reservation
         plan = plan_commit(reservation, repo.get_many(_skus(reservation)), clock())
-        return _apply(plan, repo, correlation_id, expected=ReservationStatus.RESERVED)
+        return _apply(plan, repo, cmd.correlation_id, expected=ReservationStatus.RESERVED)
 
     return retrying(attempt, sleep)
 
 
 def cancel_order(
-    order_id: str,
-    *,
-    repo: StockRepository,
-    clock: Clock = utc_now,
-    sleep: Sleep = time.sleep,
-    correlation_id: str = "",
+    cmd: CancelOrder, repo: StockRepository, *, clock: Clock = utc_now, sleep: Sleep = time.sleep
 ) -> Reservation:
     """The order was cancelled: release what it reserved, or put back on the shelf what it took when it was paid.
 
@@ -175,24 +235,24 @@ def cancel_order(
     """
 
     def attempt() -> Reservation:
-        reservation = repo.get_reservation(order_id)
+        reservation = repo.get_reservation(cmd.order_id)
         now = clock()
         if reservation is None:
             tombstone = Reservation(
-                order_id,
+                cmd.order_id,
                 ReservationStatus.CANCELLED,
                 reason="cancelled before reservation",
                 created_at=now,
                 updated_at=now,
             )
-            return _apply(Plan(tombstone), repo, correlation_id, expected=None)
+            return _apply(Plan(tombstone), repo, cmd.correlation_id, expected=None)
         if reservation.status is ReservationStatus.RESERVED:
             plan = plan_release(reservation, repo.get_many(_skus(reservation)), now)
         elif reservation.status is ReservationStatus.COMMITTED:
             plan = plan_return(reservation, repo.get_many(_skus(reservation)), now)
         else:
             return reservation
-        return _apply(plan, repo, correlation_id, expected=reservation.status)
+        return _apply(plan, repo, cmd.correlation_id, expected=reservation.status)
 
     return retrying(attempt, sleep)
 
@@ -212,18 +272,39 @@ def _apply(
     return plan.reservation
 
 
+# -- the catalog -----------------------------------------------------------------------------------------------------
+def open_stock(
+    cmd: OpenStock, repo: StockRepository, *, clock: Clock = utc_now, sleep: Sleep = time.sleep
+) -> StockItem | None:
+    """A new product's SKU gets its stock record: nothing on hand, linked to the product, so that it can be
+    restocked at once. A record that exists already is left as it is, except that one linked to no product gets
+    this one. Idempotent: the record written, or ``None`` when there was nothing to change.
+    :class:`~inventory.domain.InvalidSku` for a SKU the inventory cannot hold."""
+    sku = normalise_sku(cmd.sku)
+
+    def attempt() -> StockItem | None:
+        before = repo.get(sku)
+        after = opened_for_product(before, sku, cmd.product_id, clock())
+        if after is None:
+            return None
+        repo.write([StockChange(before, after)], correlation_id=cmd.correlation_id)
+        return replace(after, version=(before.version if before else 0) + 1)
+
+    return retrying(attempt, sleep)
+
+
 # -- administration --------------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class StockView:
     item: StockItem
     movements: list[Movement]
-    next_position: dict[str, Any] | None
+    next_position: Position | None
 
 
 @dataclass(frozen=True)
 class StockPage:
     items: list[StockItem]
-    next_position: dict[str, Any] | None
+    next_position: Position | None
 
 
 def clamp_limit(limit: int | None) -> int:
@@ -232,97 +313,94 @@ def clamp_limit(limit: int | None) -> int:
     return max(1, min(int(limit), MAX_LIMIT))
 
 
-def stock_view(
-    sku: str, *, repo: StockRepository, limit: int | None = None, position: dict[str, Any] | None = None
-) -> StockView:
+def view_stock(query: ViewStock, repo: StockRepository) -> StockView:
     """A SKU's figures and one page of its ledger, newest first."""
-    sku = normalise_sku(sku)
+    sku = normalise_sku(query.sku)
     item = repo.get(sku)
     if item is None:
         raise SkuNotFound(f"There is no stock record for SKU {sku}.")
+    position = query.position
     if position is not None and set(position) != {"k"}:
         raise InvalidCursor("The cursor does not belong to this ledger; start again without it.")
-    movements, last = repo.movements(sku, clamp_limit(limit), position["k"] if position else None)
+    movements, last = repo.movements(sku, clamp_limit(query.limit), position["k"] if position else None)
     return StockView(item, movements, {"k": last} if last else None)
 
 
 def update_stock(
-    sku: str,
-    *,
-    repo: StockRepository,
-    threshold: int | None = None,
-    delta: int | None = None,
-    reason: str | None = None,
-    product_id: str | None = None,
-    actor: str | None = None,
-    clock: Clock = utc_now,
-    sleep: Sleep = time.sleep,
-    correlation_id: str = "",
+    cmd: UpdateStock, repo: StockRepository, *, clock: Clock = utc_now, sleep: Sleep = time.sleep
 ) -> tuple[StockItem, bool]:
-    """Set a SKU's threshold and/or adjust its stock by a signed ``delta`` with a ``reason``; create the record if
-    it is missing. Returns the item and whether it was created. :class:`InsufficientStock` (nothing written) when
-    the adjustment would take ``available`` below zero."""
-    sku = normalise_sku(sku)
-    if threshold is None and delta is None and product_id is None:
+    """Set a SKU's threshold and/or adjust its stock by a signed ``delta`` with a ``reason``. Returns the item and
+    whether it was created: a SKU with no record gets one only when the command names its product
+    (:class:`SkuNotFound` otherwise: a record is opened when its product is created in the catalog).
+    :class:`~inventory.domain.InsufficientStock` (nothing written) when the adjustment would take ``available``
+    below zero."""
+    sku = normalise_sku(cmd.sku)
+    if cmd.threshold is None and cmd.delta is None and cmd.product_id is None:
         raise StockRuleError("Send a threshold, an adjustment (delta with a reason), or both.")
-    if delta is not None and not (reason or "").strip():
+    if cmd.delta is not None and not (cmd.reason or "").strip():
         raise StockRuleError("An adjustment needs a reason.")
     reference = f"adjust-{uuid.uuid4()}"
 
     def attempt() -> tuple[StockItem, bool]:
         before = repo.get(sku)
         now = clock()
-        item = before or StockItem.new(sku, product_id=product_id)
-        if product_id and item.product_id != product_id:
-            item = replace(item, product_id=product_id)
-        if threshold is not None:
-            item = item.with_threshold(threshold, now)
+        item = _record_to_update(before, sku, cmd.product_id)
+        if cmd.threshold is not None:
+            item = item.with_threshold(cmd.threshold, now)
         movement = None
-        if delta is not None:
-            item, movement = item.adjust(delta, reason or "", now, reference, actor)
+        if cmd.delta is not None:
+            item, movement = item.adjust(cmd.delta, cmd.reason or "", now, reference, cmd.actor)
         item = replace(item, updated_at=now)
-        repo.write([StockChange(before, item, movement)], correlation_id=correlation_id)
+        repo.write([StockChange(before, item, movement)], correlation_id=cmd.correlation_id)
         return replace(item, version=(before.version if before else 0) + 1), before is None
 
     return retrying(attempt, sleep)
 
 
+def _record_to_update(before: StockItem | None, sku: str, product_id: str | None) -> StockItem:
+    """The record an administrator's change starts from: the stored one (linked to ``product_id`` when given), or
+    a new one for that product. Without a product there is nothing to create: a record linked to no product
+    would never be sold."""
+    if before is None:
+        if not product_id:
+            raise SkuNotFound(
+                f"There is no stock record for SKU {sku}: it is opened when its product is created in the catalog "
+                "(or send the product's productId to open it)."
+            )
+        return StockItem.new(sku, product_id=product_id)
+    if product_id and before.product_id != product_id:
+        return replace(before, product_id=product_id)
+    return before
+
+
 def receive_stock(
-    sku: str,
-    quantity: int,
-    *,
-    repo: StockRepository,
-    reference: str | None = None,
-    actor: str | None = None,
-    clock: Clock = utc_now,
-    sleep: Sleep = time.sleep,
-    correlation_id: str = "",
+    cmd: ReceiveStock, repo: StockRepository, *, clock: Clock = utc_now, sleep: Sleep = time.sleep
 ) -> StockItem:
-    """Receive ``quantity`` units of a SKU that has a stock record (404 otherwise: create it with PUT first).
+    """Receive units of a SKU that has a stock record (:class:`SkuNotFound` otherwise).
 
     A ``reference`` (a delivery note) is received once: the same reference again is :class:`DuplicateReceipt`.
     """
-    sku = normalise_sku(sku)
-    ref = reference or f"restock-{uuid.uuid4()}"
+    sku = normalise_sku(cmd.sku)
+    ref = cmd.reference or f"restock-{uuid.uuid4()}"
 
     def attempt() -> StockItem:
         before = repo.get(sku)
         if before is None:
-            raise SkuNotFound(f"There is no stock record for SKU {sku}; create it with PUT /inventory/{sku}.")
-        after, movement = before.restock(quantity, clock(), ref, "received", actor)
-        repo.write([StockChange(before, after, movement)], receipt=reference, correlation_id=correlation_id)
+            raise SkuNotFound(
+                f"There is no stock record for SKU {sku}: it is opened when its product is created in the catalog."
+            )
+        after, movement = before.restock(cmd.quantity, clock(), ref, "received", cmd.actor)
+        repo.write([StockChange(before, after, movement)], receipt=cmd.reference, correlation_id=cmd.correlation_id)
         return replace(after, version=before.version + 1)
 
     return retrying(attempt, sleep)
 
 
-def list_low_stock(
-    *, repo: StockRepository, limit: int | None = None, position: dict[str, Any] | None = None
-) -> StockPage:
+def list_low_stock(query: ListLowStock, repo: StockRepository) -> StockPage:
     """One page of the SKUs at or under their threshold. The listing reads the shards one after the other; a
     position names the shard to go on with and the storage key inside it."""
-    size = clamp_limit(limit)
-    shard, key = _resume(position)
+    size = clamp_limit(query.limit)
+    shard, key = _resume(query.position)
     items: list[StockItem] = []
     while shard < SHARDS:
         got, last = repo.low_stock(shard, size - len(items), key)
@@ -344,21 +422,3 @@ def _resume(position: Mapping[str, Any] | None) -> tuple[int, dict[str, Any] | N
     if key is not None and not isinstance(key, dict):
         raise InvalidCursor("The cursor does not belong to this listing; start again without it.")
     return shard, key
-
-
-__all__ = [
-    "DEFAULT_LIMIT",
-    "MAX_LIMIT",
-    "InsufficientStock",
-    "StockPage",
-    "StockRepository",
-    "StockView",
-    "cancel_order",
-    "clamp_limit",
-    "commit_order",
-    "list_low_stock",
-    "receive_stock",
-    "reserve_for_order",
-    "stock_view",
-    "update_stock",
-]

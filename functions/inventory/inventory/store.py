@@ -1,4 +1,5 @@
-"""The inventory in its DynamoDB table: the item layout and the repository that maps it to the domain.
+"""The inventory in its DynamoDB table, through the low-level DynamoDB client rather than PynamoDB: every write is a
+TransactWrite of mixed conditional Puts, and the cancellation reason of each of its items decides the error.
 
 Items (one table, keys fixed by ``template.yaml``):
 
@@ -20,9 +21,6 @@ write-sharded: only low items carry ``gsi1pk``, spread over :data:`inventory.dom
 Every stock write is a Put of the whole item conditioned on the ``version`` it was read at (and, for a
 reservation, on ``available >= qty``), so the figures, the ``available`` attribute and the index key are always
 written together, from one decision.
-
-The repository uses the low-level DynamoDB client rather than PynamoDB: every write here is a TransactWrite of
-mixed conditional Puts, and the cancellation reasons of each of its items decide the error.
 """
 
 from __future__ import annotations
@@ -296,72 +294,68 @@ class DynamoStockRepository:
         receipt: str | None = None,
         correlation_id: str = "",
     ) -> None:
-        actions: list[dict[str, Any]] = []
-        roles: list[str] = []
+        actions: list[tuple[str, dict[str, Any]]] = []  # (role, Put): the role names the refusal of a failed Put
         for change in changes:
-            actions.append({"Put": self._stock_put(change, correlation_id)})
-            roles.append("stock")
+            actions.append(("stock", self._stock_put(change, correlation_id)))
             if change.movement is not None:
-                actions.append(
-                    {
-                        "Put": {
-                            "TableName": self.table,
-                            "Item": movement_item(change.movement, correlation_id),
-                            # A ledger entry is never overwritten; a clash of keys is retried with a new time.
-                            "ConditionExpression": "attribute_not_exists(pk)",
-                        }
-                    }
-                )
-                roles.append("movement")
+                actions.append(("movement", self._movement_put(change.movement, correlation_id)))
         if receipt is not None and changes:
-            sku = changes[0].after.sku
-            actions.append(
-                {
-                    "Put": {
-                        "TableName": self.table,
-                        "Item": _dynamo(
-                            {
-                                "pk": SKU_PREFIX + sku,
-                                "sk": RECEIPT_PREFIX + receipt,
-                                "entity": RECEIPT,
-                                "reference": receipt,
-                                "at": utc_iso(changes[0].after.updated_at) if changes[0].after.updated_at else None,
-                            }
-                        ),
-                        "ConditionExpression": "attribute_not_exists(pk)",
-                    }
-                }
-            )
-            roles.append("receipt")
+            actions.append(("receipt", self._receipt_put(changes[0].after, receipt)))
         if reservation is not None:
-            put: dict[str, Any] = {"TableName": self.table, "Item": reservation_item(reservation, correlation_id)}
-            if expected_status is None:
-                put["ConditionExpression"] = "attribute_not_exists(pk)"
-            else:
-                put["ConditionExpression"] = "#status = :expected"
-                put["ExpressionAttributeNames"] = {"#status": "status"}
-                put["ExpressionAttributeValues"] = {":expected": {"S": expected_status.value}}
-            actions.append({"Put": put})
-            roles.append("reservation")
+            actions.append(("reservation", self._reservation_put(reservation, expected_status, correlation_id)))
+        self._send(actions)
+
+    def _send(self, actions: list[tuple[str, dict[str, Any]]]) -> None:
+        """One Put alone, or all of them in one TransactWrite; a refused condition becomes the error its role says."""
         if not actions:
             return
+        roles = [role for role, _ in actions]
         try:
             if len(actions) == 1:
-                self.client.put_item(**actions[0]["Put"])
+                self.client.put_item(**actions[0][1])
             else:
-                self.client.transact_write_items(TransactItems=actions)
+                self.client.transact_write_items(TransactItems=[{"Put": put} for _, put in actions])
         except self.client.exceptions.ConditionalCheckFailedException as exc:
             raise _refusal(roles[0]) from exc
         except self.client.exceptions.TransactionCanceledException as exc:
             reasons = exc.response.get("CancellationReasons") or []
-            failed = [roles[i] for i, r in enumerate(reasons) if i < len(roles) and r.get("Code") not in (None, "None")]
-            conditional = [
-                roles[i] for i, r in enumerate(reasons) if i < len(roles) and r.get("Code") == "ConditionalCheckFailed"
-            ]
+            codes = [(roles[i], r.get("Code")) for i, r in enumerate(reasons) if i < len(roles)]
+            failed = [role for role, code in codes if code not in (None, "None")]
+            conditional = {role for role, code in codes if code == "ConditionalCheckFailed"}
             for role in ("receipt", "reservation"):
                 if role in conditional:
                     raise _refusal(role) from exc
             raise StaleStock(f"The transaction was cancelled ({', '.join(failed) or 'conflict'}).") from exc
+
+    def _movement_put(self, movement: Movement, correlation_id: str) -> dict[str, Any]:
+        return {
+            "TableName": self.table,
+            "Item": movement_item(movement, correlation_id),
+            # A ledger entry is never overwritten; a clash of keys is retried with a new time.
+            "ConditionExpression": "attribute_not_exists(pk)",
+        }
+
+    def _receipt_put(self, item: StockItem, reference: str) -> dict[str, Any]:
+        receipt = {
+            "pk": SKU_PREFIX + item.sku,
+            "sk": RECEIPT_PREFIX + reference,
+            "entity": RECEIPT,
+            "reference": reference,
+            "at": utc_iso(item.updated_at) if item.updated_at else None,
+        }
+        return {"TableName": self.table, "Item": _dynamo(receipt), "ConditionExpression": "attribute_not_exists(pk)"}
+
+    def _reservation_put(
+        self, reservation: Reservation, expected_status: ReservationStatus | None, correlation_id: str
+    ) -> dict[str, Any]:
+        put: dict[str, Any] = {"TableName": self.table, "Item": reservation_item(reservation, correlation_id)}
+        if expected_status is None:
+            put["ConditionExpression"] = "attribute_not_exists(pk)"
+        else:
+            put["ConditionExpression"] = "#status = :expected"
+            put["ExpressionAttributeNames"] = {"#status": "status"}
+            put["ExpressionAttributeValues"] = {":expected": {"S": expected_status.value}}
+        return put
 
     def _stock_put(self, change: StockChange, correlation_id: str) -> dict[str, Any]:
         before = change.before

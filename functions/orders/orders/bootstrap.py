@@ -11,6 +11,8 @@ from functools import cache
 from typing import Any
 
 from gears_shared.consumers import DynamoInbox, Inbox
+from gears_shared.observability import logger, metrics
+from gears_shared.streams import StreamPublisher, stream_publisher_from_env
 from orders.service import OrderRepository
 from orders.store import DynamoOrderRepository
 
@@ -36,3 +38,11 @@ def sqs() -> Any:
     import boto3
 
     return boto3.client("sqs")
+
+
+@cache
+def stream_publisher() -> StreamPublisher:
+    """The table stream's publisher, to the orders topic (``TOPIC_ARN``)."""
+    from orders.publisher import events_for_record  # here: the publisher module's handler calls this one
+
+    return stream_publisher_from_env(events_for_record, logger=logger, metrics=metrics)

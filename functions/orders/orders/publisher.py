@@ -13,8 +13,8 @@ import uuid
 from typing import Any
 
 from gears_shared.events import CloudEvent, new_event, stream_images
-from gears_shared.observability import logger, metrics
-from gears_shared.streams import stream_handler, stream_publisher_from_env
+from gears_shared.streams import stream_handler
+from orders import bootstrap
 from orders.domain import Order, OrderStatus, Transition
 from orders.events import (
     ORDER_CANCELLED,
@@ -116,6 +116,4 @@ def events_for_record(record: dict[str, Any]) -> list[CloudEvent]:
     return out
 
 
-stream_publisher = stream_publisher_from_env(events_for_record, logger=logger, metrics=metrics)
-
-handler = stream_handler(stream_publisher)
+handler = stream_handler(bootstrap.stream_publisher)

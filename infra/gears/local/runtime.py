@@ -429,11 +429,7 @@ class LocalRuntime:
         with _environment(
             {**LOCAL_CREDENTIALS, "AWS_ENDPOINT_URL": self.endpoint, "AWS_DEFAULT_REGION": self.o.region}
         ):
-            r = seed_catalog(table_name=self.stack.ref("EcommerceTable"))
-            said.append(
-                f"catalog: {r.products_written} products and {r.categories_written} categories written, "
-                f"{r.products_present} already there"
-            )
+            # Stock first: the catalog's ProductCreated events open an empty record for a SKU that has none yet.
             if "InventoryTable" in self.template.resources:
                 from gears.seed_inventory import seed_inventory
 
@@ -441,6 +437,11 @@ class LocalRuntime:
                 said.append(
                     f"stock: {inv.skus_written} SKUs ({inv.units_written} units) written, {inv.skus_present} there"
                 )
+            r = seed_catalog(table_name=self.stack.ref("EcommerceTable"))
+            said.append(
+                f"catalog: {r.products_written} products and {r.categories_written} categories written, "
+                f"{r.products_present} already there"
+            )
         return "; ".join(said)
 
     def _seed(self) -> None:

@@ -1,4 +1,5 @@
-"""The inventory's functions in-process against moto: a cold start of each module per test."""
+"""The inventory's functions in-process against moto: a cold start of the wiring per test (``inventory.bootstrap``
+builds its clients, repository, inbox and publisher again, with the test's environment)."""
 
 from __future__ import annotations
 
@@ -11,9 +12,11 @@ from typing import Any
 
 import pytest
 
+from ecommerce.events import ProductCreated
 from gears.local.http_events import http_api_event
 from gears.local.lambda_context import LambdaContext
 from gears_shared.events import CloudEvent, new_event
+from inventory import bootstrap
 
 ADMIN = {"sub": "admin-1", "cognito:groups": ["admin"], "token_use": "access"}
 CUSTOMER = {"sub": "customer-1", "cognito:groups": ["customer"], "token_use": "access"}
@@ -35,8 +38,12 @@ Call = Callable[..., Answer]
 
 
 def cold(name: str) -> ModuleType:
-    """Import a function module as Lambda would on a cold start: with this test's environment."""
-    return importlib.reload(importlib.import_module(name))
+    """A function module as a new container runs it: its wiring built again, on first use, from this test's
+    environment. (The consumer's inbox is built when its module is first imported; table names are stable across
+    tests, so it serves every test.)"""
+    for wiring in (bootstrap.dynamodb, bootstrap.stock_repository, bootstrap.inbox, bootstrap.stream_publisher):
+        wiring.cache_clear()
+    return importlib.import_module(name)
 
 
 @pytest.fixture
@@ -132,6 +139,34 @@ def order_cancelled(order_id: str, paid: bool) -> CloudEvent:
         "paid": paid,
     }
     return new_event("OrderCancelled.v1", "gears.orders", data, subject=order_id)
+
+
+def product_created(product_id: str, sku: str, event_id: str | None = None) -> CloudEvent:
+    """The catalog's ``ProductCreated.v1`` for a new product, checked against the catalog's own schema."""
+    data = {
+        "productId": product_id,
+        "sku": sku,
+        "title": f"Product {sku}",
+        "description": "",
+        "price": {"amount": 1250, "currency": "GBP"},
+        "category": "home",
+        "brand": None,
+        "images": [],
+        "attributes": {},
+        "status": "active",
+        "createdAt": "2026-11-25T09:00:00.000Z",
+        "updatedAt": "2026-11-25T09:00:00.000Z",
+        "version": 1,
+    }
+    ProductCreated.model_validate(data)
+    return new_event(
+        "ProductCreated.v1",
+        "gears.ecommerce",
+        data,
+        correlation_id=f"corr-{product_id}",
+        subject=product_id,
+        event_id=event_id,
+    )
 
 
 @pytest.fixture

@@ -19,7 +19,9 @@ BUYERS = 12
 def test_exactly_as_many_orders_as_units_are_reserved(table_name: str) -> None:
     repo = DynamoStockRepository(table_name)
     sku = "LAST-" + uuid.uuid4().hex[:6].upper()
-    service.update_stock(sku, repo=repo, delta=UNITS, reason="last units", threshold=0)
+    service.update_stock(
+        service.UpdateStock(sku, delta=UNITS, reason="last units", threshold=0, product_id="prod-last"), repo
+    )
     results: dict[str, ReservationStatus] = {}
     errors: list[BaseException] = []
     start = threading.Barrier(BUYERS)
@@ -27,7 +29,8 @@ def test_exactly_as_many_orders_as_units_are_reserved(table_name: str) -> None:
     def buy(order_id: str) -> None:
         try:
             start.wait()
-            results[order_id] = service.reserve_for_order(order_id, [OrderLine(sku, 1)], repo=repo).status
+            cmd = service.ReserveForOrder(order_id, (OrderLine(sku, 1),))
+            results[order_id] = service.reserve_for_order(cmd, repo).status
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
 

@@ -1,4 +1,5 @@
-"""The order events through InventoryOrderConsumerFunction's handler, as SQS delivers them, against moto."""
+"""The order events and the catalog's new products through InventoryOrderConsumerFunction's handler, as SQS delivers
+them, against moto."""
 
 from __future__ import annotations
 
@@ -9,14 +10,19 @@ from typing import Any
 import boto3
 
 from gears.local.lambda_context import LambdaContext
-from inventory.store import reservation_key
+from gears.local.provision import Stack
+from gears_shared.events import SnsPublisher, new_event
+from inventory.domain import StockChange, StockItem
+from inventory.store import DynamoStockRepository, reservation_key
 from tests.functional.inventory.conftest import (
     Call,
     order_cancelled,
     order_paid,
     order_placed,
+    product_created,
     sqs_event,
 )
+from tests.support.topics import drain
 
 CONTEXT = LambdaContext("InventoryOrderConsumerFunction", timeout_s=30)
 
@@ -27,7 +33,7 @@ def new_sku() -> str:
 
 def stocked(call: Call, on_hand: int, threshold: int = 2) -> str:
     sku = new_sku()
-    body = {"delta": on_hand, "reason": "count", "threshold": threshold}
+    body = {"delta": on_hand, "reason": "count", "threshold": threshold, "productId": f"p-{sku}"}
     assert call("PUT", f"/inventory/{sku}", body=body).status == 201
     return sku
 
@@ -138,3 +144,57 @@ def test_a_poison_message_fails_alone(call: Call, consumers: ModuleType) -> None
     # the failed event was released from the inbox: a fixed redelivery would be applied
     again = consumers.handler(sqs_event(bad_data), CONTEXT)
     assert again == {"batchItemFailures": [{"itemIdentifier": "m-0"}]}
+
+
+# -- the catalog's new products ----------------------------------------------------------------------------------
+def test_a_new_product_gets_its_stock_record_and_can_be_restocked_at_once(call: Call, consumers: ModuleType) -> None:
+    sku, product = new_sku(), "prod-" + uuid.uuid4().hex[:8]
+    created = product_created(product, sku.lower())
+    assert consumers.handler(sqs_event(created), CONTEXT) == {"batchItemFailures": []}
+    opened = call("GET", f"/inventory/{sku}")
+    assert opened.status == 200, opened
+    assert (opened.body["productId"], opened.body["onHand"], opened.body["reserved"], opened.body["version"]) == (
+        product,
+        0,
+        0,
+        1,
+    )
+    assert opened.body["movements"] == []
+    restocked = call("POST", f"/inventory/{sku}/restock", body={"quantity": 6})
+    assert restocked.status == 200, restocked
+    # the same event again, and another ProductCreated for the product (a replay upstream), change nothing
+    consumers.handler(sqs_event(created, product_created(product, sku)), CONTEXT)
+    after = call("GET", f"/inventory/{sku}").body
+    assert (after["onHand"], after["productId"], after["version"]) == (6, product, 2)
+
+
+def test_a_new_product_links_the_record_its_sku_already_had(call: Call, consumers: ModuleType, table_name: str) -> None:
+    sku = new_sku()
+    DynamoStockRepository(table_name).write([StockChange(None, StockItem.new(sku))])  # a record of before the link
+    consumers.handler(sqs_event(product_created("prod-linked", sku)), CONTEXT)
+    linked = call("GET", f"/inventory/{sku}").body
+    assert (linked["productId"], linked["version"]) == ("prod-linked", 2)
+
+
+def test_a_product_whose_sku_the_inventory_cannot_hold_fails_its_record(call: Call, consumers: ModuleType) -> None:
+    result = consumers.handler(sqs_event(product_created("prod-slash", "SL/15551")), CONTEXT)
+    assert result == {"batchItemFailures": [{"itemIdentifier": "m-0"}]}  # retried, then parked in the DLQ
+    assert call("GET", "/inventory/SL%2F15551").status == 400
+
+
+def test_the_queue_receives_the_catalog_s_new_products_and_nothing_else_of_it(
+    call: Call, consumers: ModuleType, cloud: Stack
+) -> None:
+    sku, product = new_sku(), "prod-" + uuid.uuid4().hex[:8]
+    catalog = SnsPublisher(cloud.ref("EcommerceTopic"), boto3.client("sns"))
+    catalog.publish(
+        [
+            product_created(product, sku),
+            new_event("ProductUpdated.v1", "gears.ecommerce", {"productId": product, "sku": sku}),
+            new_event("ProductDeleted.v1", "gears.ecommerce", {"productId": product, "sku": sku}),
+        ]
+    )
+    delivered = drain(cloud.ref("InventoryOrdersQueue"))
+    assert [e.type for e in delivered] == ["ProductCreated.v1"]
+    assert consumers.handler(sqs_event(*delivered), CONTEXT) == {"batchItemFailures": []}
+    assert call("GET", f"/inventory/{sku}").body["productId"] == product

@@ -59,11 +59,24 @@ def test_admin_creates_restocks_adjusts_and_reads_a_sku(call: Call) -> None:
     assert [m["kind"] for m in second.body["movements"]] == ["restock"]
 
 
+def test_a_put_opens_a_record_only_for_a_product(call: Call) -> None:
+    sku = new_sku()
+    orphan = call("PUT", f"/inventory/{sku}", body={"threshold": 3, "delta": 4, "reason": "count"})
+    assert orphan.status == 404, orphan
+    assert orphan.headers["content-type"] == "application/problem+json"
+    assert orphan.body["type"].endswith("/sku-not-found")
+    assert "created in the catalog" in orphan.body["detail"]
+    assert call("GET", f"/inventory/{sku}").status == 404  # nothing was opened
+    opened = call("PUT", f"/inventory/{sku}", body={"threshold": 3, "productId": "prod-1"})
+    assert opened.status == 201, opened
+    assert (opened.body["productId"], opened.body["threshold"]) == ("prod-1", 3)
+
+
 def test_available_never_goes_below_zero(call: Call, consumers) -> None:  # type: ignore[no-untyped-def]
     from tests.functional.inventory.conftest import order_placed, sqs_event
 
     sku = new_sku()
-    call("PUT", f"/inventory/{sku}", body={"delta": 5, "reason": "count"})
+    call("PUT", f"/inventory/{sku}", body={"delta": 5, "reason": "count", "productId": "prod-1"})
     consumers.handler(sqs_event(order_placed("o-" + sku, (sku, 4))), LambdaContext("InventoryOrderConsumerFunction"))
     refused = call("PUT", f"/inventory/{sku}", body={"delta": -2, "reason": "lost", "threshold": 9})
     assert refused.status == 422, refused
@@ -79,9 +92,9 @@ def test_low_stock_lists_the_skus_at_or_under_their_threshold(call: Call) -> Non
     low = {new_sku() for _ in range(5)}
     high = {new_sku() for _ in range(3)}
     for sku in low:
-        call("PUT", f"/inventory/{sku}", body={"delta": 2, "reason": "count", "threshold": 2})
+        call("PUT", f"/inventory/{sku}", body={"delta": 2, "reason": "count", "threshold": 2, "productId": "p-low"})
     for sku in high:
-        call("PUT", f"/inventory/{sku}", body={"delta": 20, "reason": "count", "threshold": 2})
+        call("PUT", f"/inventory/{sku}", body={"delta": 20, "reason": "count", "threshold": 2, "productId": "p-high"})
     seen: list[str] = []
     cursor = None
     for _ in range(20):
@@ -105,7 +118,7 @@ def test_low_stock_lists_the_skus_at_or_under_their_threshold(call: Call) -> Non
 @pytest.mark.parametrize("claims", [CUSTOMER, SUPPORT])
 def test_only_admins_may_use_the_inventory(call: Call, claims: dict) -> None:  # type: ignore[type-arg]
     sku = new_sku()
-    call("PUT", f"/inventory/{sku}", body={"delta": 5, "reason": "count"})
+    call("PUT", f"/inventory/{sku}", body={"delta": 5, "reason": "count", "productId": "prod-1"})
     for method, path, body, query in [
         ("GET", f"/inventory/{sku}", None, None),
         ("GET", f"/inventory/{sku}", None, {"limit": "zero"}),
@@ -169,7 +182,7 @@ def test_bad_input_is_a_clear_4xx_and_changes_nothing(
     problem: str,  # type: ignore[type-arg]
 ) -> None:
     sku = new_sku()
-    call("PUT", f"/inventory/{sku}", body={"delta": 5, "reason": "count"})
+    call("PUT", f"/inventory/{sku}", body={"delta": 5, "reason": "count", "productId": "prod-1"})
     before = call("GET", f"/inventory/{sku}").body
     answer = call(method, path.format(sku=sku), body=body, query=query)
     assert answer.status == status, answer
@@ -180,7 +193,7 @@ def test_bad_input_is_a_clear_4xx_and_changes_nothing(
 
 def test_a_delivery_reference_is_received_once(call: Call) -> None:
     sku = new_sku()
-    call("PUT", f"/inventory/{sku}", body={"threshold": 1})
+    call("PUT", f"/inventory/{sku}", body={"threshold": 1, "productId": "prod-1"})
     assert call("POST", f"/inventory/{sku}/restock", body={"quantity": 4, "reference": "DN-1"}).status == 200
     again = call("POST", f"/inventory/{sku}/restock", body={"quantity": 4, "reference": "DN-1"})
     assert again.status == 409

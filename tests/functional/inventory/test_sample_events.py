@@ -44,6 +44,18 @@ def test_the_http_and_queue_samples(api: ModuleType, consumers: ModuleType) -> N
     assert json.loads(low["body"])["items"] == []
 
 
+def test_the_product_created_sample_opens_the_stock_record(api: ModuleType, consumers: ModuleType) -> None:
+    context = LambdaContext("InventoryFunction")
+    result = consumers.handler(load("InventoryOrderConsumerFunction/product-created.json"), context)
+    assert result == {"batchItemFailures": []}
+    got = api.inventory_read_handler(load("InventoryReadFunction/get-stock.json"), context)
+    assert got["statusCode"] == 200, got["body"]
+    body = json.loads(got["body"])
+    assert (body["sku"], body["productId"], body["onHand"]) == ("85123A", "fd4e126c-1c26-56e4-9a43-0db37a4bcba6", 0)
+    restocked = api.inventory_admin_handler(load("InventoryAdminFunction/restock.json"), context)
+    assert restocked["statusCode"] == 200, restocked["body"]
+
+
 def test_the_stream_sample(cloud: Stack, lambda_env: Callable[[str], dict[str, str]]) -> None:
     env = lambda_env("InventoryPublisherFunction")
     queue = subscribe_queue(env["TOPIC_ARN"])

@@ -65,25 +65,10 @@ class InMemoryStock:
         correlation_id: str = "",
     ) -> None:
         with self.lock:
-            for change in changes:
-                current = self.items.get(change.after.sku)
-                if change.before is None:
-                    if current is not None:
-                        self.refusals += 1
-                        raise StaleStock("exists")
-                elif current is None or current.version != change.before.version:
-                    self.refusals += 1
-                    raise StaleStock("stale")
-                elif current.available < change.needs_available:
-                    raise StaleStock("not enough")
+            self._check_stock(changes)
             if receipt is not None and changes and (changes[0].after.sku, receipt) in self.receipts:
                 raise DuplicateReceipt("again")
-            if reservation is not None:
-                stored = self.reservations.get(reservation.order_id)
-                if expected_status is None and stored is not None:
-                    raise ReservationConflict("exists")
-                if expected_status is not None and (stored is None or stored.status is not expected_status):
-                    raise ReservationConflict("moved on")
+            self._check_reservation(reservation, expected_status)
             for change in changes:
                 version = (change.before.version if change.before else 0) + 1
                 self.items[change.after.sku] = replace(change.after, version=version)
@@ -94,6 +79,29 @@ class InMemoryStock:
             if reservation is not None:
                 self.reservations[reservation.order_id] = reservation
             self.writes += 1
+
+    def _check_stock(self, changes: Sequence[StockChange]) -> None:
+        """Each change's condition: absent when it creates, else still at the version it read, with enough left."""
+        for change in changes:
+            current = self.items.get(change.after.sku)
+            if change.before is None:
+                if current is not None:
+                    self.refusals += 1
+                    raise StaleStock("exists")
+            elif current is None or current.version != change.before.version:
+                self.refusals += 1
+                raise StaleStock("stale")
+            elif current.available < change.needs_available:
+                raise StaleStock("not enough")
+
+    def _check_reservation(self, reservation: Reservation | None, expected_status: ReservationStatus | None) -> None:
+        if reservation is None:
+            return
+        stored = self.reservations.get(reservation.order_id)
+        if expected_status is None and stored is not None:
+            raise ReservationConflict("exists")
+        if expected_status is not None and (stored is None or stored.status is not expected_status):
+            raise ReservationConflict("moved on")
 
     # -- for tests -----------------------------------------------------------------------------------------------
     def stock(self, sku: str, on_hand: int, threshold: int = 5, reserved: int = 0) -> StockItem:

@@ -18,6 +18,7 @@ from inventory.domain import (
     crossed_into_low,
     merge_lines,
     normalise_sku,
+    opened_for_product,
     plan_commit,
     plan_release,
     plan_reservation,
@@ -79,6 +80,41 @@ def test_skus_are_normalised_like_the_catalog() -> None:
     assert normalise_sku(" 85123a ") == "85123A"
     with pytest.raises(InvalidSku):
         normalise_sku("-bad")
+
+
+def test_a_sku_holds_no_slash_so_it_is_always_one_path_segment() -> None:
+    # /inventory/SL%2F15551 was a 400 and /inventory/SL/15551 a 404: such a SKU could never be stocked.
+    for sku in ("SL/15551", "A/B", "85123A/"):
+        with pytest.raises(InvalidSku) as caught:
+            normalise_sku(sku)
+        assert "'/'" not in str(caught.value)
+    assert normalise_sku("gift_0001.40-b") == "GIFT_0001.40-B"
+
+
+def test_rule_errors_carry_the_problem_a_client_sees() -> None:
+    short = InsufficientStock("A1", 3, 2)
+    assert (short.code, short.title) == ("insufficient-stock", "Insufficient stock")
+    assert short.extra == {"sku": "A1", "requested": 3, "available": 2}
+    assert (InvalidSku("x").code, StockRuleError("x").code) == ("invalid-sku", "stock-rule")
+
+
+def test_a_new_product_gets_an_empty_record_or_links_one_that_names_no_product() -> None:
+    opened = opened_for_product(None, "sku-1", "prod-1", NOW)
+    assert opened is not None
+    assert (opened.sku, opened.on_hand, opened.reserved, opened.product_id, opened.version) == (
+        "SKU-1",
+        0,
+        0,
+        "prod-1",
+        0,
+    )
+    assert opened.updated_at == NOW
+    unlinked = item("A1", on_hand=7)
+    linked = opened_for_product(unlinked, "A1", "prod-1", NOW)
+    assert linked is not None
+    assert (linked.on_hand, linked.product_id, linked.version) == (7, "prod-1", 1)
+    assert opened_for_product(linked, "A1", "prod-1", NOW) is None  # a repeat changes nothing
+    assert opened_for_product(linked, "A1", "prod-2", NOW) is None  # a record keeps the product it names
 
 
 def test_lines_of_one_sku_are_merged() -> None:

@@ -9,8 +9,26 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from inventory import service
-from inventory.domain import InsufficientStock, MovementKind, OrderLine, ReservationStatus, StockRuleError
+from inventory.domain import (
+    InsufficientStock,
+    InvalidSku,
+    MovementKind,
+    OrderLine,
+    ReservationStatus,
+    StockItem,
+    StockRuleError,
+)
 from inventory.errors import DuplicateReceipt, InvalidCursor, SkuNotFound, StaleStock
+from inventory.service import (
+    CancelOrder,
+    CommitOrder,
+    ListLowStock,
+    OpenStock,
+    ReceiveStock,
+    ReserveForOrder,
+    UpdateStock,
+    ViewStock,
+)
 from tests.unit.inventory.fakes import InMemoryStock
 
 
@@ -39,8 +57,7 @@ def no_sleep(_: float) -> None:
 
 def reserve(repo: InMemoryStock, order_id: str, *lines: tuple[str, int], clock: Clock | None = None):  # type: ignore[no-untyped-def]
     return service.reserve_for_order(
-        order_id,
-        [OrderLine(sku, qty, f"p-{sku}") for sku, qty in lines],
+        ReserveForOrder(order_id, tuple(OrderLine(sku, qty, f"p-{sku}") for sku, qty in lines)),
         repo=repo,
         clock=clock or Clock(),
         sleep=no_sleep,
@@ -82,44 +99,44 @@ def test_an_unknown_or_malformed_sku_fails_the_reservation(repo: InMemoryStock) 
 def test_payment_commits_once(repo: InMemoryStock) -> None:
     repo.stock("A", 5)
     reserve(repo, "o-1", ("A", 2))
-    committed = service.commit_order("o-1", repo=repo, sleep=no_sleep)
+    committed = service.commit_order(CommitOrder("o-1"), repo=repo, sleep=no_sleep)
     assert committed is not None
     assert committed.status is ReservationStatus.COMMITTED
     assert (repo.items["A"].on_hand, repo.items["A"].reserved) == (3, 0)
-    service.commit_order("o-1", repo=repo, sleep=no_sleep)  # a second OrderPaid
+    service.commit_order(CommitOrder("o-1"), repo=repo, sleep=no_sleep)  # a second OrderPaid
     assert (repo.items["A"].on_hand, repo.items["A"].reserved) == (3, 0)
-    assert service.commit_order("o-unknown", repo=repo, sleep=no_sleep) is None
+    assert service.commit_order(CommitOrder("o-unknown"), repo=repo, sleep=no_sleep) is None
 
 
 def test_cancelling_before_payment_releases_and_after_payment_restocks(repo: InMemoryStock) -> None:
     repo.stock("A", 5)
     reserve(repo, "o-1", ("A", 2))
     reserve(repo, "o-2", ("A", 1))
-    service.commit_order("o-2", repo=repo, sleep=no_sleep)
+    service.commit_order(CommitOrder("o-2"), repo=repo, sleep=no_sleep)
     assert (repo.items["A"].on_hand, repo.items["A"].reserved) == (4, 2)
 
-    released = service.cancel_order("o-1", repo=repo, sleep=no_sleep)
-    restocked = service.cancel_order("o-2", repo=repo, sleep=no_sleep)
+    released = service.cancel_order(CancelOrder("o-1"), repo=repo, sleep=no_sleep)
+    restocked = service.cancel_order(CancelOrder("o-2"), repo=repo, sleep=no_sleep)
     assert (released.status, restocked.status) == (ReservationStatus.RELEASED, ReservationStatus.RESTOCKED)
     assert (repo.items["A"].on_hand, repo.items["A"].reserved) == (5, 0)
 
     for order in ("o-1", "o-2"):  # repeated cancellations change nothing
-        service.cancel_order(order, repo=repo, sleep=no_sleep)
+        service.cancel_order(CancelOrder(order), repo=repo, sleep=no_sleep)
     assert (repo.items["A"].on_hand, repo.items["A"].reserved) == (5, 0)
-    assert service.commit_order("o-1", repo=repo, sleep=no_sleep).status is ReservationStatus.RELEASED  # type: ignore[union-attr]
+    assert service.commit_order(CommitOrder("o-1"), repo=repo, sleep=no_sleep).status is ReservationStatus.RELEASED  # type: ignore[union-attr]
 
 
 def test_cancelling_a_failed_reservation_changes_nothing(repo: InMemoryStock) -> None:
     repo.stock("A", 1)
     reserve(repo, "o-1", ("A", 5))
     before = dict(repo.items)
-    assert service.cancel_order("o-1", repo=repo, sleep=no_sleep).status is ReservationStatus.FAILED
+    assert service.cancel_order(CancelOrder("o-1"), repo=repo, sleep=no_sleep).status is ReservationStatus.FAILED
     assert repo.items == before
 
 
 def test_an_order_cancelled_before_it_was_reserved_never_reserves(repo: InMemoryStock) -> None:
     repo.stock("A", 5)
-    tombstone = service.cancel_order("o-1", repo=repo, sleep=no_sleep)
+    tombstone = service.cancel_order(CancelOrder("o-1"), repo=repo, sleep=no_sleep)
     assert tombstone.status is ReservationStatus.CANCELLED
     late = reserve(repo, "o-1", ("A", 2))  # OrderPlaced arrives after OrderCancelled
     assert late.status is ReservationStatus.CANCELLED
@@ -165,15 +182,73 @@ def test_racing_orders_never_oversell(repo: InMemoryStock) -> None:
 
 # -- administration --------------------------------------------------------------------------------------------------
 def test_put_creates_the_record_sets_the_threshold_and_adjusts(repo: InMemoryStock, clock: Clock) -> None:
-    item, created = service.update_stock("new-1", repo=repo, threshold=2, clock=clock, sleep=no_sleep)
+    item, created = service.update_stock(
+        UpdateStock("new-1", threshold=2, product_id="prod-1"), repo=repo, clock=clock, sleep=no_sleep
+    )
     assert created
     assert (item.sku, item.on_hand, item.threshold, item.version) == ("NEW-1", 0, 2, 1)
     item, created = service.update_stock(
-        "NEW-1", repo=repo, delta=7, reason="count", actor="admin-1", clock=clock, sleep=no_sleep
+        UpdateStock("NEW-1", delta=7, reason="count", actor="admin-1"), repo=repo, clock=clock, sleep=no_sleep
     )
     assert not created
     assert (item.on_hand, item.version) == (7, 2)
     assert repo.ledger["NEW-1"][0].actor == "admin-1"
+
+
+def test_put_on_a_sku_with_no_record_needs_its_product(repo: InMemoryStock) -> None:
+    for cmd in (UpdateStock("GHOST-1", threshold=2), UpdateStock("GHOST-1", delta=5, reason="count")):
+        with pytest.raises(SkuNotFound, match="product"):
+            service.update_stock(cmd, repo=repo, sleep=no_sleep)
+    assert (repo.items, repo.writes) == ({}, 0)  # no record linked to no product
+    item, created = service.update_stock(UpdateStock("GHOST-1", threshold=2, product_id="prod-1"), repo=repo)
+    assert created
+    assert (item.product_id, item.threshold) == ("prod-1", 2)
+
+
+def test_a_new_product_opens_its_stock_record_once(repo: InMemoryStock, clock: Clock) -> None:
+    opened = service.open_stock(OpenStock("new-9", "prod-9", "corr-1"), repo=repo, clock=clock, sleep=no_sleep)
+    assert opened is not None
+    assert (opened.sku, opened.on_hand, opened.product_id, opened.version) == ("NEW-9", 0, "prod-9", 1)
+    assert repo.items["NEW-9"] == opened
+    assert repo.ledger == {}  # nothing moved: the record says no units
+    writes = repo.writes
+    assert service.open_stock(OpenStock("NEW-9", "prod-9"), repo=repo, sleep=no_sleep) is None  # a repeat
+    assert repo.writes == writes
+    # the record can be restocked at once (it used to need a PUT first)
+    assert service.receive_stock(ReceiveStock("NEW-9", 4), repo=repo, sleep=no_sleep).on_hand == 4
+
+
+def test_a_new_product_links_the_record_its_sku_already_had(repo: InMemoryStock) -> None:
+    repo.items["OLD-1"] = StockItem("OLD-1", on_hand=6, reserved=1, version=3)  # opened before products were linked
+    linked = service.open_stock(OpenStock("OLD-1", "prod-1"), repo=repo, sleep=no_sleep)
+    assert linked is not None
+    assert (repo.items["OLD-1"].product_id, repo.items["OLD-1"].on_hand, repo.items["OLD-1"].reserved) == (
+        "prod-1",
+        6,
+        1,
+    )
+    assert repo.items["OLD-1"].version == 4
+    repo.stock("KEPT-1", 2)  # linked to p-KEPT-1 already
+    assert service.open_stock(OpenStock("KEPT-1", "prod-other"), repo=repo, sleep=no_sleep) is None
+    assert repo.items["KEPT-1"].product_id == "p-KEPT-1"
+    with pytest.raises(InvalidSku):
+        service.open_stock(OpenStock("SL/15551", "prod-2"), repo=repo, sleep=no_sleep)
+
+
+def test_opening_a_record_races_safely_with_an_admin_put(repo: InMemoryStock) -> None:
+    original_write = repo.write
+    calls = {"n": 0}
+
+    def racing_write(changes, **kwargs):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] == 1:  # an administrator opened it with a threshold between our read and our write
+            repo.items["RACE-1"] = StockItem("RACE-1", threshold=9, product_id="prod-1", version=1)
+            raise StaleStock("exists")
+        return original_write(changes, **kwargs)
+
+    repo.write = racing_write  # type: ignore[method-assign]
+    assert service.open_stock(OpenStock("RACE-1", "prod-1"), repo=repo, sleep=no_sleep) is None
+    assert repo.items["RACE-1"].threshold == 9
 
 
 def test_an_adjustment_below_what_is_reserved_is_refused_and_writes_nothing(repo: InMemoryStock) -> None:
@@ -181,39 +256,43 @@ def test_an_adjustment_below_what_is_reserved_is_refused_and_writes_nothing(repo
     reserve(repo, "o-1", ("A", 4))
     writes = repo.writes
     with pytest.raises(InsufficientStock):
-        service.update_stock("A", repo=repo, delta=-2, reason="broken", threshold=1, sleep=no_sleep)
+        service.update_stock(UpdateStock("A", delta=-2, reason="broken", threshold=1), repo=repo, sleep=no_sleep)
     assert repo.writes == writes
     assert (repo.items["A"].on_hand, repo.items["A"].threshold) == (5, 5)
     with pytest.raises(StockRuleError):
-        service.update_stock("A", repo=repo, delta=-1, sleep=no_sleep)  # no reason
+        service.update_stock(UpdateStock("A", delta=-1), repo=repo, sleep=no_sleep)  # no reason
     with pytest.raises(StockRuleError):
-        service.update_stock("A", repo=repo, sleep=no_sleep)  # nothing to do
+        service.update_stock(UpdateStock("A"), repo=repo, sleep=no_sleep)  # nothing to do
 
 
 def test_restock_needs_a_record_and_takes_a_reference_once(repo: InMemoryStock) -> None:
     with pytest.raises(SkuNotFound):
-        service.receive_stock("GHOST", 5, repo=repo, sleep=no_sleep)
+        service.receive_stock(ReceiveStock("GHOST", 5), repo=repo, sleep=no_sleep)
     repo.stock("A", 1)
-    item = service.receive_stock("a", 5, repo=repo, reference="DN-1", sleep=no_sleep)
+    item = service.receive_stock(ReceiveStock("a", 5, reference="DN-1"), repo=repo, sleep=no_sleep)
     assert item.on_hand == 6
     with pytest.raises(DuplicateReceipt):
-        service.receive_stock("A", 5, repo=repo, reference="DN-1", sleep=no_sleep)
-    assert service.receive_stock("A", 5, repo=repo, sleep=no_sleep).on_hand == 11  # no reference: no dedupe
+        service.receive_stock(ReceiveStock("A", 5, reference="DN-1"), repo=repo, sleep=no_sleep)
+    assert (
+        service.receive_stock(ReceiveStock("A", 5), repo=repo, sleep=no_sleep).on_hand == 11
+    )  # no reference: no dedupe
 
 
 def test_the_view_pages_the_ledger_newest_first(repo: InMemoryStock, clock: Clock) -> None:
-    service.update_stock("A", repo=repo, delta=10, reason="opening", clock=clock, sleep=no_sleep)
+    service.update_stock(
+        UpdateStock("A", delta=10, reason="opening", product_id="p-A"), repo=repo, clock=clock, sleep=no_sleep
+    )
     for n in range(3):
         reserve(repo, f"o-{n}", ("A", 1), clock=clock)
-    first = service.stock_view("A", repo=repo, limit=3)
+    first = service.view_stock(ViewStock("A", limit=3), repo=repo)
     assert [m.reference for m in first.movements] == ["o-2", "o-1", "o-0"]
-    second = service.stock_view("A", repo=repo, limit=3, position=first.next_position)
+    second = service.view_stock(ViewStock("A", limit=3, position=first.next_position), repo=repo)
     assert [m.kind for m in second.movements] == [MovementKind.ADJUST]
     assert second.next_position is None
     with pytest.raises(SkuNotFound):
-        service.stock_view("B", repo=repo)
+        service.view_stock(ViewStock("B"), repo=repo)
     with pytest.raises(InvalidCursor):
-        service.stock_view("A", repo=repo, position={"s": 1})
+        service.view_stock(ViewStock("A", position={"s": 1}), repo=repo)
 
 
 def test_low_stock_lists_every_low_sku_once_across_shards(repo: InMemoryStock) -> None:
@@ -225,7 +304,7 @@ def test_low_stock_lists_every_low_sku_once_across_shards(repo: InMemoryStock) -
     seen: list[str] = []
     position = None
     while True:
-        page = service.list_low_stock(repo=repo, limit=2, position=position)
+        page = service.list_low_stock(ListLowStock(limit=2, position=position), repo=repo)
         seen += [i.sku for i in page.items]
         assert len(page.items) <= 2
         position = page.next_position
@@ -233,7 +312,7 @@ def test_low_stock_lists_every_low_sku_once_across_shards(repo: InMemoryStock) -
             break
     assert sorted(seen) == sorted(low)
     with pytest.raises(InvalidCursor):
-        service.list_low_stock(repo=repo, position={"s": 99, "k": None})
+        service.list_low_stock(ListLowStock(position={"s": 99, "k": None}), repo=repo)
 
 
 # -- the ledger explains the figures ----------------------------------------------------------------------------------
@@ -242,18 +321,27 @@ def test_the_ledger_explains_every_figure_after_a_sequence_of_operations(repo: I
         return step()
 
     for step in (
-        lambda: service.update_stock("A", repo=repo, delta=20, reason="opening", clock=clock, sleep=no_sleep),
         lambda: service.update_stock(
-            "B", repo=repo, delta=4, reason="opening", threshold=2, clock=clock, sleep=no_sleep
+            UpdateStock("A", delta=20, reason="opening", product_id="p-A"), repo=repo, clock=clock, sleep=no_sleep
+        ),
+        lambda: service.update_stock(
+            UpdateStock("B", delta=4, reason="opening", threshold=2, product_id="p-B"),
+            repo=repo,
+            clock=clock,
+            sleep=no_sleep,
         ),
         lambda: reserve(repo, "o-1", ("A", 5), ("B", 2), clock=clock),
         lambda: reserve(repo, "o-2", ("A", 3), clock=clock),
         lambda: reserve(repo, "o-3", ("B", 5), clock=clock),  # fails: nothing moves
-        lambda: service.commit_order("o-1", repo=repo, clock=clock, sleep=no_sleep),
-        lambda: service.cancel_order("o-2", repo=repo, clock=clock, sleep=no_sleep),
-        lambda: service.receive_stock("B", 6, repo=repo, clock=clock, sleep=no_sleep),
-        lambda: service.cancel_order("o-1", repo=repo, clock=clock, sleep=no_sleep),  # paid: back on the shelf
-        lambda: service.update_stock("A", repo=repo, delta=-4, reason="damaged", clock=clock, sleep=no_sleep),
+        lambda: service.commit_order(CommitOrder("o-1"), repo=repo, clock=clock, sleep=no_sleep),
+        lambda: service.cancel_order(CancelOrder("o-2"), repo=repo, clock=clock, sleep=no_sleep),
+        lambda: service.receive_stock(ReceiveStock("B", 6), repo=repo, clock=clock, sleep=no_sleep),
+        lambda: service.cancel_order(
+            CancelOrder("o-1"), repo=repo, clock=clock, sleep=no_sleep
+        ),  # paid: back on the shelf
+        lambda: service.update_stock(
+            UpdateStock("A", delta=-4, reason="damaged"), repo=repo, clock=clock, sleep=no_sleep
+        ),
         lambda: reserve(repo, "o-4", ("A", 1), clock=clock),
     ):
         run(step)

@@ -27,6 +27,7 @@ from http import HTTPStatus
 from typing import Any, TypeVar
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.depends import DependencyResolutionError
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
@@ -125,6 +126,8 @@ def create_resolver(errors: ErrorTable | None = None, *, roles: tuple[str, ...] 
 
     @app.exception_handler(Exception)
     def _error(error: Exception) -> Response[str]:
+        if isinstance(error, DependencyResolutionError) and isinstance(error.__cause__, Exception):
+            error = error.__cause__  # a port that could not be built says why in its own words (and status)
         if status_of(error, table) >= 500:
             logger.exception("request failed", extra={"error": type(error).__name__})
             if not isinstance(error, GearsError) or type(error) is GearsError:

@@ -1,74 +1,80 @@
-"""HTTP functions of the auth service.
-
-- ``public_handler`` (AuthPublicFunction): POST /auth/signup, /auth/confirm, /auth/login, /auth/refresh,
-  /auth/password/forgot, /auth/password/reset.
-- ``me_handler`` (MeFunction): GET /me, behind the API's JWT authorizer.
-- ``session_handler`` (AuthSessionFunction): POST /auth/logout, behind the authorizer.
-- ``admin_handler`` (AuthAdminFunction): PUT /admin/users/{userId}/roles, behind the authorizer, admins only.
+"""HTTP functions of the auth service: the public routes (AuthPublicFunction), /me (MeFunction), logout
+(AuthSessionFunction) and user administration (AuthAdminFunction).
 
 Every signed-in route reads its caller through ``gears_shared`` (an access token, roles from ``cognito:groups``).
 The two that act on the user pool with the caller's own token (logout, roles) take it from the ``Authorization``
 header the authorizer verified: the claims alone cannot be presented to Cognito.
 
 Bodies are pydantic models that forbid unknown fields: a client cannot slip in roles, a user id or a status.
-Passwords and tokens never reach a log or a trace: the event is not logged and responses are not captured.
+Passwords and tokens never reach a log or a trace: ``http_handler`` logs no event and captures no response, and
+the commands leave them out of their repr.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Literal
 
-from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler import Depends, Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
-from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from auth import bootstrap, service
-from auth.domain import EMAIL_MAX_LENGTH, PASSWORD_POLICY, Tokens
+from auth.domain import EMAIL_MAX_LENGTH, PASSWORD_POLICY, InvalidEmail, Tokens, WeakPassword, utc_iso
 from auth.errors import InvalidCredentials, SignInLockedOut, UserNotFound
-from gears_shared.auth import ADMIN, CUSTOMER, SUPPORT, require_role
+from auth.service import AuditLog, IdentityProvider, ProfileRepository
+from gears_shared.auth import ADMIN, CUSTOMER, SUPPORT
 from gears_shared.errors import Unauthorized
-from gears_shared.http import correlation_id, create_resolver, current_caller, current_correlation_id, json_response
-from gears_shared.observability import setup
+from gears_shared.http import (
+    create_resolver,
+    current_caller,
+    current_correlation_id,
+    http_handler,
+    json_response,
+    request_body,
+)
+from gears_shared.observability import metrics
 
-logger, tracer, metrics = setup()
-public_app = create_resolver(logger)
-me_app = create_resolver(logger)
-session_app = create_resolver(logger)
-admin_app = create_resolver(logger)
+# The account rules' errors, from the domain; the service's own errors are shared kinds and need no row.
+ERRORS = {InvalidEmail: 400, WeakPassword: 400}
 
-# Built once per cold start; tests replace it (``monkeypatch.setattr(api, "deps", ...)``).
-deps = bootstrap.from_env()
+public_app = create_resolver(ERRORS)
+me_app = create_resolver(ERRORS)
+session_app = create_resolver(ERRORS)
+# Admins only: the role is checked before the body is read, so who may not do this learns nothing of valid input.
+admin_app = create_resolver(ERRORS, roles=(ADMIN,))
+
+UserPool = Annotated[IdentityProvider, Depends(bootstrap.identity_provider)]
+Profiles = Annotated[ProfileRepository, Depends(bootstrap.profiles)]
+Audit = Annotated[AuditLog, Depends(bootstrap.audit_log)]
 
 # Token and profile answers are for their owner only: no shared cache may keep them (RFC 6749, section 5.1).
 PRIVATE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
 class Request(BaseModel):
+    """A request body. Secrets are left out of its repr, which Powertools' debug logging would print."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class SignUpRequest(Request):
     email: str = Field(min_length=1, max_length=EMAIL_MAX_LENGTH)
-    password: str = Field(min_length=1, max_length=PASSWORD_POLICY.max_length)
+    password: str = Field(min_length=1, max_length=PASSWORD_POLICY.max_length, repr=False)
 
 
 class ConfirmRequest(Request):
     email: str = Field(min_length=1, max_length=EMAIL_MAX_LENGTH)
-    code: str = Field(min_length=1, max_length=32)
+    code: str = Field(min_length=1, max_length=32, repr=False)
 
 
 class LoginRequest(Request):
     email: str = Field(min_length=1, max_length=EMAIL_MAX_LENGTH)
-    password: str = Field(min_length=1, max_length=PASSWORD_POLICY.max_length)
+    password: str = Field(min_length=1, max_length=PASSWORD_POLICY.max_length, repr=False)
 
 
 class RefreshRequest(Request):
-    refresh_token: str = Field(alias="refreshToken", min_length=1, max_length=8192)
+    refresh_token: str = Field(alias="refreshToken", min_length=1, max_length=8192, repr=False)
 
 
 class ForgotPasswordRequest(Request):
@@ -77,8 +83,8 @@ class ForgotPasswordRequest(Request):
 
 class ResetPasswordRequest(Request):
     email: str = Field(min_length=1, max_length=EMAIL_MAX_LENGTH)
-    code: str = Field(min_length=1, max_length=32)
-    new_password: str = Field(alias="newPassword", min_length=1, max_length=PASSWORD_POLICY.max_length)
+    code: str = Field(min_length=1, max_length=32, repr=False)
+    new_password: str = Field(alias="newPassword", min_length=1, max_length=PASSWORD_POLICY.max_length, repr=False)
 
 
 Role = Literal["customer", "support", "admin"]
@@ -93,20 +99,6 @@ class SetRolesRequest(Request):
 
 # A Cognito username is at most 128 characters: anything longer is no user of ours.
 USER_ID_MAX_LENGTH = 128
-
-Model = TypeVar("Model", bound=BaseModel)
-
-
-def _body(model: type[Model], raw: str | None) -> Model:
-    """The request body as ``model``, validated in the handler (after the role check) rather than by the resolver."""
-    try:
-        return model.model_validate_json(raw or "")
-    except ValidationError as exc:
-        raise RequestValidationError(exc.errors(include_url=False, include_input=False)) from exc
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat().replace("+00:00", "Z") if value else None
 
 
 def _tokens_body(tokens: Tokens) -> dict[str, Any]:
@@ -126,15 +118,17 @@ def _count(name: str) -> None:
 
 
 # -- public routes -------------------------------------------------------------------------------------------------
-@public_app.post("/auth/signup")
-def signup(body: Annotated[SignUpRequest, Body()]) -> Response[str]:
-    result = service.sign_up(
-        service.SignUp(email=body.email, password=body.password),
-        deps.identity,
-        deps.profiles,
-        now=deps.clock,
-        correlation_id=current_correlation_id(public_app),
+@public_app.post(
+    "/auth/signup",
+    summary="Create a customer account; a confirmation code is emailed (201)",
+    description="Body: `{email, password}`; a weak password is 400 with every unmet rule in `unmet`; a taken "
+    "email is 409.",
+)
+def signup(body: Annotated[SignUpRequest, Body()], identity: UserPool, profiles: Profiles) -> Response[str]:
+    command = service.SignUp(
+        email=body.email, password=body.password, correlation_id=current_correlation_id(public_app)
     )
+    result = service.sign_up(command, identity, profiles)
     _count("SignUps")
     delivery = result.registration.code_delivery
     confirmed = result.profile.is_confirmed
@@ -152,30 +146,30 @@ def signup(body: Annotated[SignUpRequest, Body()]) -> Response[str]:
     )
 
 
-@public_app.post("/auth/confirm")
-def confirm(body: Annotated[ConfirmRequest, Body()]) -> Response[str]:
-    profile = service.confirm_sign_up(
-        service.ConfirmSignUp(email=body.email, code=body.code),
-        deps.identity,
-        deps.profiles,
-        now=deps.clock,
-        correlation_id=current_correlation_id(public_app),
-    )
+@public_app.post(
+    "/auth/confirm",
+    summary="Confirm an account with its emailed code",
+    description="Body: `{email, code}`; answers the email and status, never the account's id. A wrong code or an "
+    "unknown email is the same 400; an account already confirmed is 409, whatever the code.",
+)
+def confirm(body: Annotated[ConfirmRequest, Body()], identity: UserPool, profiles: Profiles) -> Response[str]:
+    command = service.ConfirmSignUp(email=body.email, code=body.code, correlation_id=current_correlation_id(public_app))
+    profile = service.confirm_sign_up(command, identity, profiles)
     _count("Confirmations")
+    # No user id: whoever knows an email and its code is not yet signed in (the id comes with the tokens).
     return json_response(
-        {
-            "userId": profile.user_id,
-            "email": profile.email,
-            "status": profile.status.value,
-            "message": "Account confirmed; sign in.",
-        }
+        {"email": profile.email, "status": profile.status.value, "message": "Account confirmed; sign in."}
     )
 
 
-@public_app.post("/auth/login")
-def login(body: Annotated[LoginRequest, Body()]) -> Response[str]:
+@public_app.post(
+    "/auth/login",
+    summary="Sign in with email and password: access, id and refresh tokens",
+    description="A wrong password and an unknown email are the same 401; repeated failures lock the sign-in (429).",
+)
+def login(body: Annotated[LoginRequest, Body()], identity: UserPool) -> Response[str]:
     try:
-        tokens = service.login(service.Login(email=body.email, password=body.password), deps.identity)
+        tokens = service.login(service.Login(email=body.email, password=body.password), identity)
     except SignInLockedOut:
         _count("LockedOutLogins")
         raise
@@ -186,16 +180,19 @@ def login(body: Annotated[LoginRequest, Body()]) -> Response[str]:
     return json_response(_tokens_body(tokens), headers=PRIVATE)
 
 
-@public_app.post("/auth/refresh")
-def refresh(body: Annotated[RefreshRequest, Body()]) -> Response[str]:
-    tokens = service.refresh_tokens(service.RefreshTokens(refresh_token=body.refresh_token), deps.identity)
+@public_app.post("/auth/refresh", summary="New access and id tokens for a refresh token")
+def refresh(body: Annotated[RefreshRequest, Body()], identity: UserPool) -> Response[str]:
+    tokens = service.refresh_tokens(service.RefreshTokens(refresh_token=body.refresh_token), identity)
     _count("TokenRefreshes")
     return json_response(_tokens_body(tokens), headers=PRIVATE)
 
 
-@public_app.post("/auth/password/forgot")
-def forgot_password(body: Annotated[ForgotPasswordRequest, Body()]) -> Response[str]:
-    service.forgot_password(service.ForgotPassword(email=body.email), deps.identity)
+@public_app.post(
+    "/auth/password/forgot",
+    summary="Email a password reset code (202 whether or not the email has an account)",
+)
+def forgot_password(body: Annotated[ForgotPasswordRequest, Body()], identity: UserPool) -> Response[str]:
+    service.forgot_password(service.ForgotPassword(email=body.email), identity)
     _count("PasswordResetRequests")
     # The same answer whether or not the email has an account: this route must not tell who shops here.
     return json_response(
@@ -203,11 +200,13 @@ def forgot_password(body: Annotated[ForgotPasswordRequest, Body()]) -> Response[
     )
 
 
-@public_app.post("/auth/password/reset")
-def reset_password(body: Annotated[ResetPasswordRequest, Body()]) -> Response[str]:
-    service.reset_password(
-        service.ResetPassword(email=body.email, code=body.code, new_password=body.new_password), deps.identity
-    )
+@public_app.post(
+    "/auth/password/reset",
+    summary="Set a new password with the emailed reset code; every session of the account is signed out",
+)
+def reset_password(body: Annotated[ResetPasswordRequest, Body()], identity: UserPool) -> Response[str]:
+    command = service.ResetPassword(email=body.email, code=body.code, new_password=body.new_password)
+    service.reset_password(command, identity)
     _count("PasswordResets")
     return json_response(
         {"message": "Password changed; every session was signed out. Sign in with the new password."},
@@ -227,48 +226,51 @@ def bearer_token(event: dict[str, Any]) -> str:
     return token
 
 
-@me_app.get("/me")
-def get_me() -> Response[str]:
-    me = service.get_me(current_caller(me_app), deps.profiles)
+@me_app.get("/me", summary="The signed-in caller's profile and roles")
+def get_me(profiles: Profiles) -> Response[str]:
+    me = service.get_me(service.GetMe(caller=current_caller(me_app)), profiles)
     return json_response(
         {
             "userId": me.user_id,
             "email": me.email,
             "roles": sorted(me.roles),
             "status": me.status.value,
-            "createdAt": _iso(me.created_at),
-            "confirmedAt": _iso(me.confirmed_at),
+            "createdAt": utc_iso(me.created_at) if me.created_at else None,
+            "confirmedAt": utc_iso(me.confirmed_at) if me.confirmed_at else None,
         },
         headers=PRIVATE,
     )
 
 
-@session_app.post("/auth/logout")
-def logout() -> Response[None]:
+@session_app.post(
+    "/auth/logout",
+    summary="Sign out everywhere: every refresh token of the caller is revoked (204)",
+)
+def logout(identity: UserPool) -> Response[None]:
     current_caller(session_app)  # an access token, not an id token: 401 before Cognito is asked
-    service.log_out(bearer_token(session_app.current_event.raw_event), deps.identity)
+    service.log_out(service.LogOut(access_token=bearer_token(session_app.current_event.raw_event)), identity)
     _count("Logouts")
     return Response(status_code=204, headers=PRIVATE)
 
 
-@admin_app.put("/admin/users/<user_id>/roles")
-def set_roles(user_id: str) -> Response[str]:
-    event = admin_app.current_event.raw_event
-    caller = current_caller(admin_app)
-    # The role first, the body after: who may not do this learns nothing of what a valid request looks like.
-    require_role(caller, ADMIN)
-    body = _body(SetRolesRequest, admin_app.current_event.decoded_body)
+@admin_app.put(
+    "/admin/users/<user_id>/roles",
+    summary="Set a user's roles (customer is always kept); audited, and the user is signed out everywhere",
+    description="Body: `{roles: [customer|support|admin]}`; an unknown user is 404; an admin cannot drop their "
+    "own admin role (422).",
+)
+def set_roles(user_id: str, identity: UserPool, audit: Audit) -> Response[str]:
+    body = request_body(admin_app, SetRolesRequest)
     if len(user_id) > USER_ID_MAX_LENGTH:
         raise UserNotFound("No such user.")
-    change = service.set_roles(
-        service.SetRoles(user_id=user_id, roles=frozenset(body.roles)),
-        caller,
-        bearer_token(event),
-        deps.identity,
-        deps.audit,
-        now=deps.clock,
-        correlation_id=correlation_id(event),
+    command = service.SetRoles(
+        user_id=user_id,
+        roles=frozenset(body.roles),
+        caller=current_caller(admin_app),
+        access_token=bearer_token(admin_app.current_event.raw_event),
+        correlation_id=current_correlation_id(admin_app),
     )
+    change = service.set_roles(command, identity, audit)
     _count("RoleChanges")
     return json_response(
         {
@@ -281,30 +283,7 @@ def set_roles(user_id: str) -> Response[str]:
     )
 
 
-# -- handlers ------------------------------------------------------------------------------------------------------
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, log_event=False)
-@tracer.capture_lambda_handler(capture_response=False)
-@metrics.log_metrics
-def public_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return public_app.resolve(event, context)
-
-
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, log_event=False)
-@tracer.capture_lambda_handler(capture_response=False)
-@metrics.log_metrics
-def me_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return me_app.resolve(event, context)
-
-
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, log_event=False)
-@tracer.capture_lambda_handler(capture_response=False)
-@metrics.log_metrics
-def session_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return session_app.resolve(event, context)
-
-
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, log_event=False)
-@tracer.capture_lambda_handler(capture_response=False)
-@metrics.log_metrics
-def admin_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return admin_app.resolve(event, context)
+public_handler = http_handler(public_app)
+me_handler = http_handler(me_app)
+session_handler = http_handler(session_app)
+admin_handler = http_handler(admin_app)

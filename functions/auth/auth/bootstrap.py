@@ -1,17 +1,19 @@
-"""Wiring: the real adapters, built once per cold start from the environment the template sets.
+"""Wiring: the real adapters, each built once per container on first use, from the environment the template sets.
 
-``auth.api`` keeps one :class:`Dependencies` at module scope; tests hand it fakes (or rebuild it with
-:func:`from_env` once moto's user pool exists).
+Routes receive them with Powertools' ``Depends(bootstrap.identity_provider)``; tests hand in fakes with
+``app.dependency_overrides[bootstrap.identity_provider] = lambda: fake``. The stream publisher takes its own from
+here too. :func:`reset` forgets what was built, as a new cold start would (tests whose cloud is new each time).
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from functools import cache
+from typing import NoReturn
 
 from auth.errors import ServiceMisconfigured
-from auth.service import AuditLog, Clock, IdentityProvider, ProfileRepository, utc_now
+from auth.service import AuditLog, IdentityProvider, ProfileRepository
+from gears_shared.streams import StreamPublisher
 
 # Inside the function's 10 s timeout, with room for a retry: Cognito answers in well under a second.
 COGNITO_CONNECT_TIMEOUT_S = 2
@@ -19,32 +21,44 @@ COGNITO_READ_TIMEOUT_S = 4
 COGNITO_MAX_ATTEMPTS = 2
 
 
-@dataclass
-class Dependencies:
-    profiles: ProfileRepository
-    identity_provider: IdentityProvider | None = None
-    audit_log: AuditLog | None = None
-    clock: Clock = field(default=utc_now)
-
-    @property
-    def identity(self) -> IdentityProvider:
-        """The user pool; only the functions whose template entry names it (not MeFunction) can reach it."""
-        if self.identity_provider is None:
-            raise ServiceMisconfigured("This function is not configured for the user pool.")
-        return self.identity_provider
-
-    @property
-    def audit(self) -> AuditLog:
-        if self.audit_log is None:
-            raise ServiceMisconfigured("This function is not configured for the audit log.")
-        return self.audit_log
+def _setting(name: str) -> str:
+    value = os.environ.get(name)
+    if not value:
+        raise ServiceMisconfigured(f"This function is not configured with {name}.")
+    return value
 
 
-def cognito_from_env(env: Mapping[str, str]) -> IdentityProvider | None:
-    """The Cognito identity provider when USER_POOL_ID and USER_POOL_CLIENT_ID are set (not for MeFunction)."""
-    pool_id, client_id = env.get("USER_POOL_ID"), env.get("USER_POOL_CLIENT_ID")
+@cache
+def profiles() -> ProfileRepository:
+    from auth.store import DynamoProfileRepository
+
+    return DynamoProfileRepository(_setting("TABLE_NAME"))
+
+
+@cache
+def audit_log() -> AuditLog:
+    from auth.store import DynamoAuditLog
+
+    return DynamoAuditLog(_setting("TABLE_NAME"))
+
+
+class NoUserPool:
+    """The user pool of a function deployed without one (MeFunction has none): whatever a route asks of it is
+    :class:`ServiceMisconfigured`, a 500 an operator must act on. A stand-in rather than an error here, because
+    Powertools reports an error raised while resolving a dependency as its own, which would hide this one."""
+
+    def __getattr__(self, operation: str) -> NoReturn:
+        if operation.startswith("__"):  # Python's own probes (copy, pickle) are no use of the pool
+            raise AttributeError(operation)
+        raise ServiceMisconfigured("This function is not configured for the user pool.")
+
+
+@cache
+def identity_provider() -> IdentityProvider:
+    """The Cognito user pool named by USER_POOL_ID and USER_POOL_CLIENT_ID, else :class:`NoUserPool`."""
+    pool_id, client_id = os.environ.get("USER_POOL_ID"), os.environ.get("USER_POOL_CLIENT_ID")
     if not pool_id or not client_id:
-        return None
+        return NoUserPool()
     # boto3 only where the user pool is used: MeFunction reads DynamoDB through PynamoDB and skips its import.
     import boto3
     from botocore.config import Config
@@ -59,12 +73,17 @@ def cognito_from_env(env: Mapping[str, str]) -> IdentityProvider | None:
     return CognitoIdentityProvider(boto3.client("cognito-idp", config=config), pool_id, client_id)
 
 
-def from_env(env: Mapping[str, str] | None = None) -> Dependencies:
-    from auth.store import DynamoAuditLog, DynamoProfileRepository
+@cache
+def stream_publisher() -> StreamPublisher:
+    """The auth table's stream, published on the auth topic (TOPIC_ARN)."""
+    from auth.publisher import events_for_record
+    from gears_shared.observability import logger, metrics
+    from gears_shared.streams import stream_publisher_from_env
 
-    env = os.environ if env is None else env
-    return Dependencies(
-        profiles=DynamoProfileRepository(env.get("TABLE_NAME")),
-        identity_provider=cognito_from_env(env),
-        audit_log=DynamoAuditLog(env.get("TABLE_NAME")),
-    )
+    return stream_publisher_from_env(events_for_record, logger=logger, metrics=metrics)
+
+
+def reset() -> None:
+    """Forget every adapter built so far: the next use builds it again from the environment."""
+    for built in (profiles, audit_log, identity_provider, stream_publisher):
+        built.cache_clear()

@@ -1,20 +1,22 @@
 """The :class:`~auth.service.IdentityProvider` over an Amazon Cognito user pool (boto3 ``cognito-idp``).
 
-Every Cognito error becomes one of the service's typed errors in :func:`translate`, the only place that knows
-Cognito's error codes. A code means different things to different operations (``UserNotFoundException`` is a
-bad login, a bad confirmation code, or a 404 for an operator), so the table is keyed by operation first and by
-code second. Details are ours, never Cognito's message, which can say more than a client should learn.
+Every Cognito error becomes one of the service's typed errors (or the domain's, for a password the pool refuses)
+in :func:`translate`, the only place that knows Cognito's error codes. A code means different things to different
+operations (``UserNotFoundException`` is a bad login, a bad confirmation code, or a 404 for an operator), so the
+table is keyed by operation first and by code second. Details are ours, never Cognito's message, which can say
+more than a client should learn.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from auth.domain import CodeDelivery, Identity, Registration, Tokens
+from auth.domain import CodeDelivery, Identity, Registration, Tokens, WeakPassword
 from auth.errors import (
     AccountNotConfirmed,
     ChallengeRequired,
@@ -31,9 +33,7 @@ from auth.errors import (
     TooManyAttempts,
     UserAlreadyExists,
     UserNotFound,
-    WeakPassword,
 )
-from gears_shared.errors import GearsError
 
 # Operation names: the methods of CognitoIdentityProvider.
 SIGN_UP = "sign_up"
@@ -55,41 +55,48 @@ REMOVE_FROM_GROUP = "remove_from_group"
 # message, documented as "Password attempts exceeded", tells the two apart. The one place a message is read.
 LOCKOUT_MESSAGE = "Password attempts exceeded"
 
-_BAD_LOGIN = InvalidCredentials("The email or password is not correct.")
-_BAD_CODE = InvalidCode("The confirmation code is not correct.")
-_BAD_RESET_CODE = InvalidCode("The reset code is not correct.")
-_REVOKED = SessionRevoked("This session has ended; sign in again.")
-_NO_USER = UserNotFound("No such user.")
-_NO_RESET = ResetNotStarted("No reset code was sent.")
+# Each row of the tables below makes a fresh error when called: a raised exception carries its traceback, so
+# none may be shared between requests.
+ErrorFactory = Callable[[], Exception]
+
+_BAD_LOGIN = partial(InvalidCredentials, "The email or password is not correct.")
+_BAD_CODE = partial(InvalidCode, "The confirmation code is not correct.")
+_BAD_RESET_CODE = partial(InvalidCode, "The reset code is not correct.")
+_REVOKED = partial(SessionRevoked, "This session has ended; sign in again.")
+_NO_USER = partial(UserNotFound, "No such user.")
+_NO_RESET = partial(ResetNotStarted, "No reset code was sent.")
+_TAKEN = partial(UserAlreadyExists, "An account with this email already exists.")
+_BAD_REFRESH_TOKEN = partial(InvalidRefreshToken, "The refresh token is not valid; sign in again.")
 
 # What a Cognito error code means wherever an operation has no meaning of its own for it.
-_DEFAULT: dict[str, GearsError] = {
-    "UsernameExistsException": UserAlreadyExists("An account with this email already exists."),
-    "AliasExistsException": UserAlreadyExists("An account with this email already exists."),
-    "InvalidPasswordException": WeakPassword("The password does not meet the password rules."),
+_DEFAULT: dict[str, ErrorFactory] = {
+    "UsernameExistsException": _TAKEN,
+    "AliasExistsException": _TAKEN,
+    "InvalidPasswordException": partial(WeakPassword, "The password does not meet the password rules."),
     "NotAuthorizedException": _BAD_LOGIN,
     "UserNotFoundException": _BAD_LOGIN,
-    "UserNotConfirmedException": AccountNotConfirmed("Confirm the account with the emailed code first."),
-    "PasswordResetRequiredException": ChallengeRequired("A password reset is required.", challenge="PASSWORD_RESET"),
+    "UserNotConfirmedException": partial(AccountNotConfirmed, "Confirm the account with the emailed code first."),
+    "PasswordResetRequiredException": partial(
+        ChallengeRequired, "A password reset is required.", challenge="PASSWORD_RESET"
+    ),
     "CodeMismatchException": _BAD_CODE,
-    "ExpiredCodeException": ExpiredCode("The confirmation code has expired; ask for a new one."),
-    "TooManyRequestsException": TooManyAttempts("Too many requests; try again shortly."),
-    "LimitExceededException": TooManyAttempts("Too many attempts; try again later."),
-    "TooManyFailedAttemptsException": TooManyAttempts("Too many failed attempts; try again later."),
-    "InvalidParameterException": InvalidAuthRequest("The identity provider refused the request as invalid."),
+    "ExpiredCodeException": partial(ExpiredCode, "The confirmation code has expired; ask for a new one."),
+    "TooManyRequestsException": partial(TooManyAttempts, "Too many requests; try again shortly."),
+    "LimitExceededException": partial(TooManyAttempts, "Too many attempts; try again later."),
+    "TooManyFailedAttemptsException": partial(TooManyAttempts, "Too many failed attempts; try again later."),
+    "InvalidParameterException": partial(InvalidAuthRequest, "The identity provider refused the request as invalid."),
 }
 
 # Where an operation gives a code a meaning of its own.
-_BY_OPERATION: dict[str, dict[str, GearsError]] = {
+_BY_OPERATION: dict[str, dict[str, ErrorFactory]] = {
     CONFIRM_SIGN_UP: {
         # Unknown email: the same answer as a wrong code, so confirmation cannot probe for accounts.
         "UserNotFoundException": _BAD_CODE,
-        "NotAuthorizedException": ConfirmationRefused("This account cannot be confirmed."),
+        # Cognito confirms a sign-up once: "User cannot be confirmed. Current status is CONFIRMED" (or a disabled
+        # user). The use case tells an already confirmed account apart by asking for the account's status.
+        "NotAuthorizedException": partial(ConfirmationRefused, "This account cannot be confirmed."),
     },
-    REFRESH: {
-        "NotAuthorizedException": InvalidRefreshToken("The refresh token is not valid; sign in again."),
-        "UserNotFoundException": InvalidRefreshToken("The refresh token is not valid; sign in again."),
-    },
+    REFRESH: {"NotAuthorizedException": _BAD_REFRESH_TOKEN, "UserNotFoundException": _BAD_REFRESH_TOKEN},
     GET_IDENTITY: {"UserNotFoundException": _NO_USER},
     ADD_TO_GROUP: {"UserNotFoundException": _NO_USER},
     GET_USER: {"UserNotFoundException": _NO_USER},
@@ -108,7 +115,7 @@ _BY_OPERATION: dict[str, dict[str, GearsError]] = {
         "UserNotFoundException": _BAD_RESET_CODE,  # the same answer as a wrong code: no probing for accounts
         "NotAuthorizedException": _BAD_RESET_CODE,
         "CodeMismatchException": _BAD_RESET_CODE,
-        "ExpiredCodeException": ExpiredCode("The reset code has expired; ask for a new one."),
+        "ExpiredCodeException": partial(ExpiredCode, "The reset code has expired; ask for a new one."),
     },
     # The caller's own access token, refused by the user pool: revoked by a sign-out, or its user deleted.
     SIGN_OUT: {"NotAuthorizedException": _REVOKED, "UserNotFoundException": _REVOKED},
@@ -120,7 +127,7 @@ def error_code(error: ClientError) -> str:
     return str(error.response.get("Error", {}).get("Code", ""))
 
 
-def translate(operation: str, error: ClientError | BotoCoreError) -> GearsError:
+def translate(operation: str, error: ClientError | BotoCoreError) -> Exception:
     """The typed error for a failed Cognito call; :class:`IdentityProviderFailed` (502) for anything a client
     cannot fix (an unknown code, a network failure, our own misconfiguration)."""
     if isinstance(error, ClientError):
@@ -129,8 +136,7 @@ def translate(operation: str, error: ClientError | BotoCoreError) -> GearsError:
             return SignInLockedOut("Too many failed sign-ins for this account; wait a while and try again.")
         known = _BY_OPERATION.get(operation, {}).get(code) or _DEFAULT.get(code)
         if known is not None:
-            # A fresh instance each time: the table's are templates, and raised exceptions carry tracebacks.
-            return type(known)(known.detail, **known.extra)
+            return known()
         return IdentityProviderFailed(f"The identity provider failed ({code or 'unknown error'}).", operation=operation)
     return IdentityProviderFailed("The identity provider could not be reached.", operation=operation)
 

@@ -1,16 +1,37 @@
 """Accounts in the shop's language: email and password rules, the profile, what an identity provider hands back.
 
-Standard library only (plus the service's error types): no boto3, PynamoDB or Powertools here.
+Standard library only: no boto3, PynamoDB, Powertools or ``gears_shared`` here. The rule errors below know nothing
+of HTTP; the API's error table says what each answers, and reads their ``title``, ``code`` and ``extra`` by name.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Any, ClassVar
 
-from auth.errors import InvalidEmail, WeakPassword
+
+class InvalidEmail(ValueError):
+    """What was given as an email address is not one."""
+
+    title: ClassVar[str] = "Invalid email"
+    code: ClassVar[str] = "invalid-email"
+
+
+class WeakPassword(ValueError):
+    """A password breaks the password rules; ``unmet`` lists them, in words a user can act on, when they are known
+    (the user pool's own refusal does not say which)."""
+
+    title: ClassVar[str] = "Password too weak"
+    code: ClassVar[str] = "weak-password"
+
+    def __init__(self, detail: str, unmet: list[str] | None = None) -> None:
+        super().__init__(detail)
+        self.unmet = list(unmet or ())
+        self.extra: dict[str, Any] = {"unmet": self.unmet} if unmet else {}
+
 
 EMAIL_MAX_LENGTH = 254  # RFC 5321's path limit, minus the angle brackets
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s.]+(\.[^@\s.]+)+$")
@@ -62,10 +83,15 @@ class PasswordPolicy:
         """:class:`WeakPassword` listing every unmet rule, if there is one."""
         problems = self.unmet(password)
         if problems:
-            raise WeakPassword("The password needs " + ", ".join(problems) + ".", unmet=problems)
+            raise WeakPassword("The password needs " + ", ".join(problems) + ".", problems)
 
 
 PASSWORD_POLICY = PasswordPolicy()
+
+
+def utc_iso(moment: datetime, timespec: str = "auto") -> str:
+    """``moment`` as ISO 8601 in UTC with a ``Z``."""
+    return moment.astimezone(UTC).isoformat(timespec=timespec).replace("+00:00", "Z")
 
 
 class AccountStatus(StrEnum):
@@ -137,6 +163,11 @@ class Identity:
     @property
     def is_confirmed(self) -> bool:
         return self.status == AccountStatus.CONFIRMED.value
+
+    @property
+    def awaits_confirmation(self) -> bool:
+        """A sign-up whose code has not been confirmed yet: the only state a confirmation may change."""
+        return self.status == AccountStatus.UNCONFIRMED.value
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,7 @@
-"""The errors the auth service raises on purpose; ``gears_shared.http`` turns each into problem+json once."""
+"""The auth service's own errors, with the problem ``title`` and ``code`` clients see. Each is one of the shared
+kinds (``class UserNotFound(NotFound)``), which says what it answers, or a plain ``GearsError`` (500) for what no
+client should meet. The account rules' errors (an invalid email, a weak password) are the domain's
+(:mod:`auth.domain`); the API's error table maps them."""
 
 from __future__ import annotations
 
@@ -13,16 +16,6 @@ from gears_shared.errors import (
     Throttled,
     Unauthorized,
 )
-
-
-class InvalidEmail(BadRequest):
-    title = "Invalid email"
-    code = "invalid-email"
-
-
-class WeakPassword(BadRequest):
-    title = "Password too weak"
-    code = "weak-password"
 
 
 class InvalidCode(BadRequest):

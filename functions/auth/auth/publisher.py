@@ -10,21 +10,17 @@ retry publishes the same id.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
-from auth.domain import AccountStatus
+from auth import bootstrap
+from auth.domain import AccountStatus, utc_iso
 from auth.events import SCHEMAS, SOURCE, USER_REGISTERED
 from auth.store import PROFILE_ENTITY
 from gears_shared.events import CloudEvent, new_event, stream_images
-from gears_shared.observability import setup
-from gears_shared.streams import stream_publisher_from_env
+from gears_shared.streams import stream_handler
 
 EVENT_ID_NAMESPACE = uuid.UUID("5d0f7a3e-2b1c-4f8e-9a61-3c2e8b7d4f10")
-
-logger, tracer, metrics = setup()
 
 
 def event_id(user_id: str) -> str:
@@ -38,8 +34,7 @@ def _confirmed(image: dict[str, Any] | None) -> bool:
 
 def _utc(value: Any) -> str:
     """A stored time as ISO 8601 in UTC with a Z (PynamoDB stores ``2025-01-01T12:00:00.000000+0000``)."""
-    parsed = datetime.strptime(str(value), "%Y-%m-%dT%H:%M:%S.%f%z").astimezone(UTC)
-    return parsed.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return utc_iso(datetime.strptime(str(value), "%Y-%m-%dT%H:%M:%S.%f%z"), "milliseconds")
 
 
 def events_for_record(record: dict[str, Any]) -> list[CloudEvent]:
@@ -70,11 +65,4 @@ def events_for_record(record: dict[str, Any]) -> list[CloudEvent]:
     ]
 
 
-stream_publisher = stream_publisher_from_env(events_for_record, logger=logger, metrics=metrics)
-
-
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@metrics.log_metrics
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return stream_publisher.handle(event)
+handler = stream_handler(bootstrap.stream_publisher)

@@ -1,4 +1,5 @@
-"""The auth use cases: plain functions taking a command and the ports they need.
+"""The auth use cases: plain functions, each taking one command (a frozen dataclass named for the use case) and
+the ports it needs (the user pool, the profile store, the audit log; a clock, which tests hand in).
 
 Roles are the user pool's groups; the profile store keeps what the tokens do not carry (the email of an access
 token's owner, when the account was made and confirmed). A profile is written at sign-up and confirmed with the
@@ -24,8 +25,8 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Protocol
 
 from auth.domain import (
@@ -45,14 +46,12 @@ from auth.errors import (
     ConfirmationRefused,
     ResetNotStarted,
     SessionRevoked,
+    UserNotFound,
 )
 from gears_shared.auth import ADMIN, CUSTOMER, ROLES, Caller, require_role
+from gears_shared.clock import utc_now
 
 Clock = Callable[[], datetime]
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 # -- ports ---------------------------------------------------------------------------------------------------------
@@ -125,27 +124,35 @@ class AuditLog(Protocol):
 
 
 # -- commands and results ------------------------------------------------------------------------------------------
+# Secrets (passwords, codes, tokens) are left out of each command's repr: a command may be logged, they may not.
 @dataclass(frozen=True)
 class SignUp:
     email: str
-    password: str
+    password: str = field(repr=False)
+    correlation_id: str = ""
 
 
 @dataclass(frozen=True)
 class ConfirmSignUp:
     email: str
-    code: str
+    code: str = field(repr=False)
+    correlation_id: str = ""
 
 
 @dataclass(frozen=True)
 class Login:
     email: str
-    password: str
+    password: str = field(repr=False)
 
 
 @dataclass(frozen=True)
 class RefreshTokens:
-    refresh_token: str
+    refresh_token: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class GetMe:
+    caller: Caller
 
 
 @dataclass(frozen=True)
@@ -156,14 +163,26 @@ class ForgotPassword:
 @dataclass(frozen=True)
 class ResetPassword:
     email: str
-    code: str
-    new_password: str
+    code: str = field(repr=False)
+    new_password: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class LogOut:
+    """A sign-out with the caller's own access token (the one the API's authorizer verified)."""
+
+    access_token: str = field(repr=False)
 
 
 @dataclass(frozen=True)
 class SetRoles:
+    """An admin (``caller``, presenting ``access_token``) gives user ``user_id`` exactly ``roles``."""
+
     user_id: str
     roles: frozenset[str]
+    caller: Caller
+    access_token: str = field(repr=False)
+    correlation_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -192,7 +211,6 @@ def sign_up(
     *,
     now: Clock = utc_now,
     policy: PasswordPolicy = PASSWORD_POLICY,
-    correlation_id: str = "",
 ) -> SignedUp:
     """Create an unconfirmed customer account; the user pool emails the confirmation code.
 
@@ -204,34 +222,59 @@ def sign_up(
     profile = Profile.register(registration.user_id, email, now())
     if registration.confirmed:  # a pool with auto-confirmation: no code will come
         profile = profile.confirm(profile.created_at)
-    profile = profiles.save(profile, correlation_id=correlation_id)
+    profile = profiles.save(profile, correlation_id=command.correlation_id)
     return SignedUp(profile=profile, registration=registration)
 
 
 def confirm_sign_up(
-    command: ConfirmSignUp,
-    identity: IdentityProvider,
-    profiles: ProfileRepository,
-    *,
-    now: Clock = utc_now,
-    correlation_id: str = "",
+    command: ConfirmSignUp, identity: IdentityProvider, profiles: ProfileRepository, *, now: Clock = utc_now
 ) -> Profile:
-    """Confirm an account with its emailed code, make it a customer and mark its profile confirmed.
+    """Confirm an unconfirmed sign-up with its emailed code, make it a customer and mark its profile confirmed.
 
-    The steps after the user pool's confirmation are idempotent, and a retry of an account the pool has already
-    confirmed runs them again before it answers :class:`AccountAlreadyConfirmed`: an account whose first
-    confirmation broke off half-way is never left without its group or its profile.
+    An account is confirmed once, whatever the code sent again (see :func:`_check_confirmable`): its state is read
+    first, because a user pool's own refusal cannot be relied on alone (moto's confirmed any account again) and
+    the profile store may know better. An unknown email is left to the user pool, which answers it like a wrong
+    code, so that confirmation cannot probe for accounts.
     """
     email = normalize_email(command.email)
+    account = _find_account(email, identity)
+    if account is not None:
+        _check_confirmable(account, identity, profiles, now, command.correlation_id)
     try:
         identity.confirm_sign_up(email, command.code.strip())
     except ConfirmationRefused:
-        account = identity.get_identity(email)
-        if not account.is_confirmed:
-            raise
+        # Confirmed meanwhile by another request, or disabled: the user pool has the last word.
+        _check_confirmable(identity.get_identity(email), identity, profiles, now, command.correlation_id)
+        raise
+    account = account or identity.get_identity(email)
+    return _complete_registration(account, identity, profiles, now, command.correlation_id)
+
+
+def _find_account(email: str, identity: IdentityProvider) -> Identity | None:
+    try:
+        return identity.get_identity(email)
+    except UserNotFound:
+        return None
+
+
+def _check_confirmable(
+    account: Identity, identity: IdentityProvider, profiles: ProfileRepository, now: Clock, correlation_id: str
+) -> None:
+    """Refuse to confirm anything but a sign-up awaiting its confirmation.
+
+    An account the user pool holds as confirmed is :class:`AccountAlreadyConfirmed`, once the steps that follow a
+    confirmation have run again (they are idempotent): an account whose first confirmation broke off half-way is
+    never left without its group or its profile. So is one whose profile says it is confirmed. Any other state (an
+    operator's account awaiting its first password) is :class:`ConfirmationRefused`.
+    """
+    if account.is_confirmed:
         _complete_registration(account, identity, profiles, now, correlation_id)
-        raise AccountAlreadyConfirmed("This account is already confirmed; sign in.") from None
-    return _complete_registration(identity.get_identity(email), identity, profiles, now, correlation_id)
+        raise AccountAlreadyConfirmed("This account is already confirmed; sign in.")
+    if not account.awaits_confirmation:
+        raise ConfirmationRefused("This account cannot be confirmed.")
+    profile = profiles.get(account.user_id)
+    if profile is not None and profile.is_confirmed:
+        raise AccountAlreadyConfirmed("This account is already confirmed; sign in.")
 
 
 def _complete_registration(
@@ -256,12 +299,13 @@ def refresh_tokens(command: RefreshTokens, identity: IdentityProvider) -> Tokens
     return identity.refresh(command.refresh_token)
 
 
-def get_me(caller: Caller, profiles: ProfileRepository) -> Me:
+def get_me(command: GetMe, profiles: ProfileRepository) -> Me:
     """The caller's profile and roles (the roles from the verified token, the rest from the profile store).
 
     An account made outside sign-up (by an operator, in the console) has no profile: it is shown from its access
     token, which proves a confirmed account but carries no email.
     """
+    caller = command.caller
     profile = profiles.get(caller.user_id)
     if profile is None:
         return Me(user_id=caller.user_id, email=caller.email, roles=caller.roles, status=AccountStatus.CONFIRMED)
@@ -296,20 +340,17 @@ def reset_password(
     identity.sign_out_user(identity.get_identity(email).user_id)
 
 
-def log_out(access_token: str, identity: IdentityProvider) -> None:
+def log_out(command: LogOut, identity: IdentityProvider) -> None:
     """Global sign-out with the caller's own access token: every refresh token of the caller is revoked."""
-    identity.sign_out(access_token)
+    identity.sign_out(command.access_token)
 
 
 def set_roles(
     command: SetRoles,
-    caller: Caller,
-    access_token: str,
     identity: IdentityProvider,
     audit: AuditLog,
     *,
     now: Clock = utc_now,
-    correlation_id: str = "",
     new_id: Callable[[], str] = lambda: uuid.uuid4().hex,
 ) -> RoleChange:
     """Give a user exactly ``roles`` (plus ``customer``, which every account keeps), as an admin.
@@ -319,8 +360,9 @@ def set_roles(
     audited first, so that no change is ever made without its record; then the groups change, and the user is
     signed out everywhere when they did, so that the tokens that carry the old roles cannot be refreshed.
     """
+    caller = command.caller
     require_role(caller, ADMIN)
-    if identity.check_session(access_token) != caller.user_id:
+    if identity.check_session(command.access_token) != caller.user_id:
         raise SessionRevoked("This session has ended; sign in again.")
     target = identity.find_user(command.user_id)
     after = _roles(command.roles) | {CUSTOMER}
@@ -334,7 +376,7 @@ def set_roles(
         before=before,
         after=after,
         at=now(),
-        correlation_id=correlation_id,
+        correlation_id=command.correlation_id,
     )
     audit.record(change)
     for group in sorted(change.added):

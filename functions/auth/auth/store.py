@@ -1,4 +1,6 @@
-"""The auth table (PynamoDB) and the :class:`~auth.service.ProfileRepository` over it.
+"""The auth table through PynamoDB models bound to it (``gears_shared.store.bind``): one item per write and
+optimistic locking need no more than PynamoDB's own conditions. The :class:`~auth.service.ProfileRepository` and
+the :class:`~auth.service.AuditLog` over it.
 
 One table, generic keys: ``pk``/``sk`` strings. A profile is ``pk=USER#<sub>``, ``sk=PROFILE``; the audit of
 the user's role changes sits under the same ``pk`` (``sk=ROLES#<time>#<change id>``, so a query of the user's
@@ -8,7 +10,6 @@ profile from anything else without parsing keys.
 
 from __future__ import annotations
 
-import os
 from dataclasses import replace
 
 from pynamodb.attributes import UnicodeAttribute, UnicodeSetAttribute, UTCDateTimeAttribute, VersionAttribute
@@ -17,6 +18,7 @@ from pynamodb.models import Model
 
 from auth.domain import AccountStatus, Profile, RoleChange
 from auth.errors import ConcurrentUpdate
+from gears_shared.store import bind
 
 USER_PREFIX = "USER#"
 PROFILE_SK = "PROFILE"
@@ -30,9 +32,7 @@ def user_pk(user_id: str) -> str:
 
 
 class ProfileItem(Model):
-    class Meta:
-        # The template hands the table's name to every auth function; see DynamoProfileRepository to bind another.
-        table_name = os.environ.get("TABLE_NAME", "gears-auth")
+    """An account's profile; bound to the table by :class:`DynamoProfileRepository`."""
 
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True, default=PROFILE_SK)
@@ -49,10 +49,7 @@ class ProfileItem(Model):
 
 
 class RoleChangeItem(Model):
-    """One audited role decision; written once, never updated."""
-
-    class Meta:
-        table_name = os.environ.get("TABLE_NAME", "gears-auth")
+    """One audited role decision; written once, never updated. Bound to the table by :class:`DynamoAuditLog`."""
 
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)
@@ -71,8 +68,8 @@ def role_change_sk(change: RoleChange) -> str:
     return f"{ROLE_CHANGE_PREFIX}{change.at.isoformat()}#{change.change_id}"
 
 
-def to_item(profile: Profile, correlation_id: str = "") -> ProfileItem:
-    item = ProfileItem(
+def to_item(model: type[ProfileItem], profile: Profile, correlation_id: str = "") -> ProfileItem:
+    item = model(
         user_pk(profile.user_id),
         PROFILE_SK,
         user_id=profile.user_id,
@@ -104,18 +101,17 @@ def to_profile(item: ProfileItem) -> Profile:
 class DynamoProfileRepository:
     """Profiles in the auth table, with optimistic locking on ``version``."""
 
-    def __init__(self, table_name: str | None = None) -> None:
-        if table_name:
-            ProfileItem.Meta.table_name = table_name
+    def __init__(self, table_name: str) -> None:
+        self.model = bind(ProfileItem, table_name)
 
     def get(self, user_id: str) -> Profile | None:
         try:
-            return to_profile(ProfileItem.get(user_pk(user_id), PROFILE_SK))
-        except ProfileItem.DoesNotExist:
+            return to_profile(self.model.get(user_pk(user_id), PROFILE_SK))
+        except self.model.DoesNotExist:
             return None
 
     def save(self, profile: Profile, *, correlation_id: str = "") -> Profile:
-        item = to_item(profile, correlation_id)
+        item = to_item(self.model, profile, correlation_id)
         try:
             item.save()
         except PutError as exc:
@@ -128,12 +124,11 @@ class DynamoProfileRepository:
 class DynamoAuditLog:
     """Role changes in the auth table, beside the user's profile."""
 
-    def __init__(self, table_name: str | None = None) -> None:
-        if table_name:
-            RoleChangeItem.Meta.table_name = table_name
+    def __init__(self, table_name: str) -> None:
+        self.model = bind(RoleChangeItem, table_name)
 
     def record(self, change: RoleChange) -> None:
-        item = RoleChangeItem(
+        item = self.model(
             user_pk(change.user_id),
             role_change_sk(change),
             change_id=change.change_id,
@@ -145,7 +140,7 @@ class DynamoAuditLog:
             correlation_id=change.correlation_id or None,
         )
         try:
-            item.save(condition=RoleChangeItem.sk.does_not_exist())
+            item.save(condition=self.model.sk.does_not_exist())
         except PutError as exc:
             if exc.cause_response_code != "ConditionalCheckFailedException":
                 raise
@@ -163,5 +158,5 @@ class DynamoAuditLog:
                 at=item.at,
                 correlation_id=item.correlation_id or "",
             )
-            for item in RoleChangeItem.query(user_pk(user_id), RoleChangeItem.sk.startswith(ROLE_CHANGE_PREFIX))
+            for item in self.model.query(user_pk(user_id), self.model.sk.startswith(ROLE_CHANGE_PREFIX))
         ]

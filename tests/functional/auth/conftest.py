@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -121,12 +121,12 @@ def email() -> str:
 
 
 @pytest.fixture
-def auth_api(lambda_env, context_for, monkeypatch: pytest.MonkeyPatch, cloud) -> AuthApi:
+def auth_api(lambda_env, context_for, cloud) -> Iterator[AuthApi]:
     lambda_env("AuthPublicFunction")
     from auth import api, bootstrap
 
     # moto makes a new user pool for each test: wire again, as a fresh cold start would.
-    monkeypatch.setattr(api, "deps", bootstrap.from_env())
+    bootstrap.reset()
 
     def invoke_public(event: dict[str, Any]) -> Answer:
         return _answer(api.public_handler(event, context_for("AuthPublicFunction")))
@@ -140,13 +140,14 @@ def auth_api(lambda_env, context_for, monkeypatch: pytest.MonkeyPatch, cloud) ->
     def invoke_admin(event: dict[str, Any]) -> Answer:
         return _answer(api.admin_handler(event, context_for("AuthAdminFunction")))
 
-    return AuthApi(
+    yield AuthApi(
         invoke_public=invoke_public,
         invoke_me=invoke_me,
         stack=cloud,
         invoke_session=invoke_session,
         invoke_admin=invoke_admin,
     )
+    bootstrap.reset()  # nothing wired to this test's cloud outlives it
 
 
 class Clock:

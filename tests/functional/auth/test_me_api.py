@@ -59,9 +59,8 @@ def test_me_in_its_own_environment_needs_no_user_pool(lambda_env, context_for, m
     assert "USER_POOL_ID" not in env
     from auth import api, bootstrap
 
-    deps = bootstrap.from_env()
-    assert deps.identity_provider is None
-    monkeypatch.setattr(api, "deps", deps)
+    bootstrap.reset()  # a cold start in MeFunction's environment
+    assert isinstance(bootstrap.identity_provider(), bootstrap.NoUserPool)
     event = http_api_event("GET", "/me", claims=claims_of(tokens["accessToken"]))
     answer = api.me_handler(event, context_for("MeFunction"))
     assert answer["statusCode"] == 200

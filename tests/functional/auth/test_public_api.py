@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import boto3
@@ -93,12 +94,13 @@ def test_confirm_makes_the_account_a_confirmed_customer(auth_api: AuthApi, email
     user_id = auth_api.sign_up(email).body["userId"]
     answer = auth_api.confirm(email)
     assert answer.status == 200
+    # No user id: whoever holds an email and a code is not signed in yet.
     assert answer.body == {
-        "userId": user_id,
         "email": email,
         "status": "CONFIRMED",
         "message": answer.body["message"],
     }
+    assert user_id not in str(answer.body)
     client, pool = user_pool(auth_api)
     assert client.admin_get_user(UserPoolId=pool, Username=email)["UserStatus"] == "CONFIRMED"
     groups = client.admin_list_groups_for_user(UserPoolId=pool, Username=email)["Groups"]
@@ -107,6 +109,59 @@ def test_confirm_makes_the_account_a_confirmed_customer(auth_api: AuthApi, email
     assert item is not None
     assert item["status"] == "CONFIRMED"
     assert item["confirmedAt"]
+
+
+@pytest.mark.parametrize("code", ["123456", "000000"])
+def test_confirming_a_confirmed_account_again_is_409_and_tells_no_id(auth_api: AuthApi, email: str, code) -> None:
+    """moto's user pool, as it is, would confirm the account again with any code: the service must not."""
+    user_id = auth_api.sign_up(email).body["userId"]
+    assert auth_api.confirm(email).status == 200
+    answer = auth_api.confirm(email, code)
+    assert answer.status == 409
+    assert answer.content_type == PROBLEM
+    assert answer.body["type"].endswith("/already-confirmed")
+    assert user_id not in str(answer.body)
+    item = profile_item(auth_api, user_id)
+    assert item is not None
+    assert item["version"] == 2  # written at sign-up and at the first confirmation, not since
+
+
+def test_confirming_the_admin_with_any_code_is_409_and_tells_no_id(
+    auth_api: AuthApi, admin_tokens: dict[str, Any]
+) -> None:
+    admin_id = claims_of(admin_tokens["accessToken"])["sub"]
+    admin_email = claims_of(admin_tokens["idToken"])["email"]
+    answer = auth_api.confirm(admin_email, "000000")
+    assert answer.status == 409
+    assert answer.body["type"].endswith("/already-confirmed")
+    assert admin_id not in str(answer.body)
+
+
+def test_an_account_whose_profile_is_confirmed_is_not_confirmed_again(auth_api: AuthApi, email: str) -> None:
+    user_id = auth_api.sign_up(email).body["userId"]
+    table = boto3.resource("dynamodb", region_name="us-east-1").Table(auth_api.stack.ref("AuthTable"))
+    table.update_item(
+        Key={"pk": f"USER#{user_id}", "sk": "PROFILE"},
+        UpdateExpression="SET #s = :c",
+        ExpressionAttributeNames={"#s": "status"},
+        ExpressionAttributeValues={":c": "CONFIRMED"},
+    )
+    answer = auth_api.confirm(email, "000000")
+    assert answer.status == 409
+    assert answer.body["type"].endswith("/already-confirmed")
+    assert user_id not in str(answer.body)
+    client, pool = user_pool(auth_api)
+    assert client.admin_get_user(UserPoolId=pool, Username=email)["UserStatus"] == "UNCONFIRMED"
+
+
+def test_confirming_again_on_the_local_user_pool_is_409(real_auth_api: AuthApi, email: str) -> None:
+    real_auth_api.sign_up(email)
+    code = real_auth_api.code_for(email)
+    assert real_auth_api.confirm(email, code).status == 200
+    for again in (code, "000000"):
+        answer = real_auth_api.confirm(email, again)
+        assert answer.status == 409
+        assert answer.body["type"].endswith("/already-confirmed")
 
 
 def test_confirm_of_an_unknown_email_is_a_bad_code(auth_api: AuthApi, email: str) -> None:
@@ -185,9 +240,30 @@ def test_an_unknown_route_is_a_problem_404(auth_api: AuthApi) -> None:
 def test_a_public_function_deployed_without_its_user_pool_answers_a_problem(
     auth_api: AuthApi, email: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from auth import api, bootstrap
+    from auth import bootstrap
 
-    monkeypatch.setattr(api, "deps", bootstrap.Dependencies(profiles=api.deps.profiles))
+    for key in ("USER_POOL_ID", "USER_POOL_CLIENT_ID"):
+        monkeypatch.delenv(key)
+    bootstrap.reset()  # a cold start in that environment
     answer = auth_api.sign_up(email)
     assert answer.status == 500
     assert answer.body["type"].endswith("/misconfigured")
+
+
+def test_every_answer_echoes_the_correlation_id(auth_api: AuthApi, email: str) -> None:
+    headers = {"x-correlation-id": "corr-auth-7"}
+    body = {"email": email, "password": PASSWORD}
+    created = auth_api.invoke_public(http_api_event("POST", "/auth/signup", body=body, headers=headers))
+    refused = auth_api.invoke_public(http_api_event("POST", "/auth/signup", body=body, headers=headers))
+    assert (created.status, refused.status) == (201, 409)
+    assert created.headers["x-correlation-id"] == refused.headers["x-correlation-id"] == "corr-auth-7"
+
+
+def test_passwords_and_tokens_never_reach_the_logs(auth_api: AuthApi, email: str, capsys, caplog) -> None:
+    caplog.set_level(logging.INFO)  # the functions' level (botocore's own debug lines would show any request)
+    tokens = auth_api.registered(email)
+    auth_api.refresh(tokens["refreshToken"])
+    auth_api.login(email, "Wrong1Password")
+    logged = caplog.text + "".join(capsys.readouterr())
+    for secret in (PASSWORD, "Wrong1Password", tokens["accessToken"], tokens["idToken"], tokens["refreshToken"]):
+        assert secret not in logged

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
 from gears.local.http_events import http_api_event
@@ -16,7 +15,9 @@ def test_confirming_an_account_publishes_user_registered_once(
 ) -> None:
     env = lambda_env("AuthPublisherFunction")
     queue = subscribe_queue(env["TOPIC_ARN"], ["UserRegistered.v1"])
-    publisher = importlib.reload(importlib.import_module("auth.publisher"))  # a cold start in this environment
+    from auth import bootstrap, publisher
+
+    bootstrap.reset()  # a cold start in this environment
     signed_up = auth_api.sign_up(email).body
     confirm = auth_api.invoke_public(
         http_api_event(

@@ -4,8 +4,18 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from auth.domain import PASSWORD_POLICY, AccountStatus, Identity, PasswordPolicy, Profile, normalize_email
-from auth.errors import InvalidEmail, WeakPassword
+from auth.api import ERRORS
+from auth.domain import (
+    PASSWORD_POLICY,
+    AccountStatus,
+    Identity,
+    InvalidEmail,
+    PasswordPolicy,
+    Profile,
+    WeakPassword,
+    normalize_email,
+)
+from gears_shared.errors import status_of
 
 T0 = datetime(2025, 3, 1, 9, 30, tzinfo=UTC)
 
@@ -52,7 +62,7 @@ def test_policy_lists_every_unmet_rule_at_once() -> None:
     with pytest.raises(WeakPassword) as caught:
         PASSWORD_POLICY.check("short")
     assert caught.value.extra["unmet"] == ["at least 10 characters", "an upper-case letter", "a digit"]
-    assert caught.value.status == 400
+    assert status_of(caught.value, ERRORS) == 400
 
 
 @pytest.mark.parametrize(

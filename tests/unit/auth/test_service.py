@@ -3,19 +3,26 @@ from __future__ import annotations
 import pytest
 
 from auth import service
-from auth.domain import AccountStatus, Profile
+from auth.api import ERRORS
+from auth.domain import AccountStatus, InvalidEmail, Profile, WeakPassword
 from auth.errors import (
     AccountAlreadyConfirmed,
     AccountNotConfirmed,
+    ConfirmationRefused,
     InvalidCode,
     InvalidCredentials,
-    InvalidEmail,
     InvalidRefreshToken,
     UserAlreadyExists,
-    WeakPassword,
 )
 from gears_shared.auth import Caller
-from tests.unit.auth.fakes import GOOD_CODE, FakeIdentityProvider, InMemoryProfileRepository, SteppingClock
+from gears_shared.errors import status_of
+from tests.unit.auth.fakes import (
+    GOOD_CODE,
+    Account,
+    FakeIdentityProvider,
+    InMemoryProfileRepository,
+    SteppingClock,
+)
 
 PASSWORD = "Correct1Horse"
 
@@ -83,7 +90,7 @@ def test_sign_up_twice_with_the_same_email_in_any_case_conflicts(identity, profi
     sign_up(identity, profiles, clock)
     with pytest.raises(UserAlreadyExists) as caught:
         sign_up(identity, profiles, clock, email="ADA@example.com")
-    assert caught.value.status == 409
+    assert status_of(caught.value, ERRORS) == 409
     assert len(profiles.items) == 1
 
 
@@ -141,7 +148,7 @@ def test_confirming_again_repairs_a_half_finished_confirmation_then_conflicts(id
 
     with pytest.raises(AccountAlreadyConfirmed) as caught:
         confirm(identity, profiles, clock)
-    assert caught.value.status == 409
+    assert status_of(caught.value, ERRORS) == 409
     assert identity.account("ada@example.com").groups == {"customer"}
     stored = profiles.get(signed_up.profile.user_id)
     assert stored is not None
@@ -154,6 +161,62 @@ def test_confirming_a_confirmed_account_twice_keeps_its_profile(identity, profil
     with pytest.raises(AccountAlreadyConfirmed):
         confirm(identity, profiles, clock)
     assert profiles.get(first.user_id) == first
+
+
+@pytest.mark.parametrize("code", [GOOD_CODE, "000000"])
+def test_a_pool_that_would_confirm_twice_is_not_asked_to(profiles, clock, code: str) -> None:
+    identity = FakeIdentityProvider(lax=True)  # confirms any account again, with any code, as moto did
+    sign_up(identity, profiles, clock)
+    first = confirm(identity, profiles, clock)
+    with pytest.raises(AccountAlreadyConfirmed) as caught:
+        confirm(identity, profiles, clock, code=code)
+    assert status_of(caught.value, ERRORS) == 409
+    assert identity.confirm_calls == 1
+    assert profiles.get(first.user_id) == first
+
+
+def test_an_account_its_profile_says_is_confirmed_is_not_confirmed_again(profiles, clock) -> None:
+    identity = FakeIdentityProvider(lax=True)
+    signed_up = sign_up(identity, profiles, clock)
+    confirmed = profiles.save(signed_up.profile.confirm(clock()))  # the profile store knows better than the pool
+    with pytest.raises(AccountAlreadyConfirmed):
+        confirm(identity, profiles, clock, code="000000")
+    assert identity.confirm_calls == 0
+    assert identity.account("ada@example.com").status == "UNCONFIRMED"
+    assert profiles.get(signed_up.profile.user_id) == confirmed
+
+
+def test_an_account_made_by_an_operator_is_never_confirmed_by_a_code(profiles, clock) -> None:
+    identity = FakeIdentityProvider(lax=True)
+    identity.accounts["staff@example.com"] = Account(
+        "staff-1", "staff@example.com", "Temp1Password", "FORCE_CHANGE_PASSWORD"
+    )
+    with pytest.raises(ConfirmationRefused) as caught:
+        confirm(identity, profiles, clock, email="staff@example.com")
+    assert type(caught.value) is ConfirmationRefused
+    assert status_of(caught.value, ERRORS) == 409
+    assert identity.account("staff@example.com").status == "FORCE_CHANGE_PASSWORD"
+    assert identity.account("staff@example.com").groups == set()
+    assert profiles.items == {}
+
+
+class ConfirmedMeanwhile(FakeIdentityProvider):
+    """A pool on which another request confirms the account between our look at it and our confirmation."""
+
+    def confirm_sign_up(self, email: str, code: str) -> None:
+        super().confirm_sign_up(email, code)
+        super().confirm_sign_up(email, code)  # ours, second: refused (ConfirmationRefused)
+
+
+def test_when_the_pool_refuses_a_confirmation_done_meanwhile_it_is_already_confirmed(profiles, clock) -> None:
+    identity = ConfirmedMeanwhile()
+    signed_up = sign_up(identity, profiles, clock)
+    with pytest.raises(AccountAlreadyConfirmed):
+        confirm(identity, profiles, clock)
+    assert identity.account("ada@example.com").groups == {"customer"}  # what the other request may not have done
+    stored = profiles.get(signed_up.profile.user_id)
+    assert stored is not None
+    assert stored.is_confirmed
 
 
 # -- login and refresh -----------------------------------------------------------------------------------------------
@@ -197,14 +260,14 @@ def test_refresh_gives_new_tokens(identity, profiles, clock) -> None:
 def test_refresh_with_an_unknown_token_is_unauthorized(identity) -> None:
     with pytest.raises(InvalidRefreshToken) as caught:
         service.refresh_tokens(service.RefreshTokens(refresh_token="forged"), identity)
-    assert caught.value.status == 401
+    assert status_of(caught.value, ERRORS) == 401
 
 
 # -- me --------------------------------------------------------------------------------------------------------------
 def test_me_joins_the_token_roles_with_the_stored_profile(identity, profiles, clock) -> None:
     confirmed_account(identity, profiles, clock)
     user_id = identity.account("ada@example.com").user_id
-    me = service.get_me(Caller(user_id=user_id, roles=frozenset({"customer"})), profiles)
+    me = service.get_me(service.GetMe(Caller(user_id=user_id, roles=frozenset({"customer"}))), profiles)
     assert me.user_id == user_id
     assert me.email == "ada@example.com"
     assert me.roles == frozenset({"customer"})
@@ -215,7 +278,7 @@ def test_me_joins_the_token_roles_with_the_stored_profile(identity, profiles, cl
 
 def test_me_without_a_profile_is_shown_from_the_token(profiles) -> None:
     caller = Caller(user_id="staff-1", roles=frozenset({"admin"}), email="boss@example.com")
-    me = service.get_me(caller, profiles)
+    me = service.get_me(service.GetMe(caller), profiles)
     assert (me.user_id, me.email, me.roles, me.status) == (
         "staff-1",
         "boss@example.com",

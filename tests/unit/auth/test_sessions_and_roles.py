@@ -5,19 +5,19 @@ from __future__ import annotations
 import pytest
 
 from auth import service
+from auth.api import ERRORS
+from auth.domain import InvalidEmail, WeakPassword
 from auth.errors import (
     CannotRemoveOwnAdmin,
     InvalidCode,
     InvalidCredentials,
-    InvalidEmail,
     InvalidRefreshToken,
     SessionRevoked,
     SignInLockedOut,
     UserNotFound,
-    WeakPassword,
 )
 from gears_shared.auth import Caller
-from gears_shared.errors import Forbidden
+from gears_shared.errors import Forbidden, status_of
 from tests.unit.auth.fakes import (
     GOOD_CODE,
     LOCKOUT_AFTER,
@@ -121,16 +121,18 @@ def test_repeated_wrong_passwords_lock_the_sign_in_even_for_the_right_one(identi
             service.login(service.Login(email="ada@example.com", password="Wrong1Password"), identity)
     with pytest.raises(SignInLockedOut) as locked:
         service.login(service.Login(email="ada@example.com", password=PASSWORD), identity)
-    assert locked.value.status == 429
+    assert status_of(locked.value, ERRORS) == 429
 
 
 def test_logout_revokes_the_refresh_token_and_the_session(identity) -> None:
     _, access, refresh = customer(identity, "ada@example.com")
-    service.log_out(access, identity)
+    service.log_out(service.LogOut(access_token=access), identity)
     with pytest.raises(InvalidRefreshToken):
         service.refresh_tokens(service.RefreshTokens(refresh_token=refresh), identity)
     with pytest.raises(SessionRevoked):
-        service.log_out(access, identity)  # the same token a second time: it no longer counts
+        service.log_out(
+            service.LogOut(access_token=access), identity
+        )  # the same token a second time: it no longer counts
 
 
 # -- roles -----------------------------------------------------------------------------------------------------------
@@ -145,13 +147,16 @@ def set_roles(
 ):
     admin_id, admin_access, _ = admin
     return service.set_roles(
-        service.SetRoles(user_id=user_id, roles=frozenset(roles)),
-        caller(admin_id, *actor_roles),
-        admin_access,
+        service.SetRoles(
+            user_id=user_id,
+            roles=frozenset(roles),
+            caller=caller(admin_id, *actor_roles),
+            access_token=admin_access,
+            correlation_id="corr-1",
+        ),
         identity,
         audit,
         now=clock or SteppingClock(),
-        correlation_id="corr-1",
     )
 
 
@@ -205,7 +210,7 @@ def test_an_admin_whose_session_was_revoked_is_refused(identity, audit) -> None:
     identity.sign_out_user(admin[0])  # e.g. demoted by another admin; the token still passes the gateway
     with pytest.raises(SessionRevoked) as refused:
         set_roles(identity, audit, admin, user_id, "admin")
-    assert refused.value.status == 401
+    assert status_of(refused.value, ERRORS) == 401
     assert identity.groups_of(user_id) == {"customer"}
 
 
@@ -220,7 +225,7 @@ def test_an_unknown_user_is_404_and_nothing_is_audited(identity, audit) -> None:
     admin = customer(identity, "boss@example.com", "admin")
     with pytest.raises(UserNotFound) as missing:
         set_roles(identity, audit, admin, "no-such-user", "support")
-    assert missing.value.status == 404
+    assert status_of(missing.value, ERRORS) == 404
     assert audit.changes == []
 
 
@@ -228,7 +233,7 @@ def test_an_admin_cannot_take_the_admin_role_from_themselves(identity, audit) ->
     admin = customer(identity, "boss@example.com", "admin")
     with pytest.raises(CannotRemoveOwnAdmin) as refused:
         set_roles(identity, audit, admin, admin[0], "support")
-    assert refused.value.status == 422
+    assert status_of(refused.value, ERRORS) == 422
     assert identity.groups_of(admin[0]) == {"customer", "admin"}
 
 

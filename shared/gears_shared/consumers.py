@@ -68,6 +68,9 @@ class NotAttempted(RuntimeError):
 class EventInProgress(RuntimeError):
     """Another worker is applying this event right now; try again when its lease is over."""
 
+    title = "Event being applied"
+    code = "event-in-progress"
+
     def __init__(self, event_id: str, lease_until: int | None = None) -> None:
         super().__init__(event_id)
         self.lease_until = lease_until
@@ -171,6 +174,23 @@ class DynamoInbox:
 
     def abandon(self, event_id: str) -> None:
         self.client.delete_item(TableName=self.table, Key=self._key(event_id))
+
+
+def apply_once(inbox: Inbox | None, event_id: str, apply: Callable[[], None], lease_until: int | None = None) -> bool:
+    """Run ``apply`` once per ``event_id``: ``False`` for an event applied before; :class:`EventInProgress` while
+    another worker holds it; a failure releases the claim, so the next delivery applies it. The one mechanism
+    behind every consumer and the payment provider's webhook."""
+    if inbox is not None and not inbox.begin(event_id, lease_until):
+        return False
+    try:
+        apply()
+    except BaseException:
+        if inbox is not None:
+            inbox.abandon(event_id)
+        raise
+    if inbox is not None:
+        inbox.complete(event_id)
+    return True
 
 
 def default_retry_delay(error: Exception, receive_count: int) -> int | None:
@@ -280,17 +300,7 @@ class EventConsumer:
             return False
         if self.logger:
             self.logger.set_correlation_id(envelope.correlationid or envelope.id)
-        if self.inbox is not None and not self.inbox.begin(envelope.id, lease_until):
-            return False
-        try:
-            handler(envelope)
-        except BaseException:
-            if self.inbox is not None:
-                self.inbox.abandon(envelope.id)
-            raise
-        if self.inbox is not None:
-            self.inbox.complete(envelope.id)
-        return True
+        return apply_once(self.inbox, envelope.id, lambda: handler(envelope), lease_until)
 
 
 def sqs_handler(consumer: EventConsumer) -> Callable[[dict[str, Any], Any], dict[str, Any]]:

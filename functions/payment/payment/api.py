@@ -1,50 +1,43 @@
-"""The payment service's HTTP functions.
-
-- ``GET /orders/{orderId}/payment`` (``PaymentReadFunction``; the order's owner, support, admin; anyone else 404):
-  status, the amount asked, charged, refunded and still refundable, the failure if any, and each refund.
-- ``POST /admin/orders/{orderId}/refund`` (``PaymentAdminFunction``; admin, others 403): ``{"amount"?: int,
-  "reason"?: str}``; everything left when ``amount`` is absent. 201 with the refund. More than is left, or a
-  payment that charged nothing: 422. Another refund of the same order at the same moment: 409. Stripe not
-  answering: 502 (retrying is safe: the same refund number, the same idempotency key).
-- ``POST /payments/webhooks/stripe`` (``PaymentWebhookFunction``; public, proven by ``Stripe-Signature``): a
-  forged, altered or stale (over five minutes) signature is 400 and changes nothing; each Stripe event id is
-  applied once (a replay answers 200 ``{"duplicate": true}``).
-"""
+"""The payment service's HTTP functions: an order's payment (``PaymentReadFunction``), admin refunds
+(``PaymentAdminFunction``) and Stripe's webhook (``PaymentWebhookFunction``)."""
 
 from __future__ import annotations
 
-import os
 import re
-from typing import Any
+from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.utilities.typing import LambdaContext
+from aws_lambda_powertools.event_handler import Depends, Response
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from gears_shared.auth import ADMIN
-from gears_shared.consumers import DynamoInbox, EventInProgress
-from gears_shared.errors import BadRequest, Conflict
+from gears_shared.consumers import EventInProgress, Inbox
+from gears_shared.errors import BadRequest
 from gears_shared.http import (
-    CORRELATION_ID_PATH,
-    answer,
     create_resolver,
     current_caller,
     current_correlation_id,
+    http_handler,
     json_response,
     request_body,
-    require_roles,
 )
-from gears_shared.observability import setup
+from gears_shared.observability import logger
 from payment import bootstrap, service
-from payment.domain import RefundKind
+from payment.domain import PaymentRuleError, RefundKind
+from payment.service import GetPayment, PaymentProvider, PaymentRepository, RecordProviderEvent, RefundPayment
+from payment.stripe_gateway import StripeWebhookVerifier
 
-logger, tracer, metrics = setup()
+# The statuses the shared kinds do not give already (the service's own errors are those kinds).
+ERRORS: dict[type[BaseException], int] = {
+    PaymentRuleError: 422,  # RefundTooLarge among them
+    EventInProgress: 409,  # a webhook whose event another delivery is applying right now: Stripe sends it again
+}
 
-TABLE_NAME = os.environ.get("TABLE_NAME", "")
-payments = bootstrap.repository()
-provider = bootstrap.provider()
-verifier = bootstrap.verifier()
-webhook_inbox = DynamoInbox(TABLE_NAME, consumer="stripe-webhooks") if TABLE_NAME else None
+Payments = Annotated[PaymentRepository, Depends(bootstrap.payment_repository)]
+Provider = Annotated[PaymentProvider, Depends(bootstrap.payment_provider)]
+
+# An optional Idempotency-Key makes a retried refund request the same refund (see service.refund_payment).
+REQUEST_KEY = re.compile(r"[A-Za-z0-9_.:-]{8,128}")
+MAX_WEBHOOK_BYTES = 512 * 1024
 
 
 class RefundRequest(BaseModel):
@@ -54,99 +47,84 @@ class RefundRequest(BaseModel):
     reason: str | None = Field(None, max_length=500)
 
 
-class WebhookBusy(Conflict):
-    title = "Event being applied"
-    code = "webhook-in-progress"
-
-
 # -- reads -----------------------------------------------------------------------------------------------------------
-read_app = create_resolver(logger)
+read_app = create_resolver(ERRORS)
 
 
-@read_app.get("/orders/<order_id>/payment")
-def get_payment(order_id: str) -> Response[Any]:
-    caller = current_caller(read_app)
-    payment, refunds = service.get_payment(order_id, caller, payments=payments)
+@read_app.get(
+    "/orders/<order_id>/payment",
+    summary="An order's payment: status, amounts asked, charged, refunded and refundable, failure, refunds",
+    description="For the order's owner, support and admin; anyone else gets 404, as for an order with no payment.",
+)
+def get_payment(order_id: str, payments: Payments) -> Response[Any]:
+    payment, refunds = service.get_payment(GetPayment(order_id, current_caller(read_app)), payments=payments)
     body = payment.to_dict()
     body["refunds"] = [r.to_dict() for r in refunds]
     return json_response(body, headers={"Cache-Control": "no-store"})
 
 
 # -- admin -----------------------------------------------------------------------------------------------------------
-admin_app = create_resolver(logger)
-admin_app.use(middlewares=[require_roles(ADMIN)])
+admin_app = create_resolver(ERRORS, roles=(ADMIN,))
 
 
-# An optional Idempotency-Key makes a retried refund request the same refund (see service.refund_payment).
-REQUEST_KEY = re.compile(r"[A-Za-z0-9_.:-]{8,128}")
-
-
-@admin_app.post("/admin/orders/<order_id>/refund")
-def refund_order(order_id: str) -> Response[Any]:
+@admin_app.post(
+    "/admin/orders/<order_id>/refund",
+    summary="Refund an order's payment in full or in part (201 with the refund)",
+    description="Body: `{amount?, reason?}`; everything left when `amount` is absent. More than is left, or a payment "
+    "that charged nothing: 422. Another refund of the same order at the same moment: 409. Stripe not answering: 502; "
+    "retrying is safe, and an `Idempotency-Key` header (8 to 128 of letters, digits and `_.:-`) makes a retried "
+    "request the same refund.",
+)
+def refund_order(order_id: str, payments: Payments, provider: Provider) -> Response[Any]:
     body = request_body(admin_app, RefundRequest, empty=RefundRequest(amount=None, reason=None))
     request_key = admin_app.current_event.headers.get("idempotency-key")
     if request_key is not None and not REQUEST_KEY.fullmatch(request_key):
         raise BadRequest("Idempotency-Key must be 8 to 128 characters of letters, digits and _.:-")
-    refund = service.refund_payment(
+    command = RefundPayment(
         order_id,
         body.amount,
-        kind=RefundKind.ADMIN,
+        RefundKind.ADMIN,
         reason=body.reason,
-        payments=payments,
-        provider=provider,
         correlation_id=current_correlation_id(admin_app),
         request_key=request_key,
     )
+    refund = service.refund_payment(command, payments=payments, provider=provider)
     return json_response(refund.to_dict(), 201)
 
 
 # -- the Stripe webhook ----------------------------------------------------------------------------------------------
-webhook_app = create_resolver(logger)
+webhook_app = create_resolver(ERRORS)
 
 
-@webhook_app.post("/payments/webhooks/stripe")
-def stripe_webhook() -> Response[Any]:
+@webhook_app.post(
+    "/payments/webhooks/stripe",
+    summary="Stripe's payment events, proven by their Stripe-Signature; each event id applied once",
+    description="A forged, altered or stale (over five minutes) signature is 400 and changes nothing; an event "
+    'applied before answers 200 `{"duplicate": true}`; one being applied right now, 409 (Stripe sends it again).',
+)
+def stripe_webhook(
+    payments: Payments,
+    provider: Provider,
+    verifier: Annotated[StripeWebhookVerifier, Depends(bootstrap.webhook_verifier)],
+    inbox: Annotated[Inbox, Depends(bootstrap.webhook_inbox)],
+) -> Response[Any]:
     current = webhook_app.current_event
     payload = current.decoded_body or ""
-    if len(payload) > 512 * 1024:
+    if len(payload) > MAX_WEBHOOK_BYTES:
         raise BadRequest("The webhook body is too large.")
-    event = verifier.verify(payload, current.headers.get("stripe-signature"))
-    event_id = str(event["id"])
-    if webhook_inbox is not None:
-        try:
-            if not webhook_inbox.begin(event_id):
-                return json_response({"received": True, "duplicate": True, "id": event_id})
-        except EventInProgress as exc:
-            raise WebhookBusy("This event is being applied right now.") from exc
-    try:
-        outcome = service.apply_provider_event(event, payments=payments, provider=provider)
-    except BaseException:
-        if webhook_inbox is not None:
-            webhook_inbox.abandon(event_id)
-        raise
-    if webhook_inbox is not None:
-        webhook_inbox.complete(event_id)
-    logger.info("stripe event applied", extra={"stripeEvent": event_id, "type": event.get("type"), "outcome": outcome})
-    return json_response({"received": True, "duplicate": False, "id": event_id, "outcome": outcome})
+    event = verifier.verify(payload, current.headers.get("stripe-signature"))  # before anything is read or written
+    recorded = service.record_provider_event(
+        RecordProviderEvent(event), inbox=inbox, payments=payments, provider=provider
+    )
+    if recorded.duplicate:
+        return json_response({"received": True, "duplicate": True, "id": recorded.event_id})
+    logger.info(
+        "stripe event applied",
+        extra={"stripeEvent": recorded.event_id, "type": event.get("type"), "outcome": recorded.outcome},
+    )
+    return json_response({"received": True, "duplicate": False, "id": recorded.event_id, "outcome": recorded.outcome})
 
 
-# -- handlers --------------------------------------------------------------------------------------------------------
-@logger.inject_lambda_context(correlation_id_path=CORRELATION_ID_PATH)
-@tracer.capture_lambda_handler
-@metrics.log_metrics
-def payment_read_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return answer(read_app, event, context)
-
-
-@logger.inject_lambda_context(correlation_id_path=CORRELATION_ID_PATH)
-@tracer.capture_lambda_handler
-@metrics.log_metrics
-def payment_admin_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return answer(admin_app, event, context)
-
-
-@logger.inject_lambda_context(correlation_id_path=CORRELATION_ID_PATH)
-@tracer.capture_lambda_handler
-@metrics.log_metrics
-def stripe_webhook_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return answer(webhook_app, event, context)
+payment_read_handler = http_handler(read_app)
+payment_admin_handler = http_handler(admin_app)
+stripe_webhook_handler = http_handler(webhook_app)

@@ -6,7 +6,7 @@
 - ``OrderCancelled.v1``: void the intent of an uncharged order, or refund a charged one in full
   (:func:`payment.service.cancel_order`).
 
-Each event id is applied once (a :class:`DynamoInbox` in the payment table); failures are reported per message.
+Each event id is applied once (the inbox :func:`payment.bootstrap.orders_inbox`); failures are reported per message.
 While Stripe is unavailable a message comes back after 10 s, then twice as long each time up to five minutes (the
 queue's ``maxReceiveCount`` of 10 rides out about 25 minutes of outage before parking it in the dead-letter
 queue); a charge is only started with time left for both of its Stripe tries, and once Stripe has failed in a
@@ -16,29 +16,21 @@ receive on a call that would hang as well).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from typing import Any
 
-from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
-from gears_shared.consumers import DynamoInbox, EventConsumer, PoisonMessage, default_retry_delay
+from gears_shared.consumers import EventConsumer, PoisonMessage, default_retry_delay, sqs_handler
 from gears_shared.events import CloudEvent
-from gears_shared.observability import setup
+from gears_shared.observability import logger
 from payment import bootstrap, service
 from payment.domain import Money
 from payment.errors import ChargeInProgress, ProviderUnavailable, StalePayment
 from payment.events import ORDER_CANCELLED, ORDER_CONFIRMED, OrderCancelledData, OrderConfirmedData
 from payment.stripe_gateway import StripeSettings
 
-logger, tracer, metrics = setup()
-
-TABLE_NAME = os.environ.get("TABLE_NAME", "")
-QUEUE_URL = os.environ.get("QUEUE_URL", "")
 FIRST_BACKOFF_S, MAX_BACKOFF_S = 10, 300
-payments = bootstrap.repository()
-provider = bootstrap.provider()
 
 
 def _data(model: type[Any], event: CloudEvent) -> Any:
@@ -50,9 +42,12 @@ def _data(model: type[Any], event: CloudEvent) -> Any:
 
 
 class StripeBreaker:
-    """Open for the rest of an invocation once Stripe was unavailable in it."""
+    """Open for the rest of an invocation once Stripe was unavailable in it (:class:`OrdersConsumer` closes it)."""
 
     def __init__(self) -> None:
+        self.open = False
+
+    def close(self) -> None:
         self.open = False
 
     def guard(self, handle: Callable[[CloudEvent], None]) -> Callable[[CloudEvent], None]:
@@ -81,8 +76,8 @@ def on_order_confirmed(event: CloudEvent) -> None:
             payment_method=data.paymentMethod,
             correlation_id=event.correlationid or event.id,
         ),
-        payments=payments,
-        provider=provider,
+        payments=bootstrap.payment_repository(),
+        provider=bootstrap.payment_provider(),
     )
     logger.info("order charged", extra={"orderId": data.orderId, "status": payment.status.value})
 
@@ -97,8 +92,8 @@ def on_order_cancelled(event: CloudEvent) -> None:
             amount=Money(amount, currency),
             correlation_id=event.correlationid or event.id,
         ),
-        payments=payments,
-        provider=provider,
+        payments=bootstrap.payment_repository(),
+        provider=bootstrap.payment_provider(),
     )
     logger.info("order cancellation settled", extra={"orderId": data.orderId, "result": type(result).__name__})
 
@@ -118,19 +113,21 @@ def _record_budget_s() -> float:
     return timeout * (retries + 1) + 2
 
 
-consumer = EventConsumer(
+class OrdersConsumer(EventConsumer):
+    """The shared consumer, with the breaker closed as each batch starts: each invocation asks Stripe afresh."""
+
+    def handle(self, event: dict[str, Any], context: Any = None) -> dict[str, list[dict[str, str]]]:
+        breaker.close()
+        return super().handle(event, context)
+
+
+consumer = OrdersConsumer(
     {ORDER_CONFIRMED: breaker.guard(on_order_confirmed), ORDER_CANCELLED: breaker.guard(on_order_cancelled)},
-    inbox=DynamoInbox(TABLE_NAME, consumer="payment-orders") if TABLE_NAME else None,
+    inbox=bootstrap.orders_inbox(),
     logger=logger,
     retry_delay=retry_delay,
-    queue_url=QUEUE_URL,
+    queue_url=bootstrap.orders_queue_url(),
+    sqs=bootstrap.sqs(),
     record_budget_s=_record_budget_s(),
 )
-
-
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@metrics.log_metrics
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    breaker.open = False  # each invocation asks Stripe afresh
-    return consumer.handle(event, context)
+handler = sqs_handler(consumer)

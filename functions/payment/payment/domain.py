@@ -11,7 +11,8 @@ PENDING --charged--> SUCCEEDED --refund (part)--> PARTIALLY_REFUNDED --refund (r
 ```
 
 The refunded total never exceeds what was charged: :meth:`Payment.refunded` refuses it, and the store writes the
-result only over the version it was computed from.
+result only over the version it was computed from. Its rule errors carry the ``title`` and ``code`` of the problem
+a client sees (the API's error table gives their status); nothing here knows of HTTP.
 """
 
 from __future__ import annotations
@@ -29,8 +30,14 @@ CURRENCY = re.compile(r"^[A-Z]{3}$")
 class PaymentRuleError(ValueError):
     """A change the payment's state machine or its amounts do not allow."""
 
+    title = "Payment rule violated"
+    code = "payment-rule"
+
 
 class RefundTooLarge(PaymentRuleError):
+    title = "Refund exceeds the charge"
+    code = "refund-exceeds-charge"
+
     def __init__(self, requested: int, refundable: int) -> None:
         super().__init__(f"A refund of {requested} is more than the {refundable} left to refund.")
         self.requested = requested
@@ -50,10 +57,6 @@ class PaymentStatus(StrEnum):
 CHARGED = frozenset({PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED})
 REFUNDABLE = frozenset({PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED})
 VOIDABLE = frozenset({PaymentStatus.PENDING, PaymentStatus.FAILED})
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 def utc_iso(moment: datetime) -> str:

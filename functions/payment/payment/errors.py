@@ -1,8 +1,11 @@
-"""The payment service's errors; :mod:`gears_shared.http` maps each to its status and a problem+json body."""
+"""The payment service's errors. Those a client may see are the shared kinds (their status comes with the kind;
+:mod:`gears_shared.http` writes the problem+json body); the rest are signals between the use cases, the store and
+the consumer, never answered as such. The domain's rule errors live in :mod:`payment.domain`.
+"""
 
 from __future__ import annotations
 
-from gears_shared.errors import BadRequest, BusinessRuleViolation, Conflict, DependencyFailed, GearsError, NotFound
+from gears_shared.errors import BadRequest, BusinessRuleViolation, Conflict, DependencyFailed, NotFound
 
 
 class PaymentNotFound(NotFound):
@@ -41,10 +44,9 @@ class ProviderUnavailable(DependencyFailed):
     code = "payment-provider-unavailable"
 
 
-class ProviderRejected(GearsError):
+class ProviderRejected(DependencyFailed):
     """Stripe refused a request as invalid (``invalid_request_error``): ``code``/``param`` say why."""
 
-    status = 502
     title = "Payment provider refused the request"
     code = "payment-provider-rejected"
 

@@ -17,11 +17,9 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from gears_shared.events import CloudEvent, new_event
-from gears_shared.observability import setup
-from gears_shared.streams import stream_publisher_from_env
+from gears_shared.streams import stream_handler
+from payment import bootstrap
 from payment.domain import Payment, PaymentStatus, Refund, utc_iso
 from payment.events import (
     PAYMENT_FAILED,
@@ -34,8 +32,6 @@ from payment.events import (
 from payment.store import payment_from_image, refund_from_image
 
 EVENT_ID_NAMESPACE = uuid.UUID("8a7e0b43-5f1c-4d8e-b6a2-2c9f0e71d35b")
-
-logger, tracer, metrics = setup()
 
 
 def event_id(stream_event_id: str) -> str:
@@ -131,11 +127,4 @@ def events_for_record(record: dict[str, Any]) -> list[CloudEvent]:
     ]
 
 
-stream_publisher = stream_publisher_from_env(events_for_record, logger=logger, metrics=metrics)
-
-
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@metrics.log_metrics
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return stream_publisher.handle(event)
+handler = stream_handler(bootstrap.stream_publisher)

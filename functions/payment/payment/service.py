@@ -1,8 +1,11 @@
-"""The payment use cases: plain functions over ports (the payment repository, the payment provider, a clock).
+"""The payment use cases: plain functions taking one command each and their ports (the payment repository, the
+payment provider, the webhook's inbox, a clock).
 
-The consumer, the HTTP functions and the webhook turn their inputs into these calls; tests hand in the in-memory
-fakes of ``tests/unit/payment``. Every call to the provider carries an idempotency key derived from the order
-(:mod:`payment.domain`), so whatever is retried, the provider charges and refunds once.
+One command a use case: :class:`ChargeOrder`, :class:`CancelOrder` (the consumer), :class:`RefundPayment` (the
+admin API; a cancellation too), :class:`RecordProviderEvent` (the Stripe webhook), :class:`GetPayment` (the read
+API). The functions turn their inputs into these commands and take their ports from :mod:`payment.bootstrap`; tests
+hand in the in-memory fakes of ``tests/unit/payment``. Every call to the provider carries an idempotency key derived
+from the order (:mod:`payment.domain`), so whatever is retried, the provider charges and refunds once.
 """
 
 from __future__ import annotations
@@ -14,7 +17,11 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from gears_shared.auth import Caller, require_owner
+from gears_shared.clock import utc_now
+from gears_shared.consumers import Inbox, apply_once
 from payment.domain import (
+    REFUNDABLE,
+    VOIDABLE,
     Failure,
     Money,
     Payment,
@@ -28,7 +35,6 @@ from payment.domain import (
     refund_key,
     refund_of,
     request_refund_key,
-    utc_now,
     void_key,
 )
 from payment.errors import (
@@ -126,6 +132,49 @@ class CancelOrder:
     user_id: str | None
     amount: Money  # the order's total, for the record when nothing was charged yet
     correlation_id: str = ""
+
+
+@dataclass(frozen=True)
+class RefundPayment:
+    order_id: str
+    amount: int | None  # minor units; everything left when None
+    kind: RefundKind
+    reason: str | None = None
+    correlation_id: str = ""
+    request_key: str | None = None  # the request's Idempotency-Key, if it sent one
+
+    @property
+    def keyed(self) -> str | None:
+        """The provider key of a refund asked with an Idempotency-Key (a cancellation's never is)."""
+        if not self.request_key or self.kind is RefundKind.CANCEL:
+            return None
+        return request_refund_key(self.order_id, self.request_key)
+
+
+@dataclass(frozen=True)
+class RecordProviderEvent:
+    """A Stripe event whose signature verified, as its JSON object (``id``, ``type``, ``data.object``)."""
+
+    event: dict[str, Any]
+
+    @property
+    def event_id(self) -> str:
+        return str(self.event["id"])
+
+    @property
+    def type(self) -> str:
+        return str(self.event.get("type") or "")
+
+    @property
+    def object(self) -> dict[str, Any]:
+        found: dict[str, Any] = (self.event.get("data") or {}).get("object") or {}
+        return found
+
+
+@dataclass(frozen=True)
+class GetPayment:
+    order_id: str
+    caller: Caller
 
 
 def _update(
@@ -228,16 +277,10 @@ def cancel_order(
             payment, payments=payments, provider=provider, clock=clock, correlation_id=command.correlation_id
         )
     if payment.refundable > 0:
-        return refund_payment(
-            command.order_id,
-            None,
-            kind=RefundKind.CANCEL,
-            reason="order cancelled",
-            payments=payments,
-            provider=provider,
-            clock=clock,
-            correlation_id=command.correlation_id,
+        refund = RefundPayment(
+            command.order_id, None, RefundKind.CANCEL, reason="order cancelled", correlation_id=command.correlation_id
         )
+        return refund_payment(refund, payments=payments, provider=provider, clock=clock)
     return None  # voided, cancelled or refunded already
 
 
@@ -252,9 +295,7 @@ def void_payment(
     result = _update(
         payments,
         payment.order_id,
-        lambda p: (
-            p.voided(clock()) if p is not None and p.status in (PaymentStatus.PENDING, PaymentStatus.FAILED) else None
-        ),
+        lambda p: p.voided(clock()) if p is not None and p.status in VOIDABLE else None,
         correlation_id=correlation_id,
     )
     assert result is not None
@@ -263,16 +304,7 @@ def void_payment(
 
 # -- refunds ---------------------------------------------------------------------------------------------------------
 def refund_payment(
-    order_id: str,
-    amount: int | None,
-    *,
-    kind: RefundKind,
-    reason: str | None,
-    payments: PaymentRepository,
-    provider: PaymentProvider,
-    clock: Clock = utc_now,
-    correlation_id: str = "",
-    request_key: str | None = None,
+    command: RefundPayment, *, payments: PaymentRepository, provider: PaymentProvider, clock: Clock = utc_now
 ) -> Refund:
     """Refund ``amount`` (everything left when ``None``) of an order's payment, once.
 
@@ -286,20 +318,39 @@ def refund_payment(
     two different refunds at the same moment collide on it and one of them is refused (409), and the provider
     itself never refunds more than was charged. The refund and the payment's new total are written together,
     over the version they were computed from."""
-    keyed = request_refund_key(order_id, request_key) if request_key and kind is not RefundKind.CANCEL else None
-    if keyed:
-        payment, refunds = payments.get_with_refunds(order_id)  # one query: the payment and its refunds
-        made_before = next((r for r in refunds if r.request_key == keyed), None)
-        if made_before is not None:
-            return made_before
-    else:
-        payment = payments.get(order_id)
+    payment, made_before = _payment_and_refund_made_before(command, payments)
+    if made_before is not None:
+        return made_before
     if payment is None:
         raise PaymentNotFound("No payment for this order.")
-    if not payment.payment_intent_id or payment.status not in (
-        PaymentStatus.SUCCEEDED,
-        PaymentStatus.PARTIALLY_REFUNDED,
-    ):
+    intent_id, wanted = _what_to_refund(payment, command.amount)
+    made = _refund_at_provider(
+        provider, intent_id, wanted, key=_refund_provider_key(command, payment), metadata=_refund_metadata(command)
+    )
+    return record_refund(
+        command.order_id,
+        made,
+        kind=command.kind,
+        reason=command.reason,
+        payments=payments,
+        clock=clock,
+        correlation_id=command.correlation_id,
+    )
+
+
+def _payment_and_refund_made_before(
+    command: RefundPayment, payments: PaymentRepository
+) -> tuple[Payment | None, Refund | None]:
+    """The payment, and for a keyed request the refund it already made if one is recorded (one query for both)."""
+    if not command.keyed:
+        return payments.get(command.order_id), None
+    payment, refunds = payments.get_with_refunds(command.order_id)
+    return payment, next((r for r in refunds if r.request_key == command.keyed), None)
+
+
+def _what_to_refund(payment: Payment, amount: int | None) -> tuple[str, int]:
+    """The intent to refund and how much of it: all that is left when ``amount`` is ``None``."""
+    if not payment.payment_intent_id or payment.status not in REFUNDABLE:
         raise NothingToRefund(f"The payment is {payment.status.value}: there is nothing to refund.")
     wanted = payment.refundable if amount is None else amount
     if wanted > payment.refundable:
@@ -307,28 +358,38 @@ def refund_payment(
             f"{wanted} is more than the {payment.refundable} left to refund.",
             refundable=payment.money(payment.refundable).to_dict(),
         )
-    if kind is RefundKind.CANCEL:
-        key = cancel_refund_key(order_id)
-    elif keyed:
-        key = keyed
-    else:
-        key = refund_key(order_id, payment.refund_count + 1)
-    metadata = {"orderId": order_id, "kind": kind.value}
-    if reason:
-        metadata["reason"] = reason[:500]
-    if keyed:
-        metadata["requestKey"] = keyed
+    return payment.payment_intent_id, wanted
+
+
+def _refund_provider_key(command: RefundPayment, payment: Payment) -> str:
+    if command.kind is RefundKind.CANCEL:
+        return cancel_refund_key(command.order_id)
+    return command.keyed or refund_key(command.order_id, payment.refund_count + 1)
+
+
+def _refund_metadata(command: RefundPayment) -> dict[str, str]:
+    """What the refund carries at the provider: whose order, who asked, why, and the request's key if keyed (so
+    the webhook's record of it is found by a retried request)."""
+    metadata = {"orderId": command.order_id, "kind": command.kind.value}
+    if command.reason:
+        metadata["reason"] = command.reason[:500]
+    if command.keyed:
+        metadata["requestKey"] = command.keyed
+    return metadata
+
+
+def _refund_at_provider(
+    provider: PaymentProvider, intent_id: str, amount: int, *, key: str, metadata: dict[str, str]
+) -> ProviderRefund:
+    """Ask the provider for the refund; what its refusals mean for us (too much asked, a refund racing this one)."""
     try:
-        made = provider.refund(payment.payment_intent_id, amount=wanted, idempotency_key=key, metadata=metadata)
+        return provider.refund(intent_id, amount=amount, idempotency_key=key, metadata=metadata)
     except ProviderRejected as exc:
         if exc.provider_code in ("amount_too_large", "charge_already_refunded"):
             raise RefundExceedsCharge("The provider has less left to refund than that.") from exc
         if exc.provider_code == "idempotency_error":
             raise RefundInProgress("Another refund of this order was made at the same moment; read it again.") from exc
         raise
-    return record_refund(
-        order_id, made, kind=kind, reason=reason, payments=payments, clock=clock, correlation_id=correlation_id
-    )
 
 
 def record_refund(
@@ -367,41 +428,80 @@ def record_refund(
 
 
 # -- reads -----------------------------------------------------------------------------------------------------------
-def get_payment(order_id: str, caller: Caller, *, payments: PaymentRepository) -> tuple[Payment, list[Refund]]:
+def get_payment(command: GetPayment, *, payments: PaymentRepository) -> tuple[Payment, list[Refund]]:
     """An order's payment for its owner or staff; 404 for anyone else, as for an order with no payment."""
-    payment, refunds = payments.get_with_refunds(order_id)
+    payment, refunds = payments.get_with_refunds(command.order_id)
     if payment is None:
         raise PaymentNotFound("No payment for this order.")
-    require_owner(caller, payment.user_id, what="payment")
+    require_owner(command.caller, payment.user_id, what="payment")
     return payment, refunds
 
 
 # -- webhooks --------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProviderEventRecorded:
+    event_id: str
+    duplicate: bool  # applied before: nothing was done this time
+    outcome: str | None = None  # what reconciling did, for the log
+
+
+def record_provider_event(
+    command: RecordProviderEvent,
+    *,
+    inbox: Inbox,
+    payments: PaymentRepository,
+    provider: PaymentProvider,
+    clock: Clock = utc_now,
+) -> ProviderEventRecorded:
+    """Reconcile our records with a verified provider event, once per event id.
+
+    "Once" is the consumers' own mechanism, not a copy of it (:func:`gears_shared.consumers.apply_once`, the inbox
+    keyed by the provider's event id). An event applied before is a duplicate; one another worker is applying right
+    now raises :class:`gears_shared.consumers.EventInProgress` (the provider retries it); one whose reconciliation
+    fails is released, so the provider's retry applies it."""
+    outcomes: list[str] = []
+
+    def reconcile() -> None:
+        outcomes.append(apply_provider_event(command, payments=payments, provider=provider, clock=clock))
+
+    applied = apply_once(inbox, command.event_id, reconcile)
+    return ProviderEventRecorded(command.event_id, duplicate=not applied, outcome=outcomes[0] if applied else None)
+
+
 def apply_provider_event(
-    event: dict[str, Any], *, payments: PaymentRepository, provider: PaymentProvider, clock: Clock = utc_now
+    command: RecordProviderEvent, *, payments: PaymentRepository, provider: PaymentProvider, clock: Clock = utc_now
 ) -> str:
-    """Reconcile our record with one verified Stripe event; what was done, for the log.
+    """Reconcile our record with one verified Stripe event (each time it is called: :func:`record_provider_event`
+    applies it once); what was done, for the log.
 
     The consumer records its own outcomes; a webhook catches what it could not (a crash between the charge and the
     write, a refund made in Stripe's dashboard). Events about intents we did not create are ignored."""
-    type_ = str(event.get("type") or "")
-    obj = (event.get("data") or {}).get("object") or {}
+    type_, obj = command.type, command.object
     if type_.startswith("payment_intent."):
         return _intent_event(type_, obj, payments, clock)
     if type_ == "charge.refunded":
-        intent_id = obj.get("payment_intent")
-        order_id = (obj.get("metadata") or {}).get("orderId")
-        if not intent_id or not order_id:
-            return "ignored: not one of our charges"
-        listed = (obj.get("refunds") or {}).get("data")
-        refunds = [_provider_refund(r) for r in listed] if isinstance(listed, list) else provider.refunds_of(intent_id)
-        return _record_refunds(order_id, refunds, payments, clock)
+        return _charge_refunded(obj, payments, provider, clock)
     if type_ in ("refund.created", "refund.updated"):
         order_id = (obj.get("metadata") or {}).get("orderId")
         if not order_id:
             return "ignored: not one of our refunds"
         return _record_refunds(order_id, [_provider_refund(obj)], payments, clock)
     return f"ignored: {type_}"
+
+
+def _charge_refunded(
+    charge: dict[str, Any], payments: PaymentRepository, provider: PaymentProvider, clock: Clock
+) -> str:
+    """The refunds of one of our charges: those the event lists, else those the provider has."""
+    intent_id = charge.get("payment_intent")
+    order_id = (charge.get("metadata") or {}).get("orderId")
+    if not intent_id or not order_id:
+        return "ignored: not one of our charges"
+    listed = (charge.get("refunds") or {}).get("data")
+    refunds = [_provider_refund(r) for r in listed] if isinstance(listed, list) else provider.refunds_of(intent_id)
+    return _record_refunds(order_id, refunds, payments, clock)
 
 
 def _provider_refund(obj: dict[str, Any]) -> ProviderRefund:
@@ -429,42 +529,56 @@ def _record_refunds(order_id: str, refunds: Sequence[ProviderRefund], payments: 
     return f"recorded {recorded} refund(s)"
 
 
+# What an intent event makes of our record of its payment (``None``: nothing to change).
+IntentChange = Callable[[Payment | None, dict[str, Any], datetime], Payment | None]
+
+
+def _intent_succeeded(p: Payment | None, intent: dict[str, Any], now: datetime) -> Payment | None:
+    intent_id = str(intent["id"])
+    received = int(intent.get("amount_received") or intent.get("amount") or 0)
+    if p is None:
+        # Charged, but our record never got written: rebuild it from what the intent carries.
+        metadata = intent.get("metadata") or {}
+        asked = Money(int(intent.get("amount") or received), str(intent.get("currency") or "gbp").upper())
+        fresh = Payment.requested(metadata["orderId"], metadata.get("userId"), asked, intent.get("payment_method"), now)
+        return fresh.succeeded(intent_id, received, now)
+    if p.status in (PaymentStatus.PENDING, PaymentStatus.FAILED):  # FAILED: a later confirmation went through
+        return p.succeeded(intent_id, received, now)
+    return None
+
+
+def _intent_failed(p: Payment | None, intent: dict[str, Any], now: datetime) -> Payment | None:
+    if p is None or p.status is not PaymentStatus.PENDING:
+        return None
+    error = intent.get("last_payment_error") or {}
+    failure = Failure(str(error.get("code") or "payment_failed"), error.get("decline_code"), error.get("message"))
+    return p.failed(str(intent["id"]), failure, now)
+
+
+def _intent_canceled(p: Payment | None, intent: dict[str, Any], now: datetime) -> Payment | None:
+    if p is None or p.status not in VOIDABLE:
+        return None
+    return p.voided(now)
+
+
+INTENT_CHANGES: dict[str, IntentChange] = {
+    "payment_intent.succeeded": _intent_succeeded,
+    "payment_intent.payment_failed": _intent_failed,
+    "payment_intent.canceled": _intent_canceled,
+}
+
+
 def _intent_event(type_: str, intent: dict[str, Any], payments: PaymentRepository, clock: Clock) -> str:
-    metadata = intent.get("metadata") or {}
-    order_id = metadata.get("orderId")
+    order_id = (intent.get("metadata") or {}).get("orderId")
     intent_id = str(intent.get("id") or "")
     if not order_id or not intent_id:
         return "ignored: not one of our intents"
-
-    def change(p: Payment | None) -> Payment | None:
-        now = clock()
-        if type_ == "payment_intent.succeeded":
-            received = int(intent.get("amount_received") or intent.get("amount") or 0)
-            if p is None:
-                # Charged, but our record never got written: rebuild it from what the intent carries.
-                asked = Money(int(intent.get("amount") or received), str(intent.get("currency") or "gbp").upper())
-                fresh = Payment.requested(order_id, metadata.get("userId"), asked, intent.get("payment_method"), now)
-                return fresh.succeeded(intent_id, received, now)
-            if p.status in (PaymentStatus.PENDING, PaymentStatus.FAILED):
-                return p.succeeded(intent_id, received, now)
-            return None
-        if type_ == "payment_intent.payment_failed":
-            if p is None or p.status is not PaymentStatus.PENDING:
-                return None
-            error = intent.get("last_payment_error") or {}
-            failure = Failure(
-                str(error.get("code") or "payment_failed"), error.get("decline_code"), error.get("message")
-            )
-            return p.failed(intent_id, failure, now)
-        if type_ == "payment_intent.canceled":
-            if p is None or p.status not in (PaymentStatus.PENDING, PaymentStatus.FAILED):
-                return None
-            return p.voided(now)
-        return None
-
+    change = INTENT_CHANGES.get(type_)
+    if change is None:
+        return "nothing to change"
     try:
         before = payments.get(order_id)
-        after = _update(payments, order_id, change)
+        after = _update(payments, order_id, lambda p: change(p, intent, clock()))
     except PaymentRuleError as exc:
         return f"ignored: {exc}"
     if after is None or (before is not None and after.version == before.version):

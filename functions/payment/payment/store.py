@@ -10,6 +10,9 @@ refund      ``PAYMENT#<orderId>``   ``REFUND#<refundId>``   one per refund, writ
 inbox       ``INBOX#<consumer>#..``  ``INBOX``               :class:`gears_shared.consumers.DynamoInbox`
 ==========  ======================  ======================  ===============================================
 
+PynamoDB models bound with :func:`gears_shared.store.bind`, and a PynamoDB ``TransactWrite`` for a refund (below); the
+payment with its refunds is read by one low-level Query, since the two item types share the partition.
+
 ``version`` is a ``VersionAttribute``: every save is conditional on the version the writer read, and a refund is a
 TransactWrite of "the refund does not exist yet" and "the payment is still at that version", so two refunds can
 never both count against the same remaining amount. ``correlationId`` is the request or event that made the last
@@ -18,17 +21,16 @@ change, for the stream publisher to carry on.
 
 from __future__ import annotations
 
-import os
 from datetime import datetime
-from functools import lru_cache
 from typing import Any
 
-from pynamodb.attributes import MapAttribute, NumberAttribute, UnicodeAttribute, VersionAttribute
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute, VersionAttribute
 from pynamodb.connection import Connection
 from pynamodb.exceptions import PutError, TransactWriteError
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
+from gears_shared.store import MoneyAttribute, bind
 from payment.domain import Failure, Money, Payment, PaymentStatus, Refund, RefundKind, utc_iso
 from payment.errors import PaymentExists, RefundRecorded, StalePayment
 
@@ -42,11 +44,6 @@ MAX_ID_LENGTH = 128
 
 def payment_key(order_id: str) -> tuple[str, str]:
     return PAYMENT_PREFIX + order_id, PAYMENT_SK
-
-
-class MoneyAttribute(MapAttribute[str, Any]):
-    amount = NumberAttribute()
-    currency = UnicodeAttribute()
 
 
 class PaymentItem(Model):
@@ -87,28 +84,6 @@ class RefundItem(Model):
     created_at = UnicodeAttribute(attr_name="createdAt")
     correlation_id = UnicodeAttribute(attr_name="correlationId", null=True)
     request_key = UnicodeAttribute(attr_name="requestKey", null=True)
-
-
-def _endpoint() -> str | None:
-    return os.environ.get("AWS_ENDPOINT_URL_DYNAMODB") or os.environ.get("AWS_ENDPOINT_URL") or None
-
-
-def _region() -> str:
-    return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
-
-
-def _meta(table_name: str) -> type:
-    return type("Meta", (), {"table_name": table_name, "region": _region(), "host": _endpoint()})
-
-
-@lru_cache(maxsize=8)
-def payment_model(table_name: str) -> type[PaymentItem]:
-    return type("PaymentItem", (PaymentItem,), {"Meta": _meta(table_name), "__module__": __name__})
-
-
-@lru_cache(maxsize=8)
-def refund_model(table_name: str) -> type[RefundItem]:
-    return type("RefundItem", (RefundItem,), {"Meta": _meta(table_name), "__module__": __name__})
 
 
 # -- mapping ---------------------------------------------------------------------------------------------------------
@@ -214,8 +189,10 @@ class DynamoPaymentRepository:
     """:class:`payment.service.PaymentRepository` over the payment table."""
 
     def __init__(self, table_name: str) -> None:
-        self.payments = payment_model(table_name)
-        self.refunds = refund_model(table_name)
+        self.payments = bind(PaymentItem, table_name)
+        self.refunds = bind(RefundItem, table_name)
+        meta = self.payments.Meta
+        self.connection = Connection(region=meta.region, host=meta.host)  # the refunds' transactions
 
     def get(self, order_id: str) -> Payment | None:
         if not order_id or len(order_id) > MAX_ID_LENGTH:
@@ -269,9 +246,8 @@ class DynamoPaymentRepository:
         payment_item = to_payment_item(self.payments, payment, version=expected_version, correlation_id=correlation_id)
         refund_item = to_refund_item(self.refunds, refund, correlation_id=correlation_id)
         refund_item.user_id = payment.user_id
-        connection = Connection(region=_region(), host=_endpoint())
         try:
-            with TransactWrite(connection=connection) as transaction:
+            with TransactWrite(connection=self.connection) as transaction:
                 transaction.save(refund_item, condition=self.refunds.pk.does_not_exist())
                 transaction.save(payment_item)  # conditional on the version (VersionAttribute)
         except TransactWriteError as exc:

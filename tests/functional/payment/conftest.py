@@ -3,6 +3,11 @@
 ``stripe`` runs :mod:`gears.local.stripe_emulator` on a free port for the test, with its webhooks going to a
 capture server (``webhooks``) so a test can hand a signed delivery to the webhook function as API Gateway would.
 The Stripe secrets are SSM SecureStrings in moto, under the names the template gives the functions.
+
+The functions' modules are imported once (no reloads), with their environment in place. Each test starts their
+wiring cold: :mod:`payment.bootstrap` builds it again on first use (the orders consumer keeps the inbox it was built
+with at import; resource names are the same in every test). A test hands a route a fake with the resolver's
+``dependency_overrides``, undone by ``monkeypatch``.
 """
 
 from __future__ import annotations
@@ -139,8 +144,13 @@ def payment_env(
     return env
 
 
-def cold(name: str) -> ModuleType:
-    return importlib.reload(importlib.import_module(name))
+def cold_start() -> None:
+    """The functions' wiring is built again on first use, from this test's environment (a new container's)."""
+    from payment import bootstrap
+
+    for wire in vars(bootstrap).values():
+        if callable(getattr(wire, "cache_clear", None)):
+            wire.cache_clear()
 
 
 @dataclass
@@ -209,10 +219,11 @@ class Payments:
 
 @pytest.fixture
 def payments(payment_env: dict[str, str], stripe_emulator: Stripe, webhooks: Webhooks) -> Payments:
+    cold_start()
     return Payments(
-        consumers=cold("payment.consumers"),
-        api=cold("payment.api"),
-        publisher=cold("payment.publisher"),
+        consumers=importlib.import_module("payment.consumers"),
+        api=importlib.import_module("payment.api"),
+        publisher=importlib.import_module("payment.publisher"),
         table=payment_env["TABLE_NAME"],
         stripe=stripe_emulator,
         webhooks=webhooks,

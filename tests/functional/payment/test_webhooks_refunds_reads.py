@@ -6,8 +6,11 @@ import json
 import time
 
 import boto3
+import pytest
 
 from gears.local.stripe_emulator import sign
+from gears_shared.consumers import COMPLETED, DynamoInbox, InMemoryInbox
+from payment import bootstrap
 from tests.functional.payment.conftest import (
     SUPPORT,
     WEBHOOK_SECRET,
@@ -77,6 +80,43 @@ def test_the_webhook_records_a_charge_the_consumer_never_wrote(payments: Payment
 
     body = payments.get(order_id, customer("user-1")).body
     assert (body["status"], body["charged"]["amount"]) == ("SUCCEEDED", 3100)
+
+
+def test_the_webhook_applies_each_stripe_event_through_the_inbox_it_is_given(
+    payments: Payments, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The webhook's "once" is the shared inbox's, keyed by Stripe's event id, wired like any other port."""
+    charged(payments)
+    [succeeded] = payments.webhooks.of_type("payment_intent.succeeded")
+    event_id = json.loads(succeeded.body)["id"]
+    inbox = InMemoryInbox()
+    monkeypatch.setitem(payments.api.webhook_app.dependency_overrides, bootstrap.webhook_inbox, lambda: inbox)
+
+    first = payments.webhook(succeeded.body, succeeded.signature)
+    replay = payments.webhook(succeeded.body, sign(succeeded.body, WEBHOOK_SECRET))
+
+    assert (first.status, first.body["duplicate"], replay.status, replay.body["duplicate"]) == (200, False, 200, True)
+    assert inbox.state == {event_id: COMPLETED}
+
+
+def test_an_event_another_delivery_is_applying_is_refused_for_now(payments: Payments) -> None:
+    order_id = charged(payments)
+    [succeeded] = payments.webhooks.of_type("payment_intent.succeeded")
+    event_id = json.loads(succeeded.body)["id"]
+    boto3.client("dynamodb").delete_item(  # our record of the charge is lost: only this event can rebuild it
+        TableName=payments.table, Key={"pk": {"S": f"PAYMENT#{order_id}"}, "sk": {"S": "PAYMENT"}}
+    )
+    held = DynamoInbox(payments.table, consumer="stripe-webhooks")
+    assert held.begin(event_id)  # another delivery of the same event, mid-way
+
+    busy = payments.webhook(succeeded.body, sign(succeeded.body, WEBHOOK_SECRET))
+
+    assert (busy.status, busy.headers["content-type"]) == (409, "application/problem+json")
+    assert payments.get(order_id, customer("user-1")).status == 404
+    held.abandon(event_id)  # that delivery failed: Stripe's next one applies the event
+    again = payments.webhook(succeeded.body, sign(succeeded.body, WEBHOOK_SECRET))
+    assert (again.status, again.body["duplicate"]) == (200, False)
+    assert payments.get(order_id, customer("user-1")).body["status"] == "SUCCEEDED"
 
 
 def test_emulator_replay_reaches_the_webhook_url_signed_afresh(payments: Payments) -> None:

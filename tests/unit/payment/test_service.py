@@ -7,9 +7,10 @@ from typing import Any
 import pytest
 
 from gears_shared.auth import Caller
+from gears_shared.consumers import COMPLETED, EventInProgress, InMemoryInbox
 from gears_shared.errors import NotFound
 from payment import domain, service
-from payment.domain import Money, PaymentStatus, RefundKind
+from payment.domain import Money, Payment, PaymentStatus, RefundKind
 from payment.errors import (
     ChargeInProgress,
     NothingToRefund,
@@ -17,7 +18,7 @@ from payment.errors import (
     ProviderUnavailable,
     RefundExceedsCharge,
 )
-from payment.service import CancelOrder, ChargeOrder, ProviderRefund
+from payment.service import CancelOrder, ChargeOrder, GetPayment, ProviderRefund, RecordProviderEvent, RefundPayment
 from tests.unit.payment.fakes import FakeStripe, InMemoryPayments
 
 
@@ -33,6 +34,27 @@ def stripe() -> FakeStripe:
 
 def charge(repo: InMemoryPayments, stripe: FakeStripe, method: str = "pm_card_visa", amount: int = 1000):
     return service.charge_order(ChargeOrder("o1", "u1", Money(amount, "GBP"), method), payments=repo, provider=stripe)
+
+
+def admin_refund(amount: int | None, request_key: str | None = None) -> RefundPayment:
+    return RefundPayment("o1", amount, RefundKind.ADMIN, request_key=request_key)
+
+
+def intent_succeeded(event_id: str = "evt_1") -> dict[str, Any]:
+    """Stripe's ``payment_intent.succeeded`` webhook event for a charge of order ``o9``."""
+    return {
+        "id": event_id,
+        "type": "payment_intent.succeeded",
+        "data": {
+            "object": {
+                "id": "pi_9",
+                "amount": 700,
+                "amount_received": 700,
+                "currency": "gbp",
+                "metadata": {"orderId": "o9", "userId": "u9"},
+            }
+        },
+    }
 
 
 def refund_created(made: ProviderRefund) -> dict[str, Any]:
@@ -116,48 +138,35 @@ def test_cancel_after_decline_voids(repo: InMemoryPayments, stripe: FakeStripe) 
 
 def test_refunds_are_numbered_and_capped(repo: InMemoryPayments, stripe: FakeStripe) -> None:
     charge(repo, stripe)
-    kw = {"kind": RefundKind.ADMIN, "reason": None, "payments": repo, "provider": stripe}
-    first = service.refund_payment("o1", 400, **kw)  # type: ignore[arg-type]
+    first = service.refund_payment(admin_refund(400), payments=repo, provider=stripe)
     with pytest.raises(RefundExceedsCharge):
-        service.refund_payment("o1", 601, **kw)  # type: ignore[arg-type]
-    rest = service.refund_payment("o1", None, **kw)  # type: ignore[arg-type]
+        service.refund_payment(admin_refund(601), payments=repo, provider=stripe)
+    rest = service.refund_payment(admin_refund(None), payments=repo, provider=stripe)
     assert (first.full, rest.full, rest.amount.amount) == (False, True, 600)
     assert [c for c in stripe.calls if c.startswith("refund")] == [
         "refund order-o1-refund-1",
         "refund order-o1-refund-2",
     ]
     with pytest.raises(NothingToRefund):
-        service.refund_payment("o1", 1, **kw)  # type: ignore[arg-type]
+        service.refund_payment(admin_refund(1), payments=repo, provider=stripe)
 
 
 def test_a_refund_learnt_from_a_webhook_first_is_not_counted_twice(repo: InMemoryPayments, stripe: FakeStripe) -> None:
     charge(repo, stripe)
     made = stripe.refund("pi_1", amount=300, idempotency_key="order-o1-refund-1", metadata={"orderId": "o1"})
-    event = refund_created(made)
+    event = RecordProviderEvent(refund_created(made))
     service.apply_provider_event(event, payments=repo, provider=stripe)
     service.apply_provider_event(event, payments=repo, provider=stripe)
     payment = repo.get("o1")
     assert payment is not None
     assert (payment.refunded_total, payment.refund_count, len(repo.refunds)) == (300, 1, 1)
     # The next admin refund gets the next number, so it is a new refund at Stripe, not a replay of this one.
-    service.refund_payment("o1", 200, kind=RefundKind.ADMIN, reason=None, payments=repo, provider=stripe)
+    service.refund_payment(admin_refund(200), payments=repo, provider=stripe)
     assert stripe.calls[-1] == "refund order-o1-refund-2"
 
 
 def test_a_succeeded_webhook_rebuilds_a_lost_record(repo: InMemoryPayments, stripe: FakeStripe) -> None:
-    event = {
-        "type": "payment_intent.succeeded",
-        "data": {
-            "object": {
-                "id": "pi_9",
-                "amount": 700,
-                "amount_received": 700,
-                "currency": "gbp",
-                "metadata": {"orderId": "o9", "userId": "u9"},
-            }
-        },
-    }
-    service.apply_provider_event(event, payments=repo, provider=stripe)
+    service.apply_provider_event(RecordProviderEvent(intent_succeeded()), payments=repo, provider=stripe)
     payment = repo.get("o9")
     assert payment is not None
     assert (payment.status, payment.charged, payment.user_id) == (PaymentStatus.SUCCEEDED, 700, "u9")
@@ -165,12 +174,12 @@ def test_a_succeeded_webhook_rebuilds_a_lost_record(repo: InMemoryPayments, stri
 
 def test_only_the_owner_or_staff_reads_a_payment(repo: InMemoryPayments, stripe: FakeStripe) -> None:
     charge(repo, stripe)
-    assert service.get_payment("o1", Caller("u1"), payments=repo)[0].order_id == "o1"
-    assert service.get_payment("o1", Caller("s", frozenset({"support"})), payments=repo)
+    assert service.get_payment(GetPayment("o1", Caller("u1")), payments=repo)[0].order_id == "o1"
+    assert service.get_payment(GetPayment("o1", Caller("s", frozenset({"support"}))), payments=repo)
     with pytest.raises(NotFound):
-        service.get_payment("o1", Caller("u2", frozenset({"customer"})), payments=repo)
+        service.get_payment(GetPayment("o1", Caller("u2", frozenset({"customer"}))), payments=repo)
     with pytest.raises(PaymentNotFound):
-        service.get_payment("o2", Caller("s", frozenset({"support"})), payments=repo)
+        service.get_payment(GetPayment("o2", Caller("s", frozenset({"support"}))), payments=repo)
 
 
 def test_a_keyed_refund_recorded_by_its_webhook_is_answered_to_the_retried_request(
@@ -178,10 +187,62 @@ def test_a_keyed_refund_recorded_by_its_webhook_is_answered_to_the_retried_reque
 ) -> None:
     """The refund reached Stripe, the request's answer was lost, the webhook recorded it: the retry is that refund."""
     charge(repo, stripe)
-    kw = {"kind": RefundKind.ADMIN, "reason": None, "payments": repo, "provider": stripe, "request_key": "req-12345"}
     key = domain.request_refund_key("o1", "req-12345")
     made = stripe.refund("pi_1", amount=None, idempotency_key=key, metadata={"orderId": "o1", "requestKey": key})
-    service.apply_provider_event(refund_created(made), payments=repo, provider=stripe)
-    again = service.refund_payment("o1", None, **kw)  # type: ignore[arg-type]
+    service.apply_provider_event(RecordProviderEvent(refund_created(made)), payments=repo, provider=stripe)
+    again = service.refund_payment(admin_refund(None, request_key="req-12345"), payments=repo, provider=stripe)
     assert (again.refund_id, again.amount.amount, again.full) == (made.refund_id, 1000, True)
     assert len(stripe.refunds) == 1
+
+
+# -- a Stripe event, once per event id, through the shared inbox ------------------------------------------------------
+class FailingOnce(InMemoryPayments):
+    """A repository whose first read fails, as a throttled table would."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fail = True
+
+    def get(self, order_id: str) -> Payment | None:
+        if self.fail:
+            self.fail = False
+            raise RuntimeError("throttled")
+        return super().get(order_id)
+
+
+def test_a_provider_event_is_applied_once_per_event_id_in_the_inbox(repo: InMemoryPayments, stripe: FakeStripe) -> None:
+    inbox = InMemoryInbox()
+    command = RecordProviderEvent(intent_succeeded())
+
+    first = service.record_provider_event(command, inbox=inbox, payments=repo, provider=stripe)
+    again = service.record_provider_event(command, inbox=inbox, payments=repo, provider=stripe)
+
+    assert (first.event_id, first.duplicate, first.outcome) == ("evt_1", False, "payment o9 is SUCCEEDED")
+    assert (again.event_id, again.duplicate, again.outcome) == ("evt_1", True, None)
+    assert inbox.state == {"evt_1": COMPLETED}
+    assert repo.get("o9").version == 1  # type: ignore[union-attr]
+
+
+def test_a_provider_event_that_fails_is_released_for_the_providers_retry(stripe: FakeStripe) -> None:
+    inbox, repo = InMemoryInbox(), FailingOnce()
+    command = RecordProviderEvent(intent_succeeded())
+
+    with pytest.raises(RuntimeError):
+        service.record_provider_event(command, inbox=inbox, payments=repo, provider=stripe)
+    assert inbox.state == {}
+
+    assert service.record_provider_event(command, inbox=inbox, payments=repo, provider=stripe).duplicate is False
+    assert repo.get("o9").status is PaymentStatus.SUCCEEDED  # type: ignore[union-attr]
+
+
+def test_a_provider_event_another_worker_is_applying_is_not_applied_twice(
+    repo: InMemoryPayments, stripe: FakeStripe
+) -> None:
+    inbox = InMemoryInbox()
+    inbox.begin("evt_1")  # another delivery of the same event holds it
+
+    with pytest.raises(EventInProgress):
+        service.record_provider_event(
+            RecordProviderEvent(intent_succeeded()), inbox=inbox, payments=repo, provider=stripe
+        )
+    assert repo.get("o9") is None

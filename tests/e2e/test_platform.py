@@ -45,6 +45,25 @@ def test_sign_up_confirm_with_the_mailed_code_log_in_and_read_me(shop: Shop) -> 
     assert shop.get("/me", token=refreshed.json()["accessToken"]).status_code == 200
 
 
+def test_a_confirmed_account_cannot_be_confirmed_again_and_confirm_tells_no_id(shop: Shop) -> None:
+    """Confirm is public: it must not tell anyone an account's id, nor confirm an account twice (the admin's
+    neither), whatever the code."""
+    customer = shop.new_customer()
+    code = shop.code_for(customer.email)
+    admin_email = shop.state["admin"]["email"]
+    for email, attempt in ((customer.email, code), (customer.email, "123456"), (admin_email, "000000")):
+        again = shop.post("/auth/confirm", json={"email": email, "code": attempt})
+        assert again.status_code == 409, again.text
+        assert again.headers["content-type"] == "application/problem+json"
+        body = again.json()
+        assert body["type"].endswith("already-confirmed") or body["type"].endswith("confirmation-refused")
+        assert "userId" not in body and "sub" not in body
+    me = shop.get("/me", token=customer.token).json()
+    for email in (customer.email, admin_email):
+        answer = shop.post("/auth/confirm", json={"email": email, "code": "123456"}).text
+        assert me["userId"] not in answer
+
+
 def test_customers_cannot_manage_the_catalog_and_admins_can(shop: Shop) -> None:
     product = {
         "sku": f"E2E-{uuid.uuid4().hex[:8]}",

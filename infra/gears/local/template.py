@@ -121,6 +121,43 @@ def _merge_globals(global_props: Mapping[str, Any], props: Mapping[str, Any]) ->
     return merged
 
 
+FOR_EACH = "Fn::ForEach::"
+
+
+def expand_for_each(section: Mapping[str, Any]) -> dict[str, Any]:
+    """A section with its ``Fn::ForEach::Name: [Identifier, [values], {key: fragment}]`` loops expanded, as the
+    ``AWS::LanguageExtensions`` transform does: for each value, every ``${Identifier}`` / ``&{Identifier}`` in the
+    keys and the fragment (``!Ref`` and ``!Sub`` strings included) becomes the value, and ``!Ref Identifier`` the
+    value itself. Loops nest. Only literal collections (the template's own lists) are expanded here."""
+    out: dict[str, Any] = {}
+    for key, value in section.items():
+        if not key.startswith(FOR_EACH):
+            out[key] = value
+            continue
+        identifier, collection, fragment = value
+        if not isinstance(collection, list):
+            raise TemplateError(f"{key}: only a literal list is supported as the collection")
+        for item in collection:
+            expanded = _substitute(fragment, str(identifier), str(item))
+            for out_key, out_value in expand_for_each(expanded).items():
+                if out_key in out:
+                    raise TemplateError(f"{key} makes {out_key}, which is there already")
+                out[out_key] = out_value
+    return out
+
+
+def _substitute(value: Any, identifier: str, item: str) -> Any:
+    if isinstance(value, str):
+        return value.replace("${" + identifier + "}", item).replace("&{" + identifier + "}", item)
+    if isinstance(value, list):
+        return [_substitute(v, identifier, item) for v in value]
+    if isinstance(value, dict):
+        if value == {"Ref": identifier}:
+            return item
+        return {_substitute(k, identifier, item): _substitute(v, identifier, item) for k, v in value.items()}
+    return value
+
+
 class Template:
     """A parsed SAM template, with parameter values and conditions evaluated."""
 
@@ -139,7 +176,7 @@ class Template:
         self.region = region
         self.account_id = account_id
         self.stack_name = stack_name
-        self.resources: dict[str, dict[str, Any]] = self.doc.get("Resources") or {}
+        self.resources: dict[str, dict[str, Any]] = expand_for_each(self.doc.get("Resources") or {})
         self.parameters = self._parameter_values(parameters or {})
         self.conditions: dict[str, bool] = {}
         for name in self.doc.get("Conditions") or {}:

@@ -123,3 +123,47 @@ def test_the_shops_template_orders_though_its_deployment_alarms_watch_its_functi
     t = Template(TEMPLATE, {"Stage": stage})
     order = _order(t, [lid for lid in t.resources if t.included(lid)])
     assert order.index("OrdersReadFunction") < order.index("OrdersFunctionErrorsAlarm")
+
+
+def test_for_each_loops_expand_as_the_language_extensions_transform_does() -> None:
+    from gears.local.template import expand_for_each
+
+    section = {
+        "Plain": {"Type": "AWS::SNS::Topic"},
+        "Fn::ForEach::Watch": [
+            "Fn",
+            ["OrdersFunction", "CartFunction"],
+            {
+                "${Fn}Logs": {
+                    "Type": "AWS::Logs::LogGroup",
+                    "Properties": {"LogGroupName": {"Fn::Sub": "/aws/lambda/${${Fn}}"}},
+                },
+                "${Fn}Errors": {
+                    "Type": "AWS::CloudWatch::Alarm",
+                    "Properties": {
+                        "Dimensions": [{"Name": "FunctionName", "Value": {"Ref": "${Fn}"}}],
+                        "AlarmDescription": {"Ref": "Fn"},
+                    },
+                },
+            },
+        ],
+    }
+    out = expand_for_each(section)
+    assert list(out) == [
+        "Plain",
+        "OrdersFunctionLogs",
+        "OrdersFunctionErrors",
+        "CartFunctionLogs",
+        "CartFunctionErrors",
+    ]
+    assert out["CartFunctionLogs"]["Properties"]["LogGroupName"] == {"Fn::Sub": "/aws/lambda/${CartFunction}"}
+    props = out["OrdersFunctionErrors"]["Properties"]
+    assert props["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": "OrdersFunction"}}]
+    assert props["AlarmDescription"] == "OrdersFunction"
+
+
+def test_a_for_each_loop_that_would_overwrite_a_resource_is_an_error() -> None:
+    from gears.local.template import TemplateError, expand_for_each
+
+    with pytest.raises(TemplateError):
+        expand_for_each({"ALogs": {}, "Fn::ForEach::L": ["X", ["A"], {"${X}Logs": {}}]})

@@ -204,23 +204,24 @@ def dynamodb_calls_per_route(template: Path) -> dict[str, dict[str, Any]]:  # no
             stack = provision(tpl, boto3.Session(region_name="us-east-1"))
             functions = tpl.functions()
             os.environ.update(stack.function_environment(functions["CartFunction"]))
-            from ecommerce import store
+            from ecommerce import bootstrap
             from gears.seed import seed_catalog
+            from gears_shared import store
 
-            # Models are bound to a table and an endpoint once per process: forget any bound to the local shop.
-            store.product_model.cache_clear()
-            store.category_model.cache_clear()
+            # Ports and models are bound to a table and an endpoint once per process: forget those of the local shop.
+            bootstrap.reset()
+            store._bound.cache_clear()
             seed_catalog(os.environ["TABLE_NAME"])
             botocore.session.Session.create_client = counting
-            store.product_model.cache_clear()
-            store.category_model.cache_clear()
-            catalog = importlib.reload(importlib.import_module("ecommerce.api"))
-            shop = importlib.reload(importlib.import_module("ecommerce.cart_api"))
+            bootstrap.reset()
+            store._bound.cache_clear()
+            catalog = importlib.import_module("ecommerce.catalog.api")
+            shop = importlib.import_module("ecommerce.cart.api")
             context = LambdaContext("Bench", timeout_s=30)
             user = {"sub": f"bench-{uuid.uuid4().hex[:8]}", "cognito:groups": ["customer"], "token_use": "access"}
-            from ecommerce.domain import Partition
+            from ecommerce.catalog.domain import Partition
 
-            first = catalog.products.query_active(Partition(None, 0), 1, None)[0][0].product_id
+            first = bootstrap.product_repository().query_active(Partition(None, 0), 1, None)[0][0].product_id
             address = {"name": "B", "line1": "1 St", "city": "L", "postalCode": "L1", "country": "GB"}
             checkout = {"shippingAddress": address, "paymentMethod": "pm_card_visa"}
 
@@ -254,7 +255,7 @@ def dynamodb_calls_per_route(template: Path) -> dict[str, dict[str, Any]]:  # no
             ]
             for name, handler, method, path, kw in plan:
                 runs = []
-                catalog.categories.invalidate()  # "cold": the first call of a fresh container, nothing cached
+                bootstrap.category_catalog().invalidate()  # "cold": the first call of a fresh container, nothing cached
                 for _ in range(2):
                     extra = dict(kw)
                     if name == "POST /checkout":
@@ -268,9 +269,10 @@ def dynamodb_calls_per_route(template: Path) -> dict[str, dict[str, Any]]:  # no
         botocore.session.Session.create_client = original
         os.environ.clear()
         os.environ.update(saved_env)
-        if "ecommerce.store" in sys.modules:
-            sys.modules["ecommerce.store"].product_model.cache_clear()
-            sys.modules["ecommerce.store"].category_model.cache_clear()
+        if "ecommerce.bootstrap" in sys.modules:
+            sys.modules["ecommerce.bootstrap"].reset()
+        if "gears_shared.store" in sys.modules:
+            sys.modules["gears_shared.store"]._bound.cache_clear()
     return out
 
 

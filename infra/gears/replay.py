@@ -2,7 +2,7 @@
 
 Each invoice of a known customer becomes an order placed the way a shopper places one: the customer signs up (once;
 the confirmation code comes from the local mailbox), fills a cart with the invoice's lines, and checks out with the
-invoice number as the ``Idempotency-Key`` (so a replay run twice places each order once). The saga then runs:
+invoice number in the ``Idempotency-Key`` (so a replay run twice places each order once). The saga then runs:
 stock is reserved, the card is charged, the order is PAID or CANCELLED. Cancellation lines (invoice ``C...``,
 negative quantities) become refunds by the admin on the customer's earlier replayed order holding that product.
 
@@ -88,6 +88,8 @@ class Report:
     cancellations_unmatched: int = 0
     refunded: Counter[str] = field(default_factory=Counter)  # order id -> pence asked back by the returns
     errors: Counter[str] = field(default_factory=Counter)
+    lines_cut_for_stock: int = 0  # lines checkout said were short of stock, bought down to what was left
+    refused_out_of_stock: int = 0  # invoices with nothing left to buy: checkout said so, no order was placed
     seconds: float = 0.0
     checkout_to_terminal_s: list[float] = field(default_factory=list)
 
@@ -103,6 +105,8 @@ class Report:
             f"refunds from cancellations: {self.refunds} (£{self.refunded_pence / 100:.2f});"
             f" cancellations with no replayed order to refund: {self.cancellations_unmatched}",
             f"lines skipped (product not in the catalog): {self.lines_skipped_unknown_product}",
+            f"short of stock at checkout: {self.lines_cut_for_stock} lines cut to what was left, "
+            f"{self.refused_out_of_stock} invoices with nothing left (no order)",
         ]
         if self.errors:
             lines.append(f"errors: {dict(self.errors)}")
@@ -184,6 +188,33 @@ class Shop:
         return f"STUCK_{status}"
 
 
+def _checkout(shop: Shop, token: str, invoice: Invoice, payment_method: str, attempt: int = 1) -> Any:
+    return shop.call(
+        "POST",
+        "/checkout",
+        token,
+        headers={"Idempotency-Key": f"replay-{invoice.number}-{attempt}"},
+        json={"shippingAddress": {**ADDRESS, "country": _country(invoice.country)}, "paymentMethod": payment_method},
+    )
+
+
+def _buy_what_is_left(
+    shop: Shop, token: str, skus: dict[str, int], unavailable: list[dict[str, Any]]
+) -> dict[str, int]:
+    """The cart cut down to what checkout said is left: each short line to its available quantity, or gone."""
+    left = dict(skus)
+    for line in unavailable:
+        sku, pid = str(line.get("sku", "")), str(line.get("productId", ""))
+        available = int(line.get("availableQuantity") or 0)
+        if available > 0:
+            shop.call("PUT", f"/cart/items/{pid}", token, json={"quantity": available})
+            left[sku] = available
+        else:
+            shop.call("DELETE", f"/cart/items/{pid}", token)
+            left.pop(sku, None)
+    return left
+
+
 def replay(shop: Shop, invoices: list[Invoice], *, workers: int = 4, payment_method: str = "pm_card_visa") -> Report:  # noqa: C901 - the replay's steps are closures over its lock and report
     product_ids = {p.sku: p.product_id for p in catalog_from_csv()}
     report = Report(invoices=len(invoices))
@@ -220,16 +251,17 @@ def replay(shop: Shop, invoices: list[Invoice], *, workers: int = 4, payment_met
         if not skus:
             return
         started = time.monotonic()
-        r = shop.call(
-            "POST",
-            "/checkout",
-            token,
-            headers={"Idempotency-Key": f"replay-{invoice.number}"},
-            json={
-                "shippingAddress": {**ADDRESS, "country": _country(invoice.country)},
-                "paymentMethod": payment_method,
-            },
-        )
+        r = _checkout(shop, token, invoice, payment_method)
+        if r.status_code == 422 and str(r.json().get("type", "")).endswith("/products-unavailable"):
+            # Told "only N left" before paying, a customer buys what is left and drops what is gone.
+            skus = _buy_what_is_left(shop, token, skus, r.json().get("unavailable") or [])
+            with lock:
+                report.lines_cut_for_stock += len(r.json().get("unavailable") or [])
+            if not skus:
+                with lock:
+                    report.refused_out_of_stock += 1
+                return
+            r = _checkout(shop, token, invoice, payment_method, attempt=2)
         if r.status_code != 202:
             with lock:
                 report.errors[f"checkout {r.status_code}"] += 1

@@ -8,11 +8,11 @@ The local runtime calls, once the e-commerce table exists and with ``TABLE_NAME`
 ``seed_catalog(table_name=None, products=None, categories=None) -> SeedReport``
 
 - ``table_name``: the e-commerce table; ``None`` reads ``TABLE_NAME`` from the environment.
-- ``products``: domain :class:`ecommerce.domain.Product` objects; ``None`` derives them from
+- ``products``: domain :class:`ecommerce.catalog.domain.Product` objects; ``None`` derives them from
   ``data/online-retail/online-retail-sample.csv`` with :func:`catalog_from_csv`.
-- ``categories``: domain :class:`ecommerce.domain.Category` objects; ``None`` is :data:`CATEGORIES`.
+- ``categories``: domain :class:`ecommerce.catalog.domain.Category` objects; ``None`` is :data:`CATEGORIES`.
 
-It writes through the service's own repository (``ecommerce.store``: the same item mapping and sparse gsi keys as
+It writes through the service's repository (``ecommerce.catalog.store``: the same item mapping and sparse gsi keys as
 the API), in BatchWriteItem calls of 25, and it is idempotent: product ids derive from the SKU, products already in
 the table are left as they are (a BatchGetItem per 100 tells which), and categories are written only where missing
 or different. Running it twice writes nothing the second time; it never overwrites an administrator's edits.
@@ -49,7 +49,7 @@ for _path in (ROOT / "shared", ROOT / "functions" / "ecommerce"):
     if str(_path) not in sys.path:
         sys.path.append(str(_path))
 
-from ecommerce.domain import (  # noqa: E402
+from ecommerce.catalog.domain import (  # noqa: E402
     CatalogRuleError,
     Category,
     CategoryTree,
@@ -661,7 +661,7 @@ def seed_catalog(
 ) -> SeedReport:
     """Write the demo catalog into the e-commerce table, leaving whatever is already there alone (see the module
     docstring). Raises ``ValueError`` if a product names a category that is not in ``categories``."""
-    from ecommerce.store import DynamoCategorySource, DynamoProductRepository
+    from ecommerce.catalog.store import DynamoCategorySource, DynamoProductRepository
 
     started = time.perf_counter()
     table = table_name or os.environ.get("TABLE_NAME")

@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from gears.local.template import Template
 from tests.conftest import TEMPLATE
 from tests.support.saga import (
+    ADDRESS,
     add_to_cart,
     buy,
     checkout,
@@ -25,7 +26,7 @@ from tests.support.saga import (
     wait_for,
     wait_until,
 )
-from tests.support.shop import Shop
+from tests.support.shop import Customer, Shop
 
 
 def test_happy_path_to_delivered(shop: Shop) -> None:
@@ -67,14 +68,31 @@ def test_declined_card_cancels_and_releases_the_stock(shop: Shop) -> None:
     )
 
 
-def test_out_of_stock_cancels_with_no_charge(shop: Shop) -> None:
+def test_out_of_stock_is_said_before_paying_and_checkout_places_nothing(shop: Shop) -> None:
+    """The cart knows what inventory has (its stock events): 2 asked, 1 left is "only 1 left" before checkout,
+    and checkout refuses it with nothing placed, charged or reserved."""
     admin = shop.admin()
     product = new_product(shop, admin, on_hand=1)
-    customer, order_id = buy(shop, product, 2)
-    order = wait_for(shop, customer.token, order_id, "CANCELLED", "PAID")
-    assert order["cancelReason"] == "out_of_stock"
-    assert path_of(order) == ["PENDING", "CANCELLED"]
-    assert order["payment"]["charged"]["amount"] == 0
+    customer = shop.new_customer()
+    add_to_cart(shop, customer, product["productId"], 2)
+    cart = wait_until(
+        lambda: (c := shop.get("/cart", token=customer.token).json())["lines"][0].get("availableQuantity") == 1 and c,
+        "the cart knows 1 is left",
+    )
+    line = cart["lines"][0]
+    assert line["available"] is False
+    assert "only 1 left" in line["message"]
+    assert cart["checkoutReady"] is False
+    refused = shop.post(
+        "/checkout",
+        json={"shippingAddress": ADDRESS, "paymentMethod": "pm_card_visa"},
+        headers={"Idempotency-Key": uuid.uuid4().hex},
+        token=customer.token,
+    )
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["type"].endswith("/products-unavailable")
+    assert [u["availableQuantity"] for u in refused.json()["unavailable"]] == [1]
+    assert shop.get("/orders", token=customer.token).json()["items"] == []
     assert stock(shop, admin, product["sku"])["available"] == 1
 
 
@@ -120,17 +138,33 @@ def test_the_last_units_go_to_exactly_as_many_customers(shop: Shop) -> None:
     for c in customers:
         add_to_cart(shop, c, product["productId"], 1)
     with ThreadPoolExecutor(max_workers=buyers) as pool:
-        order_ids = list(pool.map(lambda c: checkout(shop, c), customers))
-    final = [
-        wait_for(shop, c.token, o, "PAID", "CANCELLED", deadline_s=120)
-        for c, o in zip(customers, order_ids, strict=False)
-    ]
+        placed = list(pool.map(lambda c: _try_checkout(shop, c), customers))
+    # All at once, most are accepted before the cart hears of the stock taken: the saga cancels those for stock
+    # (out_of_stock, nothing charged). One that checks out after the news is refused before paying (422).
+    accepted = [(c, o) for c, o in zip(customers, placed, strict=True) if o is not None]
+    final = [wait_for(shop, c.token, o, "PAID", "CANCELLED", deadline_s=120) for c, o in accepted]
     statuses = sorted(o["status"] for o in final)
     assert statuses.count("PAID") == units, statuses
     assert all(o["cancelReason"] == "out_of_stock" for o in final if o["status"] == "CANCELLED")
+    assert all(o["payment"]["charged"]["amount"] == 0 for o in final if o["status"] == "CANCELLED")
     level = wait_until(lambda: (s := stock(shop, admin, product["sku"])).get("onHand") == 0 and s, "stock committed")
     assert level["available"] == 0
     assert level["reserved"] == 0
+
+
+def _try_checkout(shop: Shop, customer: Customer) -> str | None:
+    """The order id, or None when checkout said before paying that the stock is gone (422)."""
+    r = shop.post(
+        "/checkout",
+        json={"shippingAddress": ADDRESS, "paymentMethod": "pm_card_visa"},
+        headers={"Idempotency-Key": uuid.uuid4().hex},
+        token=customer.token,
+    )
+    if r.status_code == 422:
+        assert r.json()["type"].endswith("/products-unavailable"), r.text
+        return None
+    assert r.status_code == 202, r.text
+    return str(r.json()["orderId"])
 
 
 def test_a_repeated_checkout_is_one_order(shop: Shop) -> None:

@@ -91,7 +91,13 @@ def test_a_customer_signs_up_browses_fills_a_cart_and_checks_out(shop: Shop) -> 
     assert receipt["orderId"]
     assert receipt["status"] == "PENDING"
     assert receipt["total"] == cart["total"]
-    assert placed.headers["location"] == f"/orders/{receipt['orderId']}"
+    assert placed.headers["location"] == f"/checkout/{receipt['orderId']}"
+    # The resource the 202 points to answers at once (the order itself appears once the saga has it).
+    pending = shop.get(placed.headers["location"], token=customer.token)
+    assert pending.status_code == 200, pending.text
+    assert pending.json()["orderId"] == receipt["orderId"]
+    assert pending.json()["order"] == f"/orders/{receipt['orderId']}"
+    assert shop.get(placed.headers["location"], token=shop.new_customer().token).status_code == 404
     assert shop.get("/cart", token=customer.token).json()["lines"] == []
 
 

@@ -49,7 +49,9 @@ def _is_json(response: object) -> bool:
 
 
 @pytest.mark.parametrize(("method", "path", "public"), WRITES, ids=[f"{m} {p}" for m, p, _ in WRITES])
-@pytest.mark.parametrize("body", [b"\xff", b"\xc3\x28{}", b'{"a": "\xed\xa0\x80"}'], ids=["ff", "bad-pair", "surrogate"])
+@pytest.mark.parametrize(
+    "body", [b"\xff", b"\xc3\x28{}", b'{"a": "\xed\xa0\x80"}'], ids=["ff", "bad-pair", "surrogate"]
+)
 def test_a_body_that_is_not_utf8_is_a_400_problem(
     shop: Shop, admin: Customer, method: str, path: str, public: bool, body: bytes
 ) -> None:

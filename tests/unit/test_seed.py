@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from ecommerce.domain import CategoryTree, ProductStatus, product_id_for_sku
+from ecommerce.catalog.domain import CategoryTree, ProductStatus, product_id_for_sku
 from gears.seed import CATEGORIES, DEFAULT_CSV, catalog_from_csv, clean_title, read_catalog_csv
 from tests.conftest import ROOT
 

@@ -36,7 +36,7 @@ def test_opening_quantities_come_from_what_sold() -> None:
 
 
 def test_every_demo_sku_is_stocked_once_and_explained_by_the_ledger(table: str) -> None:
-    from ecommerce.domain import product_id_for_sku
+    from ecommerce.catalog.domain import product_id_for_sku
     from inventory.store import DynamoStockRepository
 
     first = seed_inventory(table)
@@ -65,7 +65,7 @@ def test_it_never_overwrites_stock_that_changed(table: str, monkeypatch: pytest.
 
     repo = DynamoStockRepository(table)
     assert seed_inventory(table, ["85123a", "22423"]).skus_written == 2
-    service.update_stock("85123A", repo=repo, delta=-15, reason="sold at the market")
+    service.update_stock(service.UpdateStock("85123A", delta=-15, reason="sold at the market"), repo)
     changed = repo.get("85123A")
     report = seed_inventory(table, ["85123A", "22423", "21166"])
     assert (report.skus_written, report.skus_present) == (1, 2)

@@ -1,5 +1,8 @@
-"""The e-commerce service: the catalog (products, categories) and the events it publishes.
+"""The e-commerce service: the catalog and the cart, two capabilities in one table.
 
-``domain`` (rules, standard library only), ``service`` (use cases over ports), ``store`` (DynamoDB through
-PynamoDB), ``events`` (published event schemas), ``api`` (HTTP handlers), ``publisher`` (table stream to SNS).
+- :mod:`ecommerce.catalog`: products, categories, listings (``domain``, ``service``, ``store``, ``api``).
+- :mod:`ecommerce.cart`: the cart, checkout and the stock view it is checked against (``domain``, ``service``,
+  ``store``, ``api``, ``consumers``).
+- Shared by both: ``errors`` (service errors), ``events`` (event schemas), ``publisher`` (table stream to the
+  topic), ``bootstrap`` (every port, built once per container).
 """

@@ -1,4 +1,8 @@
-"""The e-commerce service's errors; :mod:`gears_shared.http` maps each to its status and a problem+json body."""
+"""The e-commerce service's errors, of the shared kinds (their status comes with the kind).
+
+The domains' own rule errors (:class:`ecommerce.catalog.domain.CatalogRuleError`,
+:class:`ecommerce.cart.domain.CartRuleError`) know nothing of HTTP: each API's ``ERRORS`` table gives their status.
+"""
 
 from __future__ import annotations
 
@@ -62,17 +66,6 @@ class NotInCart(NotFound):
     code = "not-in-cart"
 
 
-class CartRuleViolated(BusinessRuleViolation):
-    """A cart or checkout rule (``code`` says which: cart-full, empty-cart, products-unavailable, ...)."""
-
-    title = "Cart rule violated"
-    code = "cart-rule"
-
-    def __init__(self, detail: str, code: str, **extra: object) -> None:
-        super().__init__(detail, **extra)
-        self.code = code  # type: ignore[misc]
-
-
 class CartChanged(Conflict):
     """The cart changed while a request was changing it or checking it out; read it again and retry."""
 
@@ -97,6 +90,13 @@ class CheckoutInProgress(Conflict):
 
     title = "Checkout in progress"
     code = "checkout-in-progress"
+
+
+class CheckoutNotFound(NotFound):
+    """No checkout of the caller's has this order id (another customer's is not found either)."""
+
+    title = "Checkout not found"
+    code = "checkout-not-found"
 
 
 class InvalidId(BadRequest):

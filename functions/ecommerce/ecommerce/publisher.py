@@ -5,8 +5,8 @@ the stream into events. A failed record is reported (``ReportBatchItemFailures``
 records after it are reported too, without publishing, so that a product's events leave in stream order. Event ids
 come from the stream record's ``eventID``: a retry publishes the very same ids and consumers dedupe on them.
 An order-placed record (written by a checkout) publishes ``OrderPlaced.v1`` when it is inserted, with an id derived
-from the order id. Other items (categories, carts, checkout keys, the consumers' inbox) publish nothing, and so
-does a change of a product's availability alone.
+from the order id. Other items (categories, carts, checkout keys and receipts, the consumer's inbox) publish nothing,
+and so does a change of a product's availability alone.
 """
 
 from __future__ import annotations
@@ -15,24 +15,20 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
-from ecommerce.domain import Product, ProductStatus, utc_iso
+from ecommerce import bootstrap
+from ecommerce.cart.store import ORDER_PLACED as ORDER_PLACED_ENTITY
+from ecommerce.cart.store import from_image
+from ecommerce.catalog.domain import Product, ProductStatus, utc_iso
+from ecommerce.catalog.store import product_from_image
 from ecommerce.events import ORDER_PLACED, PRODUCT_CREATED, PRODUCT_DELETED, PRODUCT_UPDATED, SCHEMAS, SOURCE
-from ecommerce.shopping_store import ORDER_PLACED as ORDER_PLACED_ENTITY
-from ecommerce.shopping_store import from_image
-from ecommerce.store import product_from_image
 from gears_shared.events import CloudEvent, new_event
-from gears_shared.observability import setup
-from gears_shared.streams import stream_publisher_from_env
+from gears_shared.streams import stream_handler
 
 EVENT_ID_NAMESPACE = uuid.UUID("0c3e2f55-93a4-4c1e-8f0a-7d6b2b9f4e21")
 # Bookkeeping that changes on every write: a change of these alone is not a change of the product. Availability is
-# inventory's (ecommerce.consumers) and is not part of the product's data (to_dict), but it is named here too so
+# inventory's (ecommerce.cart.consumers) and is not part of the product's data (to_dict), but it is named here too so
 # that no future change to to_dict makes a stock movement publish ProductUpdated.
 BOOKKEEPING = frozenset({"updatedAt", "version", "availability"})
-
-logger, tracer, metrics = setup()
 
 
 def event_id(stream_event_id: str) -> str:
@@ -127,11 +123,4 @@ def _order_placed(image: dict[str, Any]) -> CloudEvent:
     )
 
 
-stream_publisher = stream_publisher_from_env(events_for_record, logger=logger, metrics=metrics)
-
-
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@metrics.log_metrics
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return stream_publisher.handle(event)
+handler = stream_handler(bootstrap.stream_publisher)

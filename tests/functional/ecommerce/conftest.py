@@ -1,8 +1,8 @@
-"""The catalog's functions in-process against moto: a cold start of each module per test, categories seeded."""
+"""The e-commerce functions in-process against moto: every port built anew for each test (``bootstrap.reset``),
+categories seeded."""
 
 from __future__ import annotations
 
-import importlib
 import json
 import uuid
 from collections.abc import Callable, Iterator
@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from ecommerce.domain import Category
+from ecommerce import bootstrap
+from ecommerce.catalog.domain import Category
 from gears.local.http_events import http_api_event
 from gears.local.lambda_context import LambdaContext
 
@@ -39,10 +40,12 @@ class Answer:
 Call = Callable[..., Answer]
 
 
-def cold(name: str) -> ModuleType:
-    """Import a function module as Lambda would on a cold start: with this test's environment."""
-    module = importlib.import_module(name)
-    return importlib.reload(module)
+@pytest.fixture(autouse=True)
+def fresh_ports() -> Iterator[None]:
+    """Each test's functions build their ports (clients, tables, the cached category tree) from its own cloud."""
+    bootstrap.reset()
+    yield
+    bootstrap.reset()
 
 
 @pytest.fixture
@@ -52,13 +55,12 @@ def table_name(lambda_env: Callable[[str], dict[str, str]]) -> str:
 
 
 @pytest.fixture
-def api(table_name: str) -> Iterator[ModuleType]:
-    from ecommerce.store import DynamoCategorySource
+def api(table_name: str) -> ModuleType:
+    from ecommerce.catalog import api
+    from ecommerce.catalog.store import DynamoCategorySource
 
     DynamoCategorySource(table_name).put_many(CATEGORIES)
-    module = cold("ecommerce.api")
-    yield module
-    module.categories.invalidate()
+    return api
 
 
 @pytest.fixture
@@ -97,8 +99,10 @@ def checkout_body(**overrides: Any) -> dict[str, Any]:
 
 @pytest.fixture
 def cart_api(table_name: str, lambda_env: Callable[[str], dict[str, str]]) -> ModuleType:
+    from ecommerce.cart import api
+
     lambda_env("CartFunction")
-    return cold("ecommerce.cart_api")
+    return api
 
 
 @pytest.fixture

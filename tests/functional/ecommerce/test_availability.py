@@ -8,11 +8,12 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from ecommerce import publisher
 from gears.local.lambda_context import LambdaContext
 from gears.local.provision import Stack
 from gears.seed import CATEGORIES, catalog_from_csv, seed_catalog
 from tests.conftest import ROOT
-from tests.functional.ecommerce.conftest import ADMIN, Call, cold
+from tests.functional.ecommerce.conftest import ADMIN, Call, checkout_body
 from tests.support.topics import drain, stream_batch, subscribe_queue
 
 
@@ -47,8 +48,10 @@ def stock_changed(product: dict[str, Any], level: str, available: int, time: str
 
 
 def consumer(lambda_env: Any) -> Any:
+    from ecommerce.cart import consumers
+
     lambda_env("EcommerceInventoryConsumerFunction")
-    return cold("ecommerce.consumers")
+    return consumers
 
 
 def test_products_show_availability_from_stock_events(call: Call, products: Any, lambda_env: Any) -> None:
@@ -86,7 +89,6 @@ def test_availability_publishes_no_product_event_and_survives_an_admin_edit(
 ) -> None:
     env = lambda_env("EcommercePublisherFunction")
     queue = subscribe_queue(env["TOPIC_ARN"])
-    publisher = cold("ecommerce.publisher")
     [mug] = products(1)
     module = consumer(lambda_env)
     module.inventory_handler(sqs_event(stock_changed(mug, "low", 2, "2024-05-01T12:00:00Z")), LambdaContext("C"))
@@ -103,6 +105,40 @@ def test_availability_publishes_no_product_event_and_survives_an_admin_edit(
     assert types == ["ProductCreated.v1", "ProductUpdated.v1"]  # the stock change in between published nothing
 
 
+def test_the_cart_and_checkout_say_only_3_left_from_the_stock_events(
+    shop_call: Call, products: Any, lambda_env: Any
+) -> None:
+    mug, plate = products(2)
+    assert shop_call("PUT", f"/cart/items/{mug['productId']}", body={"quantity": 5}).status == 200
+    assert shop_call("PUT", f"/cart/items/{plate['productId']}", body={"quantity": 1}).status == 200
+    before = shop_call("GET", "/cart").body  # inventory has said nothing yet: as before, every line is available
+    assert [li["available"] for li in before["lines"]] == [True, True]
+    assert before["checkoutReady"] is True
+
+    module = consumer(lambda_env)
+    stock = stock_changed(mug, "low", 3, "2024-05-01T12:00:00Z")
+    assert module.inventory_handler(sqs_event(stock), LambdaContext("C", timeout_s=30)) == {"batchItemFailures": []}
+
+    cart = shop_call("GET", "/cart").body
+    line = {li["productId"]: li for li in cart["lines"]}[mug["productId"]]
+    assert (line["available"], line["availableQuantity"], line["reason"]) == (False, 3, "insufficient-stock")
+    assert line["message"] == "only 3 left"
+    assert cart["checkoutReady"] is False
+
+    refused = shop_call("POST", "/checkout", headers={"Idempotency-Key": str(uuid.uuid4())}, body=checkout_body())
+    assert (refused.status, refused.body["type"].rsplit("/", 1)[1]) == (422, "products-unavailable"), refused
+    assert [(u["productId"], u["quantity"], u["availableQuantity"]) for u in refused.body["unavailable"]] == [
+        (mug["productId"], 5, 3)
+    ]
+    assert "only 3 left" in refused.body["detail"]
+    assert len(shop_call("GET", "/cart").body["lines"]) == 2  # no order was placed: the cart is as it was
+
+    shop_call("PUT", f"/cart/items/{mug['productId']}", body={"quantity": 3})
+    assert shop_call("GET", "/cart").body["checkoutReady"] is True
+    placed = shop_call("POST", "/checkout", headers={"Idempotency-Key": str(uuid.uuid4())}, body=checkout_body())
+    assert placed.status == 202, placed
+
+
 # -- sample events ---------------------------------------------------------------------------------------------------
 def load(path: str) -> dict[str, Any]:
     return json.loads(Path(ROOT / "events" / path).read_text())
@@ -117,6 +153,8 @@ def test_the_cart_checkout_and_consumer_samples(cart_api: Any, table_name: str, 
     assert json.loads(got["body"])["lines"][0]["quantity"] == 2
     placed = cart_api.checkout_handler(load("CheckoutFunction/checkout.json"), context)
     assert placed["statusCode"] == 202, placed["body"]
+    shown = cart_api.checkout_handler(load("CheckoutFunction/get-checkout.json"), context)
+    assert (shown["statusCode"], json.loads(shown["body"])["orderId"]) == (200, json.loads(placed["body"])["orderId"])
     module = consumer(lambda_env)
     result = module.inventory_handler(load("EcommerceInventoryConsumerFunction/stock-level-changed.json"), context)
     assert result == {"batchItemFailures": []}

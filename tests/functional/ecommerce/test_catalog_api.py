@@ -119,6 +119,16 @@ def test_invalid_products_are_refused_with_a_problem(
         assert answer.body["type"].endswith("/unknown-category")
 
 
+@pytest.mark.parametrize("code", ["SL/15551", "SL/", "/15551"])
+def test_a_sku_with_a_slash_is_a_clear_400_and_stores_nothing(call: Call, code: str) -> None:
+    answer = call("POST", "/products", admin=True, claims=ADMIN, body=new_product(code))
+    assert answer.status == 400, answer
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert answer.body["type"].endswith("/invalid-sku")
+    assert "no '/'" in answer.body["detail"]
+    assert call("GET", "/products", query={"limit": "100"}).body["items"] == []
+
+
 def test_a_malformed_body_is_400(call: Call) -> None:
     assert call("POST", "/products", admin=True, claims=ADMIN, body="{not json").status == 400
 

@@ -9,9 +9,10 @@ from typing import Any
 import boto3
 import pytest
 
+from ecommerce import publisher
 from gears.local.lambda_context import LambdaContext
 from gears.local.provision import Stack
-from tests.functional.ecommerce.conftest import ADMIN, Call, checkout_body, cold
+from tests.functional.ecommerce.conftest import ADMIN, Call, checkout_body
 from tests.support.topics import drain, stream_batch, subscribe_queue
 
 Products = Callable[..., list[dict[str, Any]]]
@@ -40,9 +41,45 @@ def test_checkout_places_the_order_at_catalog_prices_and_empties_the_cart(
         2999,
     )
     assert receipt["lines"][0]["sku"] == mug["sku"]
-    assert answer.headers["location"] == f"/orders/{receipt['orderId']}"
+    assert answer.headers["location"] == f"/checkout/{receipt['orderId']}"
     assert item(table_name, f"ORDER#{receipt['orderId']}", "ORDER") is not None
     assert shop_call("GET", "/cart").body["lines"] == []
+
+
+def test_the_location_of_a_checkout_answers_at_once_and_to_its_customer_only(
+    shop_call: Call, products: Products, table_name: str
+) -> None:
+    [mug] = products(1, price={"amount": 1250, "currency": "GBP"})
+    shop_call("PUT", f"/cart/items/{mug['productId']}", body={"quantity": 2})
+    placed = shop_call("POST", "/checkout", headers={"Idempotency-Key": key()}, body=checkout_body())
+    assert placed.status == 202, placed
+    location, order_id = placed.headers["location"], placed.body["orderId"]
+
+    shown = shop_call("GET", location)  # straight after the 202: nothing has consumed OrderPlaced yet
+    assert shown.status == 200, shown
+    assert shown.body == {**placed.body, "order": f"/orders/{order_id}"}
+    assert (shown.body["status"], shown.body["total"]["amount"]) == ("PENDING", 2999)
+    assert shown.headers["cache-control"] == "no-store"
+
+    for other in (
+        shop_call("GET", location, user="someone-else"),
+        shop_call("GET", f"/checkout/{uuid.uuid4()}"),
+        shop_call("GET", "/checkout/" + "x" * 300),
+    ):
+        assert (other.status, other.body["type"].rsplit("/", 1)[1]) == (404, "checkout-not-found"), other
+    assert shop_call("GET", location, user=None).status == 401
+    # the receipt is kept under the customer and the order id, written with the order
+    assert item(table_name, f"RECEIPT#customer-1#{order_id}", "RECEIPT") is not None
+
+
+def test_a_replayed_checkout_points_to_the_same_location(shop_call: Call, products: Products) -> None:
+    [mug] = products(1)
+    shop_call("PUT", f"/cart/items/{mug['productId']}", body={"quantity": 1})
+    k = key()
+    first = shop_call("POST", "/checkout", headers={"Idempotency-Key": k}, body=checkout_body())
+    again = shop_call("POST", "/checkout", headers={"Idempotency-Key": k}, body=checkout_body())
+    assert again.headers["location"] == first.headers["location"] == f"/checkout/{first.body['orderId']}"
+    assert shop_call("GET", again.headers["location"]).status == 200
 
 
 def test_the_same_key_is_the_same_order_and_another_body_is_refused(shop_call: Call, products: Products) -> None:
@@ -113,7 +150,6 @@ def test_order_placed_reaches_the_topic_as_the_contract_says(
 ) -> None:
     env = lambda_env("EcommercePublisherFunction")
     queue = subscribe_queue(env["TOPIC_ARN"])
-    publisher = cold("ecommerce.publisher")
     [mug] = products(1, price={"amount": 2000, "currency": "GBP"})
     shop_call("PUT", f"/cart/items/{mug['productId']}", body={"quantity": 3})
     receipt = shop_call(

@@ -15,6 +15,7 @@ DELETE /cart/items/{productId}  GetItem + PutItem + BatchGetItem (to price what 
 DELETE /cart                    DeleteItem
 POST /checkout                  BatchGetItem (cart + key record) + BatchGetItem (products) + TransactWriteItems;
                                 a replayed key: the first BatchGetItem only
+GET /checkout/{orderId}         GetItem (the receipt, by customer and order id)
 ==============================  ================================================================================
 """
 
@@ -29,10 +30,14 @@ from typing import Any
 import botocore.session
 import pytest
 
-from ecommerce.domain import listing_partitions
+from ecommerce import bootstrap
+from ecommerce.cart import api as cart_api
+from ecommerce.catalog import api as catalog_api
+from ecommerce.catalog.domain import listing_partitions
 from gears.local.http_events import http_api_event
 from gears.local.lambda_context import LambdaContext
-from tests.functional.ecommerce.conftest import CATEGORIES, Answer, checkout_body, claims_for, cold
+from gears_shared import store as shared_store
+from tests.functional.ecommerce.conftest import CATEGORIES, Answer, checkout_body, claims_for
 
 
 class DynamoCalls:
@@ -50,8 +55,8 @@ class DynamoCalls:
 
 @pytest.fixture
 def dynamo_calls(monkeypatch: pytest.MonkeyPatch, table_name: str, lambda_env: Any) -> Iterator[DynamoCalls]:
-    """Counts the calls of every DynamoDB client created from now on; the functions are re-imported (and their
-    PynamoDB models re-bound) so that all of their clients are new."""
+    """Counts the calls of every DynamoDB client created from now on; the functions' ports are built again (and
+    their PynamoDB models re-bound) so that all of their clients are new."""
     counter = DynamoCalls()
     create_client = botocore.session.Session.create_client
 
@@ -62,24 +67,24 @@ def dynamo_calls(monkeypatch: pytest.MonkeyPatch, table_name: str, lambda_env: A
         return client
 
     monkeypatch.setattr(botocore.session.Session, "create_client", counting_client)
-    from ecommerce import store
-
-    store.product_model.cache_clear()
-    store.category_model.cache_clear()
+    forget_clients()
     yield counter
-    store.product_model.cache_clear()
-    store.category_model.cache_clear()
+    forget_clients()
+
+
+def forget_clients() -> None:
+    """The ports and the PynamoDB models bound to the table (and so their connections) are built again on first use."""
+    bootstrap.reset()
+    shared_store._bound.cache_clear()
 
 
 @pytest.fixture
 def functions(dynamo_calls: DynamoCalls, table_name: str, lambda_env: Any) -> dict[str, ModuleType]:
-    from ecommerce.store import DynamoCategorySource
+    from ecommerce.catalog.store import DynamoCategorySource
 
     DynamoCategorySource(table_name).put_many(CATEGORIES)
-    catalog = cold("ecommerce.api")
     lambda_env("CartFunction")
-    shop = cold("ecommerce.cart_api")
-    return {"catalog": catalog, "shop": shop}
+    return {"catalog": catalog_api, "shop": cart_api}
 
 
 def invoke(handler: Callable[..., dict[str, Any]], method: str, path: str, **kwargs: Any) -> Answer:
@@ -104,7 +109,7 @@ def test_catalog_routes(functions: dict[str, ModuleType], dynamo_calls: DynamoCa
             "status": "active",
         }
         made.append(invoke(api.catalog_admin_handler, "POST", "/products", claims=admin, body=body).body)
-    api.categories.invalidate()
+    bootstrap.category_catalog().invalidate()
 
     cold_categories, counted = dynamo_calls.during(lambda: invoke(api.catalog_read_handler, "GET", "/categories"))
     assert cold_categories.status == 200
@@ -118,8 +123,9 @@ def test_catalog_routes(functions: dict[str, ModuleType], dynamo_calls: DynamoCa
     assert_exactly(counted, {"GetItem": 1})
 
     # A page reads partitions in order until it is full: exactly that many Queries.
-    shards = Counter(p.shard for p in (api.products.get(m["productId"]) for m in made) if p is not None)
-    tree = api.categories.tree()
+    products = bootstrap.product_repository()
+    shards = Counter(p.shard for p in (products.get(m["productId"]) for m in made) if p is not None)
+    tree = bootstrap.category_catalog().tree()
     for limit, category in [(5, None), (20, None), (100, None), (100, "home"), (10, "mugs")]:
         partitions = listing_partitions(tree, category)
         needed, seen = 0, 0
@@ -153,7 +159,7 @@ def test_cart_and_checkout_routes(functions: dict[str, ModuleType], dynamo_calls
     user = claims_for("counted-customer")
 
     def cart(method: str, path: str, **kw: Any) -> Answer:
-        handler = shop.checkout_handler if path == "/checkout" else shop.cart_handler
+        handler = shop.checkout_handler if path.startswith("/checkout") else shop.cart_handler
         return invoke(handler, method, path, claims=user, **kw)
 
     answer, counted = dynamo_calls.during(lambda: cart("GET", "/cart"))
@@ -180,6 +186,10 @@ def test_cart_and_checkout_routes(functions: dict[str, ModuleType], dynamo_calls
     answer, counted = dynamo_calls.during(lambda: cart("POST", "/checkout", headers=key, body=checkout_body()))
     assert answer.status == 202
     assert_exactly(counted, {"BatchGetItem": 1})
+    location = answer.headers["location"]
+    answer, counted = dynamo_calls.during(lambda: cart("GET", location))
+    assert answer.status == 200, answer
+    assert_exactly(counted, {"GetItem": 1})
 
     answer, counted = dynamo_calls.during(lambda: cart("DELETE", "/cart"))
     assert answer.status == 204

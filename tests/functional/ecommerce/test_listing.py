@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from ecommerce.domain import Money, Product, ProductDetails, ProductStatus
+from ecommerce import bootstrap
+from ecommerce.catalog.domain import Money, Product, ProductDetails, ProductStatus
 from gears.seed import seed_catalog
 from tests.functional.ecommerce.conftest import CATEGORIES, Call
 
@@ -47,7 +48,7 @@ def walk(call: Call, **query: str) -> tuple[list[str], list[int]]:
 
 
 @pytest.fixture
-def no_scan(api: ModuleType) -> Iterator[list[str]]:
+def no_scan(api: ModuleType, table_name: str) -> Iterator[list[str]]:
     """Every DynamoDB call the catalog's clients make, recorded; a Scan fails the request it is part of."""
     operations: list[str] = []
 
@@ -58,13 +59,13 @@ def no_scan(api: ModuleType) -> Iterator[list[str]]:
             raise AssertionError("the catalog scanned the table")
 
     clients = [
-        api.products.model._get_connection().connection.client,
-        api.categories._source.model._get_connection().connection.client,
+        bootstrap.product_repository().model._get_connection().connection.client,
+        bootstrap.category_catalog()._source.model._get_connection().connection.client,
     ]
     for client in clients:
         client.meta.events.register("before-call.dynamodb.*", before_call, unique_id="no-scan")
     with pytest.raises(AssertionError, match="scanned"):  # the hook is live on the very clients in use
-        clients[0].scan(TableName=api.TABLE_NAME)
+        clients[0].scan(TableName=table_name)
     operations.clear()
     yield operations
     for client in clients:

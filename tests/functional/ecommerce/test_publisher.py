@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import json
 
+from ecommerce import publisher
 from gears.local.lambda_context import LambdaContext
 from gears.local.provision import Stack
-from tests.functional.ecommerce.conftest import ADMIN, Call, cold, new_product
+from tests.functional.ecommerce.conftest import ADMIN, Call, new_product
 from tests.support.topics import drain, stream_batch, subscribe_queue
 
 
 def test_catalog_changes_arrive_as_cloudevents(call: Call, cloud: Stack, lambda_env) -> None:
     env = lambda_env("EcommercePublisherFunction")
     queue = subscribe_queue(env["TOPIC_ARN"])
-    publisher = cold("ecommerce.publisher")
 
     created = call(
         "POST",

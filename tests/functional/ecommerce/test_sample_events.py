@@ -7,10 +7,10 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from ecommerce import bootstrap, publisher
 from gears.local.lambda_context import LambdaContext
 from gears.seed import CATEGORIES, catalog_from_csv, seed_catalog
 from tests.conftest import ROOT
-from tests.functional.ecommerce.conftest import cold
 
 EVENTS = ROOT / "events"
 
@@ -20,7 +20,7 @@ def load(path: str) -> dict[str, Any]:
 
 
 def test_the_http_samples(api: ModuleType, table_name: str) -> None:
-    api.categories.invalidate()
+    bootstrap.category_catalog().invalidate()
     seed_catalog(table_name, [p for p in catalog_from_csv() if p.sku == "85123A"], CATEGORIES)
     context = LambdaContext("CatalogFunction")
     listed = api.catalog_read_handler(load("CatalogReadFunction/list-products.json"), context)
@@ -34,7 +34,6 @@ def test_the_http_samples(api: ModuleType, table_name: str) -> None:
 
 def test_the_stream_sample(lambda_env: Any) -> None:
     lambda_env("EcommercePublisherFunction")
-    publisher = cold("ecommerce.publisher")
     event = load("EcommercePublisherFunction/stream-insert.json")
     result = publisher.handler(event, LambdaContext("EcommercePublisherFunction"))
     assert result == {"batchItemFailures": []}

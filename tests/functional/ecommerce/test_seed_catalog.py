@@ -6,8 +6,8 @@ from dataclasses import replace
 
 import pytest
 
-from ecommerce.domain import Partition
-from ecommerce.store import DynamoCategorySource, DynamoProductRepository
+from ecommerce.catalog.domain import Partition
+from ecommerce.catalog.store import DynamoCategorySource, DynamoProductRepository
 from gears.seed import CATEGORIES, DEFAULT_CSV, catalog_from_csv, seed_catalog
 
 pytestmark = pytest.mark.skipif(not DEFAULT_CSV.exists(), reason=f"{DEFAULT_CSV} is missing")

@@ -1,4 +1,4 @@
-"""In-memory implementations of the catalog's ports, for the use-case tests."""
+"""In-memory implementations of the catalog's and the cart's ports, for the use-case tests."""
 
 from __future__ import annotations
 
@@ -7,14 +7,14 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from ecommerce.cart import Cart, PlacedOrder
-from ecommerce.domain import Category, Partition, Product
+from ecommerce.cart.domain import Cart, PlacedOrder
+from ecommerce.cart.service import CheckoutRecord, KeyTaken
+from ecommerce.catalog.domain import Category, Partition, Product
 from ecommerce.errors import CartChanged, InvalidCursor, ProductExists, StaleProduct
-from ecommerce.shopping import CheckoutRecord, KeyTaken
 
 
 class InMemoryProducts:
-    """:class:`ecommerce.service.ProductRepository` over a dict; pages like DynamoDB (a key whenever a page is full)."""
+    """:class:`ecommerce.catalog.service.ProductRepository` over a dict; pages like DynamoDB (a key per full page)."""
 
     def __init__(self) -> None:
         self.items: dict[str, Product] = {}
@@ -104,7 +104,7 @@ TREE = [
 
 # -- cart and checkout -----------------------------------------------------------------------------------------------
 class InMemoryCarts:
-    """:class:`ecommerce.shopping.CartRepository` over a dict, conditional on the version like the table."""
+    """:class:`ecommerce.cart.service.CartRepository` over a dict, conditional on the version like the table."""
 
     def __init__(self) -> None:
         self.items: dict[str, Cart] = {}
@@ -131,7 +131,7 @@ class InMemoryCarts:
 
 
 class CatalogLookup:
-    """:class:`ecommerce.shopping.ProductLookup` over :class:`InMemoryProducts`, counting batch reads."""
+    """:class:`ecommerce.cart.service.ProductLookup` over :class:`InMemoryProducts`, counting batch reads."""
 
     def __init__(self, products: InMemoryProducts) -> None:
         self.products = products
@@ -143,11 +143,12 @@ class CatalogLookup:
 
 
 class InMemoryCheckouts:
-    """:class:`ecommerce.shopping.CheckoutStore` over the in-memory carts: the transaction's three conditions."""
+    """:class:`ecommerce.cart.service.CheckoutStore` over the in-memory carts: the transaction's three conditions."""
 
     def __init__(self, carts: InMemoryCarts) -> None:
         self.carts = carts
         self.records: dict[tuple[str, str], CheckoutRecord] = {}
+        self.receipts: dict[tuple[str, str], dict[str, Any]] = {}
         self.orders: dict[str, PlacedOrder] = {}
         self.before_place: Callable[[], None] | None = None
 
@@ -156,6 +157,9 @@ class InMemoryCheckouts:
 
     def record(self, user_id: str, key: str) -> CheckoutRecord | None:
         return self.records.get((user_id, key))
+
+    def receipt(self, user_id: str, order_id: str) -> dict[str, Any] | None:
+        return self.receipts.get((user_id, order_id))
 
     def place(self, order: PlacedOrder, record: CheckoutRecord, *, key: str, cart: Cart, correlation_id: str) -> None:
         if self.before_place is not None:
@@ -168,4 +172,5 @@ class InMemoryCheckouts:
             raise CartChanged("changed")
         self.orders[order.order_id] = order
         self.records[(order.user_id, key)] = record
+        self.receipts[(order.user_id, order.order_id)] = record.receipt
         del self.carts.items[cart.user_id]

@@ -7,22 +7,24 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from ecommerce.cart import (
+from ecommerce.cart.domain import (
     CART_TTL,
     MAX_LINES,
     Cart,
     CartFull,
+    CurrencyMismatch,
     EmptyCart,
     QuantityOutOfRange,
     ShippingAddress,
     UnavailableLines,
+    check_currency,
     fingerprint,
     order_id_for,
     place_order,
     price_cart,
     shipping_for,
 )
-from ecommerce.domain import Money, Product, ProductDetails, ProductStatus
+from ecommerce.catalog.domain import Availability, Money, Product, ProductDetails, ProductStatus, StockLevel
 
 NOW = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 ADDRESS = ShippingAddress("Ann", "1 High St", "Leeds", "LS1 1AA", "GB")
@@ -153,3 +155,65 @@ def test_order_ids_and_fingerprints_are_deterministic() -> None:
     assert order_id_for("u1", "key-1") != order_id_for("u2", "key-1")
     assert fingerprint({"a": 1, "b": [1, 2]}) == fingerprint({"b": [1, 2], "a": 1})
     assert fingerprint({"a": 1}) != fingerprint({"a": 2})
+
+
+def with_stock(p: Product, available: int | None, level: StockLevel = StockLevel.IN_STOCK) -> Product:
+    known = Availability(level, available, "2024-05-01T12:00:00.000Z") if available is not None else Availability()
+    return replace(p, availability=known)
+
+
+@pytest.mark.parametrize(
+    ("available", "quantity", "reason", "message"),
+    [
+        (None, 99, None, None),  # inventory has said nothing yet: any quantity, as before
+        (3, 3, None, None),
+        (3, 5, "insufficient-stock", "only 3 left"),
+        (1, 2, "insufficient-stock", "only 1 left"),
+        (0, 1, "insufficient-stock", "out of stock"),
+    ],
+)
+def test_a_line_is_available_up_to_the_units_inventory_last_announced(
+    available: int | None, quantity: int, reason: str | None, message: str | None
+) -> None:
+    mug = with_stock(product("MUG", 1000), available)
+    priced = price_cart(Cart("u1").with_quantity(mug, quantity, NOW), {mug.product_id: mug})
+    [line] = priced.to_dict()["lines"]
+    assert (line["available"], line.get("reason"), line.get("message")) == (reason is None, reason, message)
+    assert line["availableQuantity"] == available
+    assert priced.to_dict()["checkoutReady"] is (reason is None)
+    assert priced.subtotal.amount == (1000 * quantity if reason is None else 0)
+
+
+def test_an_order_is_refused_for_a_line_short_of_stock_naming_it() -> None:
+    mug, plate = with_stock(product("MUG"), 3), product("PLATE")
+    cart = Cart("u1").with_quantity(mug, 5, NOW).with_quantity(plate, 1, NOW)
+    with pytest.raises(UnavailableLines) as raised:
+        place_order(
+            price_cart(cart, {mug.product_id: mug, plate.product_id: plate}),
+            order_id="o",
+            shipping_address=ADDRESS,
+            payment_method="pm_x",
+            now=NOW,
+        )
+    assert raised.value.lines == [
+        {
+            "productId": mug.product_id,
+            "sku": "MUG",
+            "title": "Item MUG",
+            "quantity": 5,
+            "availableQuantity": 3,
+            "reason": "insufficient-stock",
+            "message": "only 3 left",
+        }
+    ]
+    assert raised.value.extra == {"unavailable": raised.value.lines}
+    assert "Item MUG (only 3 left)" in str(raised.value)
+
+
+def test_a_cart_is_in_one_currency() -> None:
+    gbp, usd = product("GBP-ITEM", 100), product("USD-ITEM", 100, currency="USD")
+    cart = Cart("u1").with_quantity(gbp, 1, NOW)
+    check_currency(cart, gbp, {gbp.product_id: gbp})
+    check_currency(Cart("u1"), usd, {})
+    with pytest.raises(CurrencyMismatch):
+        check_currency(cart, usd, {gbp.product_id: gbp, usd.product_id: usd})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ecommerce.domain import CategoryTree
+from ecommerce.catalog.domain import CategoryTree
 from gears.seed import CATEGORIES, FALLBACK_CATEGORY, RULES, categorise
 
 

@@ -5,11 +5,13 @@ from datetime import UTC, datetime
 
 import pytest
 
-from ecommerce.domain import (
+from ecommerce.catalog.domain import (
     SHARDS,
+    SKU_PATTERN,
     CatalogRuleError,
     Category,
     CategoryTree,
+    InvalidSku,
     Money,
     Partition,
     Product,
@@ -55,6 +57,23 @@ def test_sku_is_case_insensitive_and_decides_the_product_id() -> None:
     assert product_id_for_sku("85123A") != product_id_for_sku("85123B")
     with pytest.raises(CatalogRuleError):
         normalise_sku("has space")
+
+
+@pytest.mark.parametrize("sku", ["SL/15551", "/A", "A/", "a/b"])
+def test_a_sku_holds_no_slash_so_that_inventory_can_stock_it(sku: str) -> None:
+    with pytest.raises(InvalidSku) as refused:
+        normalise_sku(sku)
+    assert "no '/'" in str(refused.value)
+    assert isinstance(refused.value, CatalogRuleError)  # the seed skips codes that break a catalog rule
+
+
+def test_the_sku_rule_is_the_one_inventory_applies() -> None:
+    # The same pattern as inventory's domain (functions/inventory/inventory/domain.py): what one accepts, both do.
+    assert SKU_PATTERN.pattern == r"^[A-Z0-9][A-Z0-9_.-]{0,63}$"
+    assert normalise_sku("85123a") == "85123A"
+    assert normalise_sku("dot.com-1_2") == "DOT.COM-1_2"
+    with pytest.raises(InvalidSku):
+        normalise_sku("X" * 65)
 
 
 def test_shards_are_stable_and_spread() -> None:

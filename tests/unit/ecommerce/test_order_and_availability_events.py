@@ -9,14 +9,14 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from ecommerce.cart import Cart, ShippingAddress, place_order, price_cart
-from ecommerce.consumers import availability_from
-from ecommerce.domain import Availability, Money, Product, ProductDetails, StockLevel, product_id_for_sku
+from ecommerce.cart.consumers import availability_from
+from ecommerce.cart.domain import Cart, ShippingAddress, place_order, price_cart
+from ecommerce.cart.store import ORDER_PLACED as ORDER_ENTITY
+from ecommerce.cart.store import _dynamo
+from ecommerce.catalog.domain import Availability, Money, Product, ProductDetails, StockLevel, product_id_for_sku
+from ecommerce.catalog.store import product_model, to_item
 from ecommerce.events import ORDER_PLACED, SOURCE, OrderPlaced
 from ecommerce.publisher import events_for_record, order_event_id
-from ecommerce.shopping_store import ORDER_PLACED as ORDER_ENTITY
-from ecommerce.shopping_store import _dynamo
-from ecommerce.store import product_model, to_item
 from gears_shared.events import new_event
 
 NOW = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
@@ -105,7 +105,7 @@ def stock_event(data: dict[str, Any], time: str = "2024-05-01T12:00:00.123456+00
 
 
 def test_a_stock_level_event_reads_as_the_products_availability() -> None:
-    pid, availability = availability_from(
+    cmd = availability_from(
         stock_event(
             {
                 "sku": "MUG",
@@ -119,12 +119,12 @@ def test_a_stock_level_event_reads_as_the_products_availability() -> None:
             }
         )
     )
-    assert (pid, availability) == ("p-1", Availability(StockLevel.LOW, 3, "2024-05-01T12:00:00.123Z"))
+    assert (cmd.product_id, cmd.availability) == ("p-1", Availability(StockLevel.LOW, 3, "2024-05-01T12:00:00.123Z"))
 
 
 def test_without_a_product_id_the_sku_names_the_product() -> None:
-    pid, _ = availability_from(stock_event({"sku": "MUG", "available": 0, "level": "out"}, "2024-05-01T12:00:00Z"))
-    assert pid == product_id_for_sku("MUG")
+    cmd = availability_from(stock_event({"sku": "MUG", "available": 0, "level": "out"}, "2024-05-01T12:00:00Z"))
+    assert cmd.product_id == product_id_for_sku("MUG")
 
 
 @pytest.mark.parametrize("data", [{"sku": "MUG", "available": 1, "level": "plenty"}, {"sku": "MUG", "level": "out"}])

@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from ecommerce import service
-from ecommerce.domain import SHARDS, Money, Product, ProductDetails, ProductStatus
+from ecommerce.catalog import service
+from ecommerce.catalog.domain import SHARDS, Money, Product, ProductDetails, ProductStatus
+from ecommerce.catalog.service import CategoryCatalog, ListProducts
 from ecommerce.errors import InvalidCursor, UnknownCategoryFilter
-from ecommerce.service import CategoryCatalog
 from tests.unit.ecommerce.fakes import TREE, InMemoryCategories, InMemoryProducts
 
 NOW = datetime(2024, 5, 1, tzinfo=UTC)
@@ -42,7 +42,9 @@ def walk(
     sizes: list[int] = []
     position = None
     for _ in range(10_000):
-        page = service.list_active_products(products, categories, category=category, limit=limit, position=position)
+        page = service.list_active_products(
+            ListProducts(category=category, limit=limit, position=position), products, categories
+        )
         seen.extend(p.product_id for p in page.items)
         sizes.append(len(page.items))
         position = page.next_position
@@ -88,23 +90,29 @@ def test_a_category_lists_its_subcategories_too(products, categories) -> None:
 
 def test_limits_default_to_20_and_are_capped_at_100(products, categories) -> None:
     stock(products, 400)
-    assert len(service.list_active_products(products, categories).items) == service.DEFAULT_LIMIT == 20
-    assert len(service.list_active_products(products, categories, limit=5000).items) == service.MAX_LIMIT == 100
+    assert len(service.list_active_products(ListProducts(), products, categories).items) == service.DEFAULT_LIMIT == 20
+    assert (
+        len(service.list_active_products(ListProducts(limit=5000), products, categories).items)
+        == service.MAX_LIMIT
+        == 100
+    )
 
 
 def test_an_empty_catalog_is_one_empty_page(products, categories) -> None:
-    page = service.list_active_products(products, categories, limit=10)
+    page = service.list_active_products(ListProducts(limit=10), products, categories)
     assert (page.items, page.next_position) == ([], None)
 
 
 def test_a_cursor_belongs_to_its_listing(products, categories) -> None:
     stock(products, 80)
-    page = service.list_active_products(products, categories, limit=3, category="mugs")
+    page = service.list_active_products(ListProducts(limit=3, category="mugs"), products, categories)
     assert page.next_position is not None
     with pytest.raises(InvalidCursor):
-        service.list_active_products(products, categories, limit=3, category="toys", position=page.next_position)
+        service.list_active_products(
+            ListProducts(limit=3, category="toys", position=page.next_position), products, categories
+        )
     with pytest.raises(InvalidCursor):
-        service.list_active_products(products, categories, limit=3, position=page.next_position)
+        service.list_active_products(ListProducts(limit=3, position=page.next_position), products, categories)
 
 
 @pytest.mark.parametrize(
@@ -113,9 +121,9 @@ def test_a_cursor_belongs_to_its_listing(products, categories) -> None:
 )
 def test_forged_cursors_are_refused(products, categories, position) -> None:
     with pytest.raises(InvalidCursor):
-        service.list_active_products(products, categories, position=position)
+        service.list_active_products(ListProducts(position=position), products, categories)
 
 
 def test_an_unknown_category_filter_is_refused(products, categories) -> None:
     with pytest.raises(UnknownCategoryFilter):
-        service.list_active_products(products, categories, category="nope")
+        service.list_active_products(ListProducts(category="nope"), products, categories)

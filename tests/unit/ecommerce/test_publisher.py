@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from ecommerce.domain import Category, Money, Product, ProductDetails, ProductStatus
+from ecommerce.catalog.domain import Category, Money, Product, ProductDetails, ProductStatus
+from ecommerce.catalog.store import CATEGORY_PK, category_model, product_model, to_item
 from ecommerce.events import PRODUCT_CREATED, PRODUCT_DELETED, PRODUCT_UPDATED, SOURCE
 from ecommerce.publisher import event_id, events_for_record
-from ecommerce.store import CATEGORY_PK, category_model, product_model, to_item
 from gears_shared.events import CloudEvent, InMemoryPublisher, PublishError
 from gears_shared.streams import StreamPublisher
 

@@ -19,14 +19,27 @@ from typing import Any
 SHARDS = 8
 TITLE_MAX = 200
 DESCRIPTION_MAX = 5000
-SKU_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9_./-]{0,63}$")
+# The one rule for a SKU, the same in the inventory's domain: no '/', so that every SKU is one path segment of
+# ``/inventory/{sku}`` (a '/' made a product that could be created here but never stocked there).
+SKU_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9_.-]{0,63}$")
+SKU_RULE = "A SKU is 1-64 letters, digits, '_', '.' or '-' (no '/'), starting with a letter or digit."
 CURRENCY_PATTERN = re.compile(r"^[A-Z]{3}$")
 # Product ids are derived from the SKU, so the same SKU is the same product everywhere (seed, admin API, reseed).
 PRODUCT_ID_NAMESPACE = uuid.UUID("5b0f7c1e-2b7a-4c61-9a43-0d9e3f6c8a11")
 
 
 class CatalogRuleError(ValueError):
-    """A product or category breaks a rule of the catalog."""
+    """A product or category breaks a rule of the catalog (the API answers 422 ``invalid-product``)."""
+
+    title = "Invalid product"
+    code = "invalid-product"
+
+
+class InvalidSku(CatalogRuleError):
+    """Not a SKU (see :data:`SKU_RULE`): a malformed request rather than a broken rule (the API answers 400)."""
+
+    title = "Invalid SKU"
+    code = "invalid-sku"
 
 
 class ProductStatus(StrEnum):
@@ -67,7 +80,7 @@ def normalise_sku(sku: str) -> str:
     """SKUs are case-insensitive codes: stored trimmed and upper-cased (``85123a`` is ``85123A``)."""
     value = sku.strip().upper()
     if not SKU_PATTERN.match(value):
-        raise CatalogRuleError("A SKU is 1-64 letters, digits, '_', '.', '/' or '-', starting with a letter or digit.")
+        raise InvalidSku(SKU_RULE)
     return value
 
 

@@ -1,6 +1,6 @@
 """Carts, checkouts and availability in the e-commerce table, over the low-level DynamoDB client.
 
-Items (same table as the catalog, see :mod:`ecommerce.store`):
+Items (same table as the catalog, see :mod:`ecommerce.catalog.store`):
 
 ==================  ==================================  ============  =============================================
 item                pk                                  sk            what
@@ -10,13 +10,15 @@ cart                ``CART#<userId>``                   ``CART``      lines [{pr
                                                                       30 days after the last change)
 checkout key        ``CHECKOUT#<userId>#<key>``         ``CHECKOUT``  orderId, request fingerprint, the receipt
                                                                       answered (TTL: 7 days)
+checkout receipt    ``RECEIPT#<userId>#<orderId>``      ``RECEIPT``   the receipt again, by customer and order id,
+                                                                      for ``GET /checkout/{orderId}`` (TTL: 7 days)
 order placed        ``ORDER#<orderId>``                 ``ORDER``     ``order``: OrderPlaced.v1's data (the outbox
                                                                       the stream publisher reads; TTL: 90 days)
 ==================  ==================================  ============  =============================================
 
 The client (not PynamoDB) because a checkout reads a cart and a key record of two kinds in one BatchGetItem and
-writes three kinds of item in one TransactWriteItems. Products are read with BatchGetItem and mapped with the
-catalog's own model (:func:`ecommerce.store.product_from_image`), so there is one mapping of a product.
+writes four items of four kinds in one TransactWriteItems. Products are read with BatchGetItem and mapped with the
+catalog's own model (:func:`ecommerce.catalog.store.product_from_image`), so there is one mapping of a product.
 Availability is written onto the product item with an UpdateItem that touches nothing else (no version, no
 ``updatedAt``): an availability change is not a change of the product.
 """
@@ -32,14 +34,15 @@ from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
-from ecommerce.cart import Cart, CartLine, PlacedOrder
-from ecommerce.domain import Availability, Product
+from ecommerce.cart.domain import Cart, CartLine, PlacedOrder
+from ecommerce.cart.service import CheckoutRecord, KeyTaken
+from ecommerce.catalog.domain import Availability, Product, utc_iso
+from ecommerce.catalog.store import BATCH_GET, MAX_ID_LENGTH, product_from_image, product_key
 from ecommerce.errors import CartChanged
-from ecommerce.shopping import CheckoutRecord, KeyTaken
-from ecommerce.store import BATCH_GET, MAX_ID_LENGTH, product_from_image, product_key
 
 CART = "Cart"
 CHECKOUT = "Checkout"
+RECEIPT = "Receipt"
 ORDER_PLACED = "OrderPlaced"
 CHECKOUT_KEEP = timedelta(days=7)
 ORDER_KEEP = timedelta(days=90)
@@ -55,6 +58,10 @@ def cart_key(user_id: str) -> dict[str, Any]:
 
 def checkout_key(user_id: str, key: str) -> dict[str, Any]:
     return {"pk": {"S": f"CHECKOUT#{user_id}#{key}"}, "sk": {"S": "CHECKOUT"}}
+
+
+def receipt_key(user_id: str, order_id: str) -> dict[str, Any]:
+    return {"pk": {"S": f"RECEIPT#{user_id}#{order_id}"}, "sk": {"S": "RECEIPT"}}
 
 
 def order_key(order_id: str) -> dict[str, Any]:
@@ -103,7 +110,7 @@ def _batch_get(client: Any, table: str, keys: list[dict[str, Any]], *, consisten
 
 # -- products --------------------------------------------------------------------------------------------------------
 class DynamoProductLookup:
-    """:class:`ecommerce.shopping.ProductLookup`: products by id in one BatchGetItem (per 100)."""
+    """:class:`ecommerce.cart.service.ProductLookup`: products by id in one BatchGetItem (per 100)."""
 
     def __init__(self, table_name: str, client: Any) -> None:
         self.table = table_name
@@ -145,7 +152,7 @@ def cart_from_item(user_id: str, item: Mapping[str, Any] | None, now: datetime) 
 
 
 class DynamoCartRepository:
-    """:class:`ecommerce.shopping.CartRepository`: one item per customer, saved conditionally on its version."""
+    """:class:`ecommerce.cart.service.CartRepository`: one item per customer, saved conditionally on its version."""
 
     def __init__(self, table_name: str, client: Any) -> None:
         self.table = table_name
@@ -156,8 +163,6 @@ class DynamoCartRepository:
         return cart_from_item(user_id, answer.get("Item"), now)
 
     def save(self, cart: Cart, *, expected_version: int) -> Cart:
-        from ecommerce.domain import utc_iso
-
         assert cart.updated_at is not None
         version = expected_version + 1
         expires = cart.expires_at()
@@ -208,7 +213,7 @@ def _record(item: Mapping[str, Any] | None) -> CheckoutRecord | None:
 
 
 class DynamoCheckoutStore:
-    """:class:`ecommerce.shopping.CheckoutStore`."""
+    """:class:`ecommerce.cart.service.CheckoutStore`."""
 
     def __init__(self, table_name: str, client: Any) -> None:
         self.table = table_name
@@ -224,10 +229,21 @@ class DynamoCheckoutStore:
         answer = self.client.get_item(TableName=self.table, Key=checkout_key(user_id, key), ConsistentRead=True)
         return _record(answer.get("Item"))
 
-    def place(self, order: PlacedOrder, record: CheckoutRecord, *, key: str, cart: Cart, correlation_id: str) -> None:
-        from ecommerce.domain import utc_iso
+    def receipt(self, user_id: str, order_id: str) -> dict[str, Any] | None:
+        if not order_id or len(order_id) > MAX_ID_LENGTH:
+            return None  # no such id was ever issued, and an over-long key would be a 500 from DynamoDB
+        answer = self.client.get_item(TableName=self.table, Key=receipt_key(user_id, order_id), ConsistentRead=True)
+        data = from_image(answer.get("Item"))
+        return None if data is None else dict(json.loads(str(data["receipt"])))
 
+    def place(self, order: PlacedOrder, record: CheckoutRecord, *, key: str, cart: Cart, correlation_id: str) -> None:
         placed = order.placed_at
+        created = {"createdAt": {"S": utc_iso(placed)}}
+        kept_as_checkout = {**created, "expiresAt": {"N": str(_epoch(placed + CHECKOUT_KEEP))}}
+        receipt = {
+            "orderId": {"S": record.order_id},
+            "receipt": {"S": json.dumps(record.receipt, separators=(",", ":"))},
+        }
         order_item = {
             **order_key(order.order_id),
             "entity": {"S": ORDER_PLACED},
@@ -235,50 +251,41 @@ class DynamoCheckoutStore:
             "userId": {"S": order.user_id},
             "order": _dynamo(order.to_event_data()),
             "correlationId": {"S": correlation_id},
-            "createdAt": {"S": utc_iso(placed)},
+            **created,
             "expiresAt": {"N": str(_epoch(placed + ORDER_KEEP))},
         }
         key_item = {
             **checkout_key(order.user_id, key),
             "entity": {"S": CHECKOUT},
-            "orderId": {"S": record.order_id},
+            **receipt,
             "fingerprint": {"S": record.fingerprint},
-            "receipt": {"S": json.dumps(record.receipt, separators=(",", ":"))},
-            "createdAt": {"S": utc_iso(placed)},
-            "expiresAt": {"N": str(_epoch(placed + CHECKOUT_KEEP))},
+            **kept_as_checkout,
         }
+        # The receipt again, under the customer and the order id: the 202's Location reads it by key from now on.
+        receipt_item = {
+            **receipt_key(order.user_id, order.order_id),
+            "entity": {"S": RECEIPT},
+            **receipt,
+            **kept_as_checkout,
+        }
+        new_items = [order_item, key_item, receipt_item]
+        cart_deleted = {
+            "TableName": self.table,
+            "Key": cart_key(order.user_id),
+            "ConditionExpression": "version = :read",
+            "ExpressionAttributeValues": {":read": {"N": str(cart.version)}},
+        }
+        puts = [
+            {"Put": {"TableName": self.table, "Item": item, "ConditionExpression": "attribute_not_exists(pk)"}}
+            for item in new_items
+        ]
         try:
-            self.client.transact_write_items(
-                TransactItems=[
-                    {
-                        "Put": {
-                            "TableName": self.table,
-                            "Item": order_item,
-                            "ConditionExpression": "attribute_not_exists(pk)",
-                        }
-                    },
-                    {
-                        "Put": {
-                            "TableName": self.table,
-                            "Item": key_item,
-                            "ConditionExpression": "attribute_not_exists(pk)",
-                        }
-                    },
-                    {
-                        "Delete": {
-                            "TableName": self.table,
-                            "Key": cart_key(order.user_id),
-                            "ConditionExpression": "version = :read",
-                            "ExpressionAttributeValues": {":read": {"N": str(cart.version)}},
-                        }
-                    },
-                ]
-            )
+            self.client.transact_write_items(TransactItems=[*puts, {"Delete": cart_deleted}])
         except self.client.exceptions.TransactionCanceledException as exc:
             reasons = [r.get("Code") for r in exc.response.get("CancellationReasons") or []]
-            if any(code == "ConditionalCheckFailed" for code in reasons[:2]):
+            if any(code == "ConditionalCheckFailed" for code in reasons[: len(puts)]):
                 raise KeyTaken(order.order_id) from exc
-            if len(reasons) > 2 and reasons[2] == "ConditionalCheckFailed":
+            if len(reasons) > len(puts) and reasons[len(puts)] == "ConditionalCheckFailed":
                 raise CartChanged("The cart changed during checkout; review it and check out again.") from exc
             raise
 

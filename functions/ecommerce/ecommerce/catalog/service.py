@@ -1,6 +1,7 @@
-"""The catalog's use cases: plain functions over ports (a product repository, the category catalog, a clock).
+"""The catalog's use cases: plain functions, each taking one command and its ports (a product repository, the
+category catalog, a clock).
 
-The HTTP layer turns requests into these calls; tests hand in the in-memory fakes of ``tests/unit/ecommerce``.
+The HTTP layer turns requests into commands; tests hand in the in-memory fakes of ``tests/unit/ecommerce``.
 """
 
 from __future__ import annotations
@@ -8,10 +9,10 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Protocol
 
-from ecommerce.domain import (
+from ecommerce.catalog.domain import (
     Category,
     CategoryTree,
     Partition,
@@ -29,16 +30,13 @@ from ecommerce.errors import (
     UnknownCategory,
     UnknownCategoryFilter,
 )
+from gears_shared.clock import utc_now
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
 CATEGORY_TTL_SECONDS = 60.0
 
 Clock = Callable[[], datetime]
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 # -- ports -----------------------------------------------------------------------------------------------------------
@@ -114,6 +112,47 @@ class CategoryCatalog:
 
 # -- commands and results --------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
+class ShowProduct:
+    product_id: str
+
+
+@dataclass(frozen=True)
+class ListProducts:
+    """One page of the active products: of ``category`` (and its subcategories) when given, from ``position`` (a
+    page's ``next_position``) when given, at most ``limit`` (see :func:`clamp_limit`)."""
+
+    category: str | None = None
+    limit: int | None = None
+    position: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class CreateProduct:
+    sku: str
+    details: ProductDetails
+    correlation_id: str = ""
+
+
+@dataclass(frozen=True)
+class UpdateProduct:
+    """Replace a product's details. ``expected_version=None`` means "the version just read" (``If-Match: *``);
+    ``sku``, when given, must be the stored one."""
+
+    product_id: str
+    details: ProductDetails
+    expected_version: int | None
+    sku: str | None = None
+    correlation_id: str = ""
+
+
+@dataclass(frozen=True)
+class ArchiveProduct:
+    product_id: str
+    expected_version: int | None = None
+    correlation_id: str = ""
+
+
+@dataclass(frozen=True)
 class ProductPage:
     items: list[Product]
     next_position: dict[str, Any] | None
@@ -126,9 +165,9 @@ def _require_category(categories: CategoryCatalog, category: str) -> None:
 
 
 # -- reads -----------------------------------------------------------------------------------------------------------
-def get_active_product(product_id: str, products: ProductRepository) -> Product:
+def get_active_product(query: ShowProduct, products: ProductRepository) -> Product:
     """A product a shopper may see; drafts and archived products do not exist for them (404)."""
-    product = products.get(product_id)
+    product = products.get(query.product_id)
     if product is None or not product.is_active:
         raise ProductNotFound("There is no such product.")
     return product
@@ -141,26 +180,20 @@ def clamp_limit(limit: int | None) -> int:
     return max(1, min(int(limit), MAX_LIMIT))
 
 
-def list_active_products(
-    products: ProductRepository,
-    categories: CategoryCatalog,
-    *,
-    category: str | None = None,
-    limit: int | None = None,
-    position: dict[str, Any] | None = None,
-) -> ProductPage:
+def list_active_products(query: ListProducts, products: ProductRepository, categories: CategoryCatalog) -> ProductPage:
     """One page of active products, optionally of a category (and its subcategories).
 
-    The listing reads its partitions (see :func:`ecommerce.domain.listing_partitions`) one after the other; a
-    position names the partition to go on with and the storage key inside it, so every product is served exactly
+    The listing reads its partitions (see :func:`ecommerce.catalog.domain.listing_partitions`) one after the other;
+    a position names the partition to go on with and the storage key inside it, so every product is served exactly
     once across pages while the catalog does not change. Order is by partition, then by product id within it.
     """
-    size = clamp_limit(limit)
+    size = clamp_limit(query.limit)
+    category = query.category
     tree = categories.tree() if category is None else categories.tree_with(category)
     if category is not None and category not in tree:
         raise UnknownCategoryFilter(f"There is no category {category!r}.", category=category)
     partitions = listing_partitions(tree, category)
-    index, key = _resume(partitions, position)
+    index, key = _resume(partitions, query.position)
     items: list[Product] = []
     while index < len(partitions):
         got, last = products.query_active(partitions[index], size - len(items), key)
@@ -198,37 +231,37 @@ def category_tree(categories: CategoryCatalog) -> CategoryTree:
 
 # -- writes ----------------------------------------------------------------------------------------------------------
 def create_product(
-    sku: str,
-    details: ProductDetails,
-    *,
-    products: ProductRepository,
-    categories: CategoryCatalog,
-    clock: Clock = utc_now,
-    correlation_id: str = "",
+    cmd: CreateProduct, products: ProductRepository, categories: CategoryCatalog, clock: Clock = utc_now
 ) -> Product:
     """A new product (draft or active). The id comes from the SKU, so a SKU already in the catalog is a conflict.
 
-    Domain rules broken by ``sku`` raise :class:`ecommerce.domain.CatalogRuleError` (the API answers 422).
+    A malformed SKU raises :class:`ecommerce.catalog.domain.InvalidSku`, before anything else is looked at.
     """
-    if details.status is ProductStatus.ARCHIVED:
+    sku = normalise_sku(cmd.sku)
+    if cmd.details.status is ProductStatus.ARCHIVED:
         raise InvalidProduct("A new product is a draft or active; archive it later with DELETE.")
-    _require_category(categories, details.category)
-    product = Product.new(sku, details, clock())
-    return products.add(product, correlation_id=correlation_id)
+    _require_category(categories, cmd.details.category)
+    product = Product.new(sku, cmd.details, clock())
+    return products.add(product, correlation_id=cmd.correlation_id)
+
+
+def _current(products: ProductRepository, product_id: str, expected_version: int | None) -> Product:
+    """The stored product, if it is at ``expected_version`` (any version when ``None``)."""
+    current = products.get(product_id)
+    if current is None:
+        raise ProductNotFound("There is no such product.")
+    if expected_version is not None and current.version != expected_version:
+        raise StaleProduct(
+            f"The product is at version {current.version}, not {expected_version}; read it again.",
+            currentVersion=current.version,
+        )
+    return current
 
 
 def update_product(
-    product_id: str,
-    details: ProductDetails,
-    *,
-    expected_version: int | None,
-    products: ProductRepository,
-    categories: CategoryCatalog,
-    sku: str | None = None,
-    clock: Clock = utc_now,
-    correlation_id: str = "",
+    cmd: UpdateProduct, products: ProductRepository, categories: CategoryCatalog, clock: Clock = utc_now
 ) -> Product:
-    """Replace a product's details if nobody changed it since ``expected_version`` (else 409).
+    """Replace a product's details if nobody changed it since ``cmd.expected_version`` (else 409).
 
     ``expected_version=None`` means "the version just read" (``If-Match: *``): the write is still conditional, so a
     concurrent change between the read and the write is a 409 all the same.
@@ -236,59 +269,21 @@ def update_product(
     Any status may be set, so an archived product can be restored. The SKU is the product's identity: one that
     differs from the stored SKU is refused.
     """
-    current = products.get(product_id)
-    if current is None:
-        raise ProductNotFound("There is no such product.")
-    if expected_version is not None and current.version != expected_version:
-        raise StaleProduct(
-            f"The product is at version {current.version}, not {expected_version}; read it again.",
-            currentVersion=current.version,
-        )
-    if sku is not None and normalise_sku(sku) != current.sku:
+    current = _current(products, cmd.product_id, cmd.expected_version)
+    if cmd.sku is not None and normalise_sku(cmd.sku) != current.sku:
         raise InvalidProduct("The SKU of a product cannot change; create a new product instead.")
-    if details.category != current.details.category:
-        _require_category(categories, details.category)
-    revised = current.revise(details, clock())
-    return products.save(revised, expected_version=current.version, correlation_id=correlation_id)
+    if cmd.details.category != current.details.category:
+        _require_category(categories, cmd.details.category)
+    revised = current.revise(cmd.details, clock())
+    return products.save(revised, expected_version=current.version, correlation_id=cmd.correlation_id)
 
 
-def archive_product(
-    product_id: str,
-    *,
-    products: ProductRepository,
-    expected_version: int | None = None,
-    clock: Clock = utc_now,
-    correlation_id: str = "",
-) -> Product:
+def archive_product(cmd: ArchiveProduct, products: ProductRepository, clock: Clock = utc_now) -> Product:
     """Archive a product (what DELETE means): it leaves every listing and public read, its record stays.
 
     Archiving an archived product changes nothing and succeeds, so DELETE can be retried.
     """
-    current = products.get(product_id)
-    if current is None:
-        raise ProductNotFound("There is no such product.")
-    if expected_version is not None and current.version != expected_version:
-        raise StaleProduct(
-            f"The product is at version {current.version}, not {expected_version}; read it again.",
-            currentVersion=current.version,
-        )
+    current = _current(products, cmd.product_id, cmd.expected_version)
     if current.status is ProductStatus.ARCHIVED:
         return current
-    return products.save(current.archive(clock()), expected_version=current.version, correlation_id=correlation_id)
-
-
-__all__ = [
-    "DEFAULT_LIMIT",
-    "MAX_LIMIT",
-    "CategoryCatalog",
-    "CategorySource",
-    "ProductPage",
-    "ProductRepository",
-    "archive_product",
-    "category_tree",
-    "clamp_limit",
-    "create_product",
-    "get_active_product",
-    "list_active_products",
-    "update_product",
-]
+    return products.save(current.archive(clock()), expected_version=current.version, correlation_id=cmd.correlation_id)

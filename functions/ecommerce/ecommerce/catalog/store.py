@@ -1,4 +1,6 @@
-"""The catalog in the e-commerce table: PynamoDB models and the repositories that map them to the domain.
+"""The catalog in the e-commerce table: PynamoDB models (bound with :func:`gears_shared.store.bind`) and the
+repositories that map them to the domain. PynamoDB because every write is one item, conditional on its
+``VersionAttribute``, and every read one GetItem or one Query of a sparse index.
 
 Items (one table, keys fixed by ``template.yaml``):
 
@@ -14,16 +16,14 @@ Scan. ``version`` is a PynamoDB ``VersionAttribute``: every save is conditional 
 ``correlationId`` records the request that made the last change, for the stream publisher to carry on.
 
 Models are bound to a table by name (:func:`product_model`), so the functions use ``TABLE_NAME`` while the seed
-and the tests can name any table.
+and the tests can name any table. Cart, checkout and availability items share the table (:mod:`ecommerce.cart.store`).
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime
-from functools import lru_cache
 from typing import Any
 
 from pynamodb.attributes import (
@@ -37,7 +37,7 @@ from pynamodb.exceptions import PutError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
-from ecommerce.domain import (
+from ecommerce.catalog.domain import (
     UNKNOWN_AVAILABILITY,
     Availability,
     Category,
@@ -50,6 +50,7 @@ from ecommerce.domain import (
     utc_iso,
 )
 from ecommerce.errors import InvalidCursor, ProductExists, StaleProduct
+from gears_shared.store import MoneyAttribute, bind
 
 PRODUCT = "Product"
 CATEGORY = "Category"
@@ -73,11 +74,6 @@ def partition_key(partition: Partition) -> tuple[str, str]:
 
 
 # -- models ----------------------------------------------------------------------------------------------------------
-class MoneyAttribute(MapAttribute[str, Any]):
-    amount = NumberAttribute()
-    currency = UnicodeAttribute()
-
-
 class AvailabilityAttribute(MapAttribute[str, Any]):
     level = UnicodeAttribute()
     available = NumberAttribute(null=True)
@@ -121,7 +117,7 @@ class ProductItem(Model):
     updated_at = UnicodeAttribute(attr_name="updatedAt")
     version = VersionAttribute()
     correlation_id = UnicodeAttribute(attr_name="correlationId", null=True)
-    # Inventory's word on the product (ecommerce.consumers), written by an UpdateItem of its own: not a detail.
+    # Inventory's word on the product (ecommerce.cart.consumers), written by an UpdateItem of its own: not a detail.
     availability = AvailabilityAttribute(null=True)
     availability_at = UnicodeAttribute(attr_name="availabilityAt", null=True)
     gsi1pk = UnicodeAttribute(null=True)
@@ -143,21 +139,13 @@ class CategoryItem(Model):
     position = NumberAttribute(default=0)
 
 
-def _meta(table_name: str) -> type:
-    endpoint = os.environ.get("AWS_ENDPOINT_URL_DYNAMODB") or os.environ.get("AWS_ENDPOINT_URL") or None
-    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
-    return type("Meta", (), {"table_name": table_name, "region": region, "host": endpoint})
-
-
-@lru_cache(maxsize=8)
 def product_model(table_name: str) -> type[ProductItem]:
     """:class:`ProductItem` bound to a table (one class, and so one connection, per table and process)."""
-    return type("ProductItem", (ProductItem,), {"Meta": _meta(table_name), "__module__": __name__})
+    return bind(ProductItem, table_name)
 
 
-@lru_cache(maxsize=8)
 def category_model(table_name: str) -> type[CategoryItem]:
-    return type("CategoryItem", (CategoryItem,), {"Meta": _meta(table_name), "__module__": __name__})
+    return bind(CategoryItem, table_name)
 
 
 # -- mapping ---------------------------------------------------------------------------------------------------------
@@ -248,7 +236,7 @@ def product_from_image(image: dict[str, Any] | None) -> tuple[Product, str] | No
 
 # -- repositories ----------------------------------------------------------------------------------------------------
 class DynamoProductRepository:
-    """:class:`ecommerce.service.ProductRepository` over the e-commerce table."""
+    """:class:`ecommerce.catalog.service.ProductRepository` over the e-commerce table."""
 
     def __init__(self, table_name: str) -> None:
         self.model = product_model(table_name)
@@ -345,7 +333,7 @@ def _check_start_key(start: dict[str, Any], index_name: str, hash_value: str) ->
 
 
 class DynamoCategorySource:
-    """:class:`ecommerce.service.CategorySource`: every category is in one partition, read with one Query."""
+    """:class:`ecommerce.catalog.service.CategorySource`: every category is in one partition, read with one Query."""
 
     def __init__(self, table_name: str) -> None:
         self.model = category_model(table_name)

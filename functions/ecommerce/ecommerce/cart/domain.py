@@ -4,6 +4,12 @@ Standard library only. A cart stores what the customer chose (product ids and qu
 seen when the line was added, to name a line whose product later disappears); it never stores a price. Prices,
 totals and whether a line can still be bought always come from the catalog as it is now (:func:`price_cart`).
 
+Whether a line can be bought also depends on stock, as far as the shop knows it: the units available that
+inventory last announced (the product's :class:`~ecommerce.catalog.domain.Availability`, kept by the availability
+consumer). A line asking for more than that is not available ("only 3 left") and the cart cannot check out. Before
+inventory has said anything about a product, its lines are available whatever their quantity, and the order saga
+decides (a reservation that fails cancels the order).
+
 Shipping rule (in the cart's currency, minor units): free from :data:`FREE_SHIPPING_FROM` (50.00) of subtotal,
 else :data:`SHIPPING_FEE` (4.99); an empty cart ships nothing and costs nothing.
 """
@@ -19,7 +25,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from ecommerce.domain import Money, Product, ProductStatus, utc_iso
+from ecommerce.catalog.domain import Money, Product, ProductStatus, utc_iso
 
 MIN_QUANTITY = 1
 MAX_QUANTITY = 99
@@ -35,6 +41,7 @@ ORDER_ID_NAMESPACE = uuid.UUID("9d1c6a52-4f0e-4b8a-a6f1-3b2e7c5d9a04")
 class CartRuleError(ValueError):
     """A change to a cart, or a checkout, breaks a rule of the shop (the API answers 422 with ``code``)."""
 
+    title = "Cart rule violated"
     code = "cart-rule"
 
 
@@ -55,13 +62,16 @@ class EmptyCart(CartRuleError):
 
 
 class UnavailableLines(CartRuleError):
-    """Some lines cannot be bought any more; ``lines`` names them (product id, SKU, title, reason)."""
+    """Some lines cannot be bought as the cart stands; ``lines`` names them (product id, SKU, title, reason, a
+    message, and for a line short of stock the quantity asked and the quantity available), and so does the
+    problem's ``unavailable`` field."""
 
     code = "products-unavailable"
 
     def __init__(self, message: str, lines: list[dict[str, Any]]) -> None:
         super().__init__(message)
         self.lines = lines
+        self.extra = {"unavailable": lines}
 
 
 # -- the cart --------------------------------------------------------------------------------------------------------
@@ -114,17 +124,44 @@ class Cart:
 
 
 # -- pricing ---------------------------------------------------------------------------------------------------------
+# Why a line cannot be bought, and how the customer is told.
+DELETED = "deleted"
+ARCHIVED = "archived"
+NOT_FOR_SALE = "not-for-sale"
+CURRENCY_MISMATCH = "currency-mismatch"
+INSUFFICIENT_STOCK = "insufficient-stock"
+MESSAGES = {
+    DELETED: "no longer in the catalog",
+    ARCHIVED: "no longer sold",
+    NOT_FOR_SALE: "not for sale",
+    CURRENCY_MISMATCH: "sold in another currency than the cart",
+}
+
+
 @dataclass(frozen=True)
 class PricedLine:
     line: CartLine
     product: Product | None
-    reason: str | None  # None: can be bought; else "deleted", "archived", "not-for-sale", "currency-mismatch"
+    reason: str | None  # None: can be bought; else one of DELETED ... INSUFFICIENT_STOCK
     unit_price: Money | None
     line_total: Money | None
 
     @property
     def available(self) -> bool:
         return self.reason is None
+
+    @property
+    def available_quantity(self) -> int | None:
+        """The units inventory last said are available; ``None`` while it has said nothing (or the product is gone)."""
+        return None if self.product is None else self.product.availability.available
+
+    @property
+    def message(self) -> str | None:
+        """Why the line cannot be bought, in the customer's words ("only 3 left"); ``None`` when it can."""
+        if self.reason != INSUFFICIENT_STOCK:
+            return None if self.reason is None else MESSAGES[self.reason]
+        left = self.available_quantity or 0
+        return f"only {left} left" if left else "out of stock"
 
     def to_dict(self) -> dict[str, Any]:
         product = self.product
@@ -136,14 +173,22 @@ class PricedLine:
             "unitPrice": _money(self.unit_price),
             "lineTotal": _money(self.line_total),
             "available": self.available,
+            "availableQuantity": self.available_quantity,
             "addedAt": self.line.added_at,
         }
         if self.reason is not None:
             out["reason"] = self.reason
+            out["message"] = self.message
         if product is not None:
             out["image"] = product.details.images[0] if product.details.images else None
             out["availability"] = product.availability.to_dict()
         return out
+
+    def named(self) -> dict[str, Any]:
+        """The line as a refused checkout names it."""
+        shown = self.to_dict()
+        keys = ("productId", "sku", "title", "quantity", "availableQuantity", "reason", "message")
+        return {key: shown.get(key) for key in keys}
 
 
 @dataclass(frozen=True)
@@ -186,13 +231,27 @@ def shipping_for(subtotal: Money) -> Money:
     return Money(SHIPPING_FEE, subtotal.currency)
 
 
-def _reason(product: Product | None) -> str | None:
+def _not_sold(product: Product | None) -> str | None:
+    """Why the catalog does not sell the product (``None``: it does)."""
     if product is None:
-        return "deleted"
+        return DELETED
     if product.status is ProductStatus.ARCHIVED:
-        return "archived"
+        return ARCHIVED
     if product.status is not ProductStatus.ACTIVE:
-        return "not-for-sale"
+        return NOT_FOR_SALE
+    return None
+
+
+def _unavailable(line: CartLine, product: Product | None, currency: str) -> str | None:
+    """Why ``line`` cannot be bought in a cart in ``currency`` (``None``: it can)."""
+    reason = _not_sold(product)
+    if reason is not None or product is None:
+        return reason
+    if product.details.price.currency != currency:
+        return CURRENCY_MISMATCH
+    left = product.availability.available
+    if left is not None and line.quantity > left:
+        return INSUFFICIENT_STOCK
     return None
 
 
@@ -200,23 +259,30 @@ def cart_currency(cart: Cart, products: Mapping[str, Product]) -> str:
     """The currency of the cart: that of its first line still for sale (the shop's default when there is none)."""
     for line in cart.lines:
         product = products.get(line.product_id)
-        if _reason(product) is None and product is not None:
+        if product is not None and _not_sold(product) is None:
             return product.details.price.currency
     return DEFAULT_CURRENCY
 
 
+def check_currency(cart: Cart, product: Product, products: Mapping[str, Product]) -> None:
+    """A cart is in one currency: :class:`CurrencyMismatch` if ``product`` is sold in another than the cart's other
+    lines are (``products``: theirs)."""
+    others = Cart(cart.user_id, tuple(li for li in cart.lines if li.product_id != product.product_id))
+    currency = cart_currency(others, products) if others.lines else product.details.price.currency
+    if product.details.price.currency != currency:
+        raise CurrencyMismatch(f"The cart is in {currency}; this product is sold in another currency.")
+
+
 def price_cart(cart: Cart, products: Mapping[str, Product]) -> PricedCart:
-    """The cart at the catalog's current prices. Lines that cannot be bought stay, flagged with a reason, and
-    count in no total."""
+    """The cart at the catalog's current prices. Lines that cannot be bought (not sold, in another currency, or
+    asking for more than the units known to be available) stay, flagged with a reason, and count in no total."""
     currency = cart_currency(cart, products)
     priced: list[PricedLine] = []
     subtotal = 0
     for line in cart.lines:
         product = products.get(line.product_id)
-        reason = _reason(product)
+        reason = _unavailable(line, product, currency)
         unit = product.details.price if product is not None else None
-        if reason is None and unit is not None and unit.currency != currency:
-            reason = "currency-mismatch"
         total = Money(unit.amount * line.quantity, unit.currency) if unit is not None else None
         if reason is None and total is not None:
             subtotal += total.amount
@@ -330,21 +396,17 @@ def place_order(
     payment_method: str,
     now: datetime,
 ) -> PlacedOrder:
-    """The order for a priced cart; :class:`EmptyCart` or :class:`UnavailableLines` when it cannot be placed."""
+    """The order for a priced cart; :class:`EmptyCart` or :class:`UnavailableLines` when it cannot be placed (so a
+    cart asking for more than the units known to be available is refused before any order exists)."""
     if not priced.lines:
         raise EmptyCart("The cart is empty: add something before checking out.")
     if priced.unavailable:
-        named = [
-            {
-                "productId": li.line.product_id,
-                "sku": li.to_dict()["sku"],
-                "title": li.to_dict()["title"],
-                "reason": li.reason,
-            }
-            for li in priced.unavailable
-        ]
-        titles = ", ".join(f"{n['title'] or n['productId']} ({n['reason']})" for n in named)
-        raise UnavailableLines(f"Some products cannot be bought any more: {titles}. Remove them first.", named)
+        named = [li.named() for li in priced.unavailable]
+        titles = ", ".join(f"{n['title'] or n['productId']} ({n['message']})" for n in named)
+        raise UnavailableLines(
+            f"Some products cannot be bought as the cart stands: {titles}. Remove them or lower their quantity first.",
+            named,
+        )
     lines = tuple(_order_line(li) for li in priced.lines)
     return PlacedOrder(
         order_id=order_id,

@@ -1,0 +1,200 @@
+"""The cart and checkout HTTP functions (``CartFunction``, ``CheckoutFunction``): every route needs a signed-in
+customer and works on the caller's own cart and checkouts only."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Depends, Response
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints
+
+from ecommerce import bootstrap
+from ecommerce.cart import service
+from ecommerce.cart.domain import MAX_QUANTITY, MIN_QUANTITY, CartRuleError, PricedCart, ShippingAddress, fingerprint
+from ecommerce.cart.service import CartRepository, CheckoutStore, ProductLookup
+from ecommerce.errors import IdempotencyKeyRequired, InvalidId
+from gears_shared.http import (
+    ErrorTable,
+    create_resolver,
+    current_caller,
+    current_correlation_id,
+    http_handler,
+    json_response,
+    request_body,
+)
+
+# The cart's domain errors carry their own title and code ("cart-full", "products-unavailable", ...).
+ERRORS: ErrorTable = {CartRuleError: 422}
+
+PRODUCT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$")
+IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_.:-]{8,128}$")
+NO_STORE = {"Cache-Control": "no-store"}
+
+Carts = Annotated[CartRepository, Depends(bootstrap.cart_repository)]
+Catalog = Annotated[ProductLookup, Depends(bootstrap.product_lookup)]
+Checkouts = Annotated[CheckoutStore, Depends(bootstrap.checkout_store)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+LINE_FIELDS = (
+    "Each line: `productId, sku, title, quantity, unitPrice, lineTotal, available, availableQuantity, "
+    "reason?, message?, availability, image, addedAt`. A line that cannot be bought stays, `available: false` with "
+    "a `reason` (`archived`, `deleted`, `not-for-sale`, `currency-mismatch`, `insufficient-stock`) and a `message` "
+    '("only 3 left"), and counts in no total; `checkoutReady` is false while there is one. `availableQuantity` is '
+    "the units inventory last said are available (null before it said anything: then any quantity is available)."
+)
+
+
+class QuantityIn(BaseModel):
+    """PUT /cart/items/{productId}: the quantity, and nothing else (no price, no title)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    quantity: StrictInt = Field(ge=MIN_QUANTITY, le=MAX_QUANTITY)
+
+
+class AddressIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Text
+    line1: Text
+    line2: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = None
+    city: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    postalCode: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)]
+    country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
+
+    def domain(self) -> ShippingAddress:
+        return ShippingAddress(
+            name=self.name,
+            line1=self.line1,
+            line2=self.line2 or None,
+            city=self.city,
+            postal_code=self.postalCode,
+            country=self.country,
+        )
+
+
+class CheckoutIn(BaseModel):
+    """POST /checkout. Prices, totals, lines and status are the server's: any such field is refused."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    shippingAddress: AddressIn
+    paymentMethod: Annotated[str, StringConstraints(pattern=r"^pm_[A-Za-z0-9_]{1,100}$")]
+
+
+def _product_id(value: str) -> str:
+    if not PRODUCT_ID.match(value):
+        raise InvalidId("A product id is 1-128 letters, digits, '-' or '_'.", productId=value[:130])
+    return value
+
+
+def _cart(priced: PricedCart) -> Response[str]:
+    return json_response(priced.to_dict(), headers=NO_STORE)
+
+
+# -- cart ------------------------------------------------------------------------------------------------------------
+cart_app = create_resolver(ERRORS)
+
+
+def _user() -> str:
+    return current_caller(cart_app).user_id
+
+
+@cart_app.get(
+    "/cart",
+    summary="The caller's cart at the catalog's current prices, with totals and what can be bought",
+    description="`{lines, lineCount, itemCount, currency, subtotal, shipping, total, checkoutReady, updatedAt, "
+    "expiresAt}`. " + LINE_FIELDS + " A cart untouched for 30 days is forgotten.",
+)
+def get_cart(carts: Carts, catalog: Catalog) -> Response[str]:
+    return _cart(service.view_cart(service.ViewCart(_user()), carts, catalog))
+
+
+@cart_app.put(
+    "/cart/items/<product_id>",
+    summary="Add a product to the cart or set its quantity (the cart)",
+    description="Body: `{quantity: 1..99}` and nothing else (a price is refused: 400). At most 50 different products "
+    "(422 `cart-full`); an unknown product is 404, an archived one 422 `product-unavailable`.",
+)
+def put_line(product_id: str, carts: Carts, catalog: Catalog) -> Response[str]:
+    user, pid = _user(), _product_id(product_id)
+    body = request_body(cart_app, QuantityIn)
+    return _cart(service.set_quantity(service.SetQuantity(user, pid, body.quantity), carts, catalog))
+
+
+@cart_app.delete(
+    "/cart/items/<product_id>",
+    summary="Remove a product from the cart (the cart)",
+    description="404 if it is not in the cart.",
+)
+def delete_line(product_id: str, carts: Carts, catalog: Catalog) -> Response[str]:
+    user, pid = _user(), _product_id(product_id)
+    return _cart(service.remove_line(service.RemoveLine(user, pid), carts, catalog))
+
+
+@cart_app.delete("/cart", summary="Empty the cart (204)")
+def clear_cart(carts: Carts) -> Response[None]:
+    service.clear_cart(service.ClearCart(_user()), carts)
+    return Response(status_code=204)
+
+
+cart_handler = http_handler(cart_app)
+
+
+# -- checkout --------------------------------------------------------------------------------------------------------
+checkout_app = create_resolver(ERRORS)
+
+
+def _idempotency_key() -> str:
+    key = (checkout_app.current_event.headers.get("idempotency-key") or "").strip()
+    if not key:
+        raise IdempotencyKeyRequired("Send an Idempotency-Key header (a new random value, e.g. a UUID, per order).")
+    if not IDEMPOTENCY_KEY.match(key):
+        raise IdempotencyKeyRequired("An Idempotency-Key is 8 to 128 letters, digits, '_', '-', '.' or ':'.")
+    return key
+
+
+@checkout_app.post(
+    "/checkout",
+    summary="Turn the cart into an order, once per Idempotency-Key (202, the receipt)",
+    description="Header `Idempotency-Key` (8-128 of `A-Z a-z 0-9 _ - . :`); body `{shippingAddress: {name, line1, "
+    'line2?, city, postalCode, country (ISO 3166-1 alpha-2)}, paymentMethod: "pm_..."}` and nothing else. '
+    '202 `{orderId, status: "PENDING", lines, subtotal, shipping, total, placedAt}` with `Location: '
+    "/checkout/{orderId}`, which answers at once. Prices and totals are the catalog's. The same key and body again "
+    "answer the same order (`Idempotent-Replayed: true`); the same key with another body is 422 "
+    "`idempotency-key-reused`. An empty cart is 422 `empty-cart`; a line that cannot be bought (archived, or more "
+    "than the units available) 422 `products-unavailable`, naming the lines in `unavailable`, before any order is "
+    "placed. Shipping: free from 50.00, else 4.99, in the cart's currency.",
+)
+def post_checkout(checkouts: Checkouts, catalog: Catalog) -> Response[str]:
+    user, key = current_caller(checkout_app).user_id, _idempotency_key()
+    body = request_body(checkout_app, CheckoutIn)
+    cmd = service.Checkout(
+        user_id=user,
+        key=key,
+        shipping_address=body.shippingAddress.domain(),
+        payment_method=body.paymentMethod,
+        fingerprint=fingerprint(body.model_dump(mode="json")),
+        correlation_id=current_correlation_id(checkout_app),
+    )
+    result = service.checkout(cmd, checkouts, catalog)
+    headers = {"Location": f"/checkout/{result.receipt['orderId']}", **NO_STORE}
+    if result.replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return json_response(result.receipt, 202, headers)
+
+
+@checkout_app.get(
+    "/checkout/<order_id>",
+    summary="One of the caller's checkouts, from the moment its 202 is sent (PENDING), and where its order is",
+    description='`{orderId, status: "PENDING", order: "/orders/{orderId}", lines, subtotal, shipping, total, '
+    "placedAt}`: the checkout as it was accepted. The order's own state is at `order` (the orders service learns "
+    "of it a moment later). Another customer's checkout, or an unknown id, is 404.",
+)
+def get_checkout(order_id: str, checkouts: Checkouts) -> Response[str]:
+    user = current_caller(checkout_app).user_id
+    return json_response(service.show_checkout(service.ShowCheckout(user, order_id), checkouts), headers=NO_STORE)
+
+
+checkout_handler = http_handler(checkout_app)

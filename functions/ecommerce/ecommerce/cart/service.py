@@ -1,0 +1,272 @@
+"""The cart, checkout and availability use cases: plain functions, each taking one command and its ports (carts,
+the catalog, the checkout store, the availability store, a clock).
+
+Every read of a cart prices it from the catalog as it is now (one batch read of its products). Changes are
+optimistic: a cart is saved only if it is still at the version read, and a change that lost a race is redone on
+the fresh cart (a few times, then 409). Checkout writes the order, its idempotency record, its receipt and the
+cart's deletion in one transaction, so the cart is emptied exactly when an order is accepted, a retried key finds
+its order, and the receipt answers ``GET /checkout/{orderId}`` from the moment the 202 is sent.
+
+Rule errors of the cart's domain (:class:`ecommerce.cart.domain.CartRuleError`) pass through as they are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from ecommerce.cart.domain import (
+    Cart,
+    PlacedOrder,
+    PricedCart,
+    ShippingAddress,
+    check_currency,
+    distinct,
+    order_id_for,
+    place_order,
+    price_cart,
+)
+from ecommerce.catalog.domain import Availability, Product, ProductStatus
+from ecommerce.errors import (
+    CartChanged,
+    CheckoutInProgress,
+    CheckoutNotFound,
+    IdempotencyKeyReused,
+    NotInCart,
+    ProductNotFound,
+    ProductUnavailable,
+)
+from gears_shared.clock import utc_now
+
+Clock = Callable[[], datetime]
+SAVE_ATTEMPTS = 3
+
+
+# -- ports -----------------------------------------------------------------------------------------------------------
+class CartRepository(Protocol):
+    def get(self, user_id: str, now: datetime) -> Cart:
+        """The customer's cart; an empty one (version 0, or the stored version if it expired) when there is none."""
+        ...
+
+    def save(self, cart: Cart, *, expected_version: int) -> Cart:
+        """Store the cart if it is still at ``expected_version`` (0: absent); :class:`CartChanged` otherwise."""
+        ...
+
+    def delete(self, user_id: str) -> None: ...
+
+
+class ProductLookup(Protocol):
+    def get_many(self, product_ids: list[str]) -> dict[str, Product]:
+        """The stored products among these ids (any status), by id, in one batch read."""
+        ...
+
+
+@dataclass(frozen=True)
+class CheckoutRecord:
+    """What a checkout key already did: the order it placed, the request's fingerprint and the answer given."""
+
+    order_id: str
+    fingerprint: str
+    receipt: dict[str, Any]
+
+
+class CheckoutStore(Protocol):
+    def begin(self, user_id: str, key: str, now: datetime) -> tuple[Cart, CheckoutRecord | None]:
+        """The cart and what this key already did, if anything, in one read."""
+        ...
+
+    def place(self, order: PlacedOrder, record: CheckoutRecord, *, key: str, cart: Cart, correlation_id: str) -> None:
+        """In one transaction: the order record, the key's record and the receipt under the customer and order id
+        (only if the key is new), and the deletion of the cart (only if still at ``cart.version``).
+        :class:`KeyTaken` if the key was used meanwhile, :class:`CartChanged` if the cart changed."""
+        ...
+
+    def record(self, user_id: str, key: str) -> CheckoutRecord | None: ...
+
+    def receipt(self, user_id: str, order_id: str) -> dict[str, Any] | None:
+        """The receipt of the customer's checkout that placed ``order_id`` (one read by key); ``None`` if there
+        is none (or it is another customer's)."""
+        ...
+
+
+class KeyTaken(Exception):
+    """The checkout key's record appeared between the read and the transaction (a racing retry)."""
+
+
+class AvailabilityStore(Protocol):
+    def apply(self, product_id: str, availability: Availability) -> bool:
+        """Store a product's availability; ``False`` for an unknown product or one that knows a newer level."""
+        ...
+
+
+# -- commands --------------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ViewCart:
+    user_id: str
+
+
+@dataclass(frozen=True)
+class SetQuantity:
+    """Put ``quantity`` of a product in the customer's cart (adding the line or replacing its quantity)."""
+
+    user_id: str
+    product_id: str
+    quantity: int
+
+
+@dataclass(frozen=True)
+class RemoveLine:
+    user_id: str
+    product_id: str
+
+
+@dataclass(frozen=True)
+class ClearCart:
+    user_id: str
+
+
+@dataclass(frozen=True)
+class Checkout:
+    """Turn the customer's cart into an order, once per ``key``. ``fingerprint`` tells a retry of the same request
+    from another request that reuses the key (:func:`ecommerce.cart.domain.fingerprint`)."""
+
+    user_id: str
+    key: str
+    shipping_address: ShippingAddress
+    payment_method: str
+    fingerprint: str
+    correlation_id: str = ""
+
+
+@dataclass(frozen=True)
+class ShowCheckout:
+    user_id: str
+    order_id: str
+
+
+@dataclass(frozen=True)
+class RecordAvailability:
+    """What inventory last said about a product's stock (``StockLevelChanged.v1``)."""
+
+    product_id: str
+    availability: Availability
+
+
+@dataclass(frozen=True)
+class CheckoutResult:
+    receipt: dict[str, Any]
+    replayed: bool
+
+
+# -- cart ------------------------------------------------------------------------------------------------------------
+def view_cart(cmd: ViewCart, carts: CartRepository, catalog: ProductLookup, clock: Clock = utc_now) -> PricedCart:
+    cart = carts.get(cmd.user_id, clock())
+    return price_cart(cart, catalog.get_many(cart.product_ids) if cart.lines else {})
+
+
+def set_quantity(cmd: SetQuantity, carts: CartRepository, catalog: ProductLookup, clock: Clock = utc_now) -> PricedCart:
+    """Put the quantity of a product in the cart. An unknown product (or a draft, which shoppers cannot see) is
+    404; an archived one 422; a product priced in another currency than the cart's 422. A quantity above the
+    units available is accepted and shown as such (the line is not available, and checkout waits for it)."""
+    for _ in range(SAVE_ATTEMPTS):
+        now = clock()
+        cart = carts.get(cmd.user_id, now)
+        products = catalog.get_many(distinct([*cart.product_ids, cmd.product_id]))
+        product = products.get(cmd.product_id)
+        if product is None or product.status is ProductStatus.DRAFT:
+            raise ProductNotFound("There is no such product.", productId=cmd.product_id)
+        if product.status is ProductStatus.ARCHIVED:
+            raise ProductUnavailable("This product is no longer sold.", productId=cmd.product_id)
+        check_currency(cart, product, products)
+        changed = cart.with_quantity(product, cmd.quantity, now)
+        try:
+            saved = carts.save(changed, expected_version=cart.version)
+        except CartChanged:
+            continue  # another request changed the cart meanwhile: redo the change on the fresh cart
+        return price_cart(saved, products)
+    raise CartChanged("The cart kept changing while this request changed it; try again.")
+
+
+def remove_line(cmd: RemoveLine, carts: CartRepository, catalog: ProductLookup, clock: Clock = utc_now) -> PricedCart:
+    """Take a product out of the cart; 404 if it is not in it."""
+    for _ in range(SAVE_ATTEMPTS):
+        now = clock()
+        cart = carts.get(cmd.user_id, now)
+        if cart.line(cmd.product_id) is None:
+            raise NotInCart("This product is not in your cart.", productId=cmd.product_id)
+        try:
+            saved = carts.save(cart.without(cmd.product_id, now), expected_version=cart.version)
+        except CartChanged:
+            continue
+        return price_cart(saved, catalog.get_many(saved.product_ids) if saved.lines else {})
+    raise CartChanged("The cart kept changing while this request changed it; try again.")
+
+
+def clear_cart(cmd: ClearCart, carts: CartRepository) -> None:
+    carts.delete(cmd.user_id)
+
+
+# -- checkout --------------------------------------------------------------------------------------------------------
+def _replay(record: CheckoutRecord, cmd: Checkout) -> CheckoutResult:
+    if record.fingerprint != cmd.fingerprint:
+        raise IdempotencyKeyReused(
+            "This Idempotency-Key was already used for a different checkout; use a new key for a new order.",
+            orderId=record.order_id,
+        )
+    return CheckoutResult(record.receipt, replayed=True)
+
+
+def checkout(cmd: Checkout, store: CheckoutStore, catalog: ProductLookup, clock: Clock = utc_now) -> CheckoutResult:
+    """Turn the cart into an order (PENDING), once per key.
+
+    The same key with the same request answers the same order again; with another request, 422. Prices, shipping
+    and totals are the catalog's now, whatever the client believes them to be. A cart with a line that cannot be
+    bought (not sold any more, or asking for more than the units known to be available) places nothing (422).
+    """
+    now = clock()
+    cart, record = store.begin(cmd.user_id, cmd.key, now)
+    if record is not None:
+        return _replay(record, cmd)
+    products: Mapping[str, Product] = catalog.get_many(cart.product_ids) if cart.lines else {}
+    order = place_order(
+        price_cart(cart, products),
+        order_id=order_id_for(cmd.user_id, cmd.key),
+        shipping_address=cmd.shipping_address,
+        payment_method=cmd.payment_method,
+        now=now,
+    )
+    receipt = order.to_receipt()
+    try:
+        store.place(
+            order,
+            CheckoutRecord(order.order_id, cmd.fingerprint, receipt),
+            key=cmd.key,
+            cart=cart,
+            correlation_id=cmd.correlation_id,
+        )
+    except KeyTaken:
+        raced = store.record(cmd.user_id, cmd.key)
+        if raced is None:
+            raise CheckoutInProgress("A checkout with this key is in progress; retry shortly.") from None
+        return _replay(raced, cmd)
+    return CheckoutResult(receipt, replayed=False)
+
+
+def show_checkout(query: ShowCheckout, store: CheckoutStore) -> dict[str, Any]:
+    """The customer's checkout of an order as it was accepted (``PENDING``) and where the order itself is read.
+
+    It answers from the moment the checkout's 202 is sent (the receipt is written with the order), while the
+    orders service learns of the order a little later, from ``OrderPlaced``.
+    """
+    receipt = store.receipt(query.user_id, query.order_id)
+    if receipt is None:
+        raise CheckoutNotFound("You have no checkout of this order.")
+    return {**receipt, "order": f"/orders/{receipt['orderId']}"}
+
+
+# -- availability ----------------------------------------------------------------------------------------------------
+def record_availability(cmd: RecordAvailability, store: AvailabilityStore) -> bool:
+    """Keep what inventory said of a product's stock, unless the product is unknown or a newer word is kept."""
+    return store.apply(cmd.product_id, cmd.availability)

@@ -2,11 +2,12 @@
 
 A service's ``consumers.py`` does::
 
-    consumer = EventConsumer(
-        {"OrderPlaced.v1": on_order_placed, "OrderCancelled.v1": on_order_cancelled},
-        inbox=DynamoInbox(TABLE_NAME, consumer="inventory"),
-        logger=logger,
-    )
+    def consumer() -> EventConsumer:
+        return EventConsumer(
+            {"OrderPlaced.v1": on_order_placed, "OrderCancelled.v1": on_order_cancelled},
+            inbox=bootstrap.inbox(),  # a DynamoInbox in the service's table, built once per container
+            logger=logger,
+        )
 
     handler = sqs_handler(consumer)
 
@@ -244,30 +245,10 @@ class EventConsumer:
         # Not handing ``context`` on: the record handler takes none, and Powertools only passes it to one that does.
         return process_partial_response(event=event, record_handler=apply_record, processor=self._processor)  # type: ignore[return-value]
 
-    @functools.cached_property
+    @property
     def _processor(self) -> Any:
-        """Powertools' SQS batch processor, whose failure hook reschedules and logs each failed record (one per
-        consumer: it clears its state at the start of every batch)."""
-        from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
-
-        consumer = self
-
-        class Processor(BatchProcessor):
-            def failure_handler(self, record: Any, exception: Any) -> Any:
-                delay = consumer._reschedule(record.raw_event, exception[1])
-                if consumer.logger:
-                    consumer.logger.warning(
-                        "event not applied",
-                        extra={
-                            "messageId": record.message_id,
-                            "error": repr(exception[1])[:500],
-                            "retryInSeconds": delay,
-                        },
-                    )
-                return super().failure_handler(record, exception)
-
-        # A batch that failed whole is still a partial answer: each record's own retry delay must hold.
-        return Processor(EventType.SQS, raise_on_entire_batch_failure=False)
+        """Powertools' SQS batch processor, whose failure hook reschedules and logs each failed record."""
+        return _batch_processor_class()(self)
 
     def _reschedule(self, record: dict[str, Any], error: Exception) -> int | None:
         """Bring the record back after ``retry_delay`` says, when it says and the queue is known."""
@@ -303,8 +284,32 @@ class EventConsumer:
         return apply_once(self.inbox, envelope.id, lambda: handler(envelope), lease_until)
 
 
-def sqs_handler(consumer: EventConsumer) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
-    """The Lambda handler of an SQS function: ``handler = sqs_handler(consumer)``. The logger takes each event's
+@functools.cache
+def _batch_processor_class() -> type:
+    from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
+
+    class Processor(BatchProcessor):
+        def __init__(self, consumer: EventConsumer) -> None:
+            # A batch that failed whole is still a partial answer: each record's own retry delay must hold.
+            super().__init__(EventType.SQS, raise_on_entire_batch_failure=False)
+            self.consumer = consumer
+
+        def failure_handler(self, record: Any, exception: Any) -> Any:
+            delay = self.consumer._reschedule(record.raw_event, exception[1])
+            if self.consumer.logger:
+                self.consumer.logger.warning(
+                    "event not applied",
+                    extra={"messageId": record.message_id, "error": repr(exception[1])[:500], "retryInSeconds": delay},
+                )
+            return super().failure_handler(record, exception)
+
+    return Processor
+
+
+def sqs_handler(consumer: Callable[[], EventConsumer]) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+    """The Lambda handler of an SQS function: ``handler = sqs_handler(consumer)``, where ``consumer()`` builds the
+    service's :class:`EventConsumer` from its wiring (cheap: the ports it takes are built once per container, in the
+    service's bootstrap), so a consumer is always made of the ports as they are now. The logger takes each event's
     correlation id as it is applied; tracing and metrics are installed once, here."""
     from gears_shared.observability import logger, metrics, tracer
 
@@ -312,6 +317,6 @@ def sqs_handler(consumer: EventConsumer) -> Callable[[dict[str, Any], Any], dict
     @tracer.capture_lambda_handler(capture_response=False)
     @metrics.log_metrics
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-        return consumer.handle(event, context)
+        return consumer().handle(event, context)
 
     return handler

@@ -256,7 +256,9 @@ def _watched_functions(template: Template, alarm: str) -> list[str]:
         dimensions = {d["Name"]: d["Value"] for d in metric.get("Dimensions") or []}
         if metric.get("Namespace") == "AWS/Lambda":
             assert set(dimensions) == {"FunctionName"}, f"{alarm}: {metric} is not scoped to one function"
-            watched.append(dimensions["FunctionName"]["Ref"])
+            name = dimensions["FunctionName"]
+            # !Ref Fn, or !Sub ${Fn} (what a Fn::ForEach loop writes): either is the function's name.
+            watched.append(name["Ref"] if "Ref" in name else name["Fn::Sub"].removeprefix("${").removesuffix("}"))
     return watched
 
 
@@ -271,4 +273,18 @@ def test_deployments_roll_back_on_errors_of_every_function_of_this_stack_and_no_
     everyone = {fn.logical_id for fn in functions(template)}
     violations += [f"{lid}: no deployment alarm watches its Errors" for lid in sorted(everyone - set(watched))]
     violations += [f"{lid}: watched, but not a function of this stack" for lid in sorted(set(watched) - everyone)]
+    assert_none(violations)
+
+
+def test_each_function_rolls_back_on_its_own_errors_alarm(template: Template) -> None:
+    """Each function's deployment is guarded by the alarm on its own errors (the FunctionWatch loop makes one per
+    function), so a new function left out of that loop fails here."""
+    violations = []
+    for fn in functions(template):
+        alarms = [a["Ref"] for a in (fn.properties.get("DeploymentPreference") or {}).get("Alarms") or []]
+        own = f"{fn.logical_id}Errors"
+        if own not in alarms:
+            violations.append(f"{fn.logical_id}: its DeploymentPreference does not name {own}")
+        elif own not in template.resources or _watched_functions(template, own) != [fn.logical_id]:
+            violations.append(f"{fn.logical_id}: {own} does not watch it alone")
     assert_none(violations)

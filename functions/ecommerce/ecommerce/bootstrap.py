@@ -86,20 +86,6 @@ def inbox() -> Inbox:
     return DynamoInbox(_table_name(), INBOX_CONSUMER, client=dynamodb())
 
 
-class InboxOnFirstUse:
-    """:func:`inbox` as an :class:`Inbox` the consumer can hold from import: built on the first event it claims
-    (and built again after :func:`reset`), as every other port is."""
-
-    def begin(self, event_id: str, lease_until: int | None = None) -> bool:
-        return inbox().begin(event_id, lease_until)
-
-    def complete(self, event_id: str) -> None:
-        inbox().complete(event_id)
-
-    def abandon(self, event_id: str) -> None:
-        inbox().abandon(event_id)
-
-
 # -- the stream publisher --------------------------------------------------------------------------------------------
 @cache
 def stream_publisher() -> StreamPublisher:

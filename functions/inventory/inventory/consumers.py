@@ -73,15 +73,18 @@ def on_product_created(event: CloudEvent) -> None:
     logger.info("product created", extra={"productId": data.productId, "sku": data.sku, "stockRecord": outcome})
 
 
-consumer = EventConsumer(
-    {
-        ORDER_PLACED: on_order_placed,
-        ORDER_PAID: on_order_paid,
-        ORDER_CANCELLED: on_order_cancelled,
-        PRODUCT_CREATED: on_product_created,
-    },
-    inbox=bootstrap.inbox(),
-    logger=logger,
-)
+def consumer() -> EventConsumer:
+    """The events consumer, of the ports as they are (see :func:`gears_shared.consumers.sqs_handler`)."""
+    return EventConsumer(
+        {
+            ORDER_PLACED: on_order_placed,
+            ORDER_PAID: on_order_paid,
+            ORDER_CANCELLED: on_order_cancelled,
+            PRODUCT_CREATED: on_product_created,
+        },
+        inbox=bootstrap.inbox(),
+        logger=logger,
+    )
+
 
 handler = sqs_handler(consumer)

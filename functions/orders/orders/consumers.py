@@ -63,24 +63,27 @@ def retry_delay(error: Exception, receive_count: int) -> int | None:
     return default_retry_delay(error, receive_count)
 
 
-consumer = EventConsumer(
-    {
-        ev.ORDER_PLACED: _apply(ev.OrderPlaced, service.PlaceOrder, service.place_order),
-        ev.STOCK_RESERVED: _apply(ev.StockReserved, service.ConfirmOrder, service.confirm_order),
-        ev.STOCK_RESERVATION_FAILED: _apply(
-            ev.StockReservationFailed, service.CancelOutOfStock, service.cancel_out_of_stock
-        ),
-        ev.PAYMENT_SUCCEEDED: _apply(ev.PaymentSucceeded, service.RecordPayment, service.record_payment),
-        ev.PAYMENT_FAILED: _apply(ev.PaymentFailed, service.CancelUnpaid, service.cancel_unpaid),
-        ev.PAYMENT_REFUNDED: _apply(ev.PaymentRefunded, service.RecordRefund, service.record_refund),
-        ev.PAYMENT_VOIDED: _apply(ev.PaymentVoided, service.RecordVoid, service.record_void),
-    },
-    inbox=bootstrap.inbox(),
-    logger=logger,
-    on_unknown=lambda e: logger.info("event type not handled", extra={"type": e.type, "eventId": e.id}),
-    retry_delay=retry_delay,
-    queue_url=os.environ.get("QUEUE_URL", ""),
-    sqs=bootstrap.sqs(),
-)
+def consumer() -> EventConsumer:
+    """The events consumer, of the ports as they are (see :func:`gears_shared.consumers.sqs_handler`)."""
+    return EventConsumer(
+        {
+            ev.ORDER_PLACED: _apply(ev.OrderPlaced, service.PlaceOrder, service.place_order),
+            ev.STOCK_RESERVED: _apply(ev.StockReserved, service.ConfirmOrder, service.confirm_order),
+            ev.STOCK_RESERVATION_FAILED: _apply(
+                ev.StockReservationFailed, service.CancelOutOfStock, service.cancel_out_of_stock
+            ),
+            ev.PAYMENT_SUCCEEDED: _apply(ev.PaymentSucceeded, service.RecordPayment, service.record_payment),
+            ev.PAYMENT_FAILED: _apply(ev.PaymentFailed, service.CancelUnpaid, service.cancel_unpaid),
+            ev.PAYMENT_REFUNDED: _apply(ev.PaymentRefunded, service.RecordRefund, service.record_refund),
+            ev.PAYMENT_VOIDED: _apply(ev.PaymentVoided, service.RecordVoid, service.record_void),
+        },
+        inbox=bootstrap.inbox(),
+        logger=logger,
+        on_unknown=lambda e: logger.info("event type not handled", extra={"type": e.type, "eventId": e.id}),
+        retry_delay=retry_delay,
+        queue_url=os.environ.get("QUEUE_URL", ""),
+        sqs=bootstrap.sqs(),
+    )
+
 
 handler = sqs_handler(consumer)

@@ -42,7 +42,8 @@ def _data(model: type[Any], event: CloudEvent) -> Any:
 
 
 class StripeBreaker:
-    """Open for the rest of an invocation once Stripe was unavailable in it (:class:`OrdersConsumer` closes it)."""
+    """Open for the rest of an invocation once Stripe was unavailable in it (:func:`consumer` closes it as each
+    batch starts)."""
 
     def __init__(self) -> None:
         self.open = False
@@ -113,21 +114,19 @@ def _record_budget_s() -> float:
     return timeout * (retries + 1) + 2
 
 
-class OrdersConsumer(EventConsumer):
-    """The shared consumer, with the breaker closed as each batch starts: each invocation asks Stripe afresh."""
+def consumer() -> EventConsumer:
+    """The orders consumer, of the ports as they are, built for each batch (see
+    :func:`gears_shared.consumers.sqs_handler`): so each batch starts with the breaker closed and asks Stripe afresh."""
+    breaker.close()
+    return EventConsumer(
+        {ORDER_CONFIRMED: breaker.guard(on_order_confirmed), ORDER_CANCELLED: breaker.guard(on_order_cancelled)},
+        inbox=bootstrap.orders_inbox(),
+        logger=logger,
+        retry_delay=retry_delay,
+        queue_url=bootstrap.orders_queue_url(),
+        sqs=bootstrap.sqs(),
+        record_budget_s=_record_budget_s(),
+    )
 
-    def handle(self, event: dict[str, Any], context: Any = None) -> dict[str, list[dict[str, str]]]:
-        breaker.close()
-        return super().handle(event, context)
 
-
-consumer = OrdersConsumer(
-    {ORDER_CONFIRMED: breaker.guard(on_order_confirmed), ORDER_CANCELLED: breaker.guard(on_order_cancelled)},
-    inbox=bootstrap.orders_inbox(),
-    logger=logger,
-    retry_delay=retry_delay,
-    queue_url=bootstrap.orders_queue_url(),
-    sqs=bootstrap.sqs(),
-    record_budget_s=_record_budget_s(),
-)
 handler = sqs_handler(consumer)

@@ -122,7 +122,7 @@ def test_the_shops_template_orders_though_its_deployment_alarms_watch_its_functi
 
     t = Template(TEMPLATE, {"Stage": stage})
     order = _order(t, [lid for lid in t.resources if t.included(lid)])
-    assert order.index("OrdersReadFunction") < order.index("OrdersFunctionErrorsAlarm")
+    assert order.index("OrdersReadFunction") < order.index("OrdersReadFunctionErrors")
 
 
 def test_for_each_loops_expand_as_the_language_extensions_transform_does() -> None:

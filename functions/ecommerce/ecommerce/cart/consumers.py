@@ -48,7 +48,9 @@ def on_stock_level_changed(event: CloudEvent) -> None:
         logger.info("availability not applied: unknown product or older event", extra={"productId": cmd.product_id})
 
 
-inventory_consumer = EventConsumer(
-    {STOCK_LEVEL_CHANGED: on_stock_level_changed}, inbox=bootstrap.InboxOnFirstUse(), logger=logger
-)
+def inventory_consumer() -> EventConsumer:
+    """The availability consumer, of the ports as they are (see :func:`gears_shared.consumers.sqs_handler`)."""
+    return EventConsumer({STOCK_LEVEL_CHANGED: on_stock_level_changed}, inbox=bootstrap.inbox(), logger=logger)
+
+
 inventory_handler = sqs_handler(inventory_consumer)

@@ -24,6 +24,19 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+class PublishedData(BaseModel):
+    """The base of the ``data`` of an event a service publishes: exactly its schema (an unknown field is a bug)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ConsumedData(BaseModel):
+    """The base of the ``data`` a consumer reads from another service's event: only the fields it uses, the rest
+    ignored (a tolerant reader: the publisher may add fields without breaking its consumers)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
 class CloudEvent(BaseModel):
     """A CloudEvents 1.0 envelope (JSON format) with Gears' ``correlationid`` extension."""
 

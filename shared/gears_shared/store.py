@@ -17,6 +17,7 @@ from functools import lru_cache
 from typing import Any, TypeVar
 
 from pynamodb.attributes import MapAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
 M = TypeVar("M", bound=Model)
@@ -50,3 +51,24 @@ class MoneyAttribute(MapAttribute[str, Any]):
 
     amount = NumberAttribute()
     currency = UnicodeAttribute()
+
+
+# Every service's table has the same generic key names (template.yaml): ``pk``/``sk``, and for its indexes
+# ``gsi1pk``/``gsi1sk`` and ``gsi2pk``/``gsi2sk``, all attributes projected. A model declares the ones it uses:
+# ``user_index = Gsi1()`` (PynamoDB gives each model its own copy).
+class Gsi1(GlobalSecondaryIndex[Any]):
+    class Meta:
+        index_name = "gsi1"
+        projection = AllProjection()
+
+    gsi1pk = UnicodeAttribute(hash_key=True)
+    gsi1sk = UnicodeAttribute(range_key=True)
+
+
+class Gsi2(GlobalSecondaryIndex[Any]):
+    class Meta:
+        index_name = "gsi2"
+        projection = AllProjection()
+
+    gsi2pk = UnicodeAttribute(hash_key=True)
+    gsi2sk = UnicodeAttribute(range_key=True)

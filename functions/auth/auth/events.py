@@ -15,15 +15,15 @@ consumers dedupe on it.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
+
+from gears_shared.events import PublishedData
 
 SOURCE = "gears.auth"
 USER_REGISTERED = "UserRegistered.v1"
 
 
-class UserRegistered(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+class UserRegistered(PublishedData):
     userId: str
     email: str
     registeredAt: str

@@ -23,7 +23,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
+
+from gears_shared.events import ConsumedData, PublishedData
 
 SOURCE = "gears.ecommerce"
 PRODUCT_CREATED = "ProductCreated.v1"
@@ -33,16 +35,12 @@ ORDER_PLACED = "OrderPlaced.v1"
 STOCK_LEVEL_CHANGED = "StockLevelChanged.v1"
 
 
-class _Schema(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class PriceData(_Schema):
+class PriceData(PublishedData):
     amount: int
     currency: str
 
 
-class ProductData(_Schema):
+class ProductData(PublishedData):
     productId: str
     sku: str
     title: str
@@ -67,7 +65,7 @@ class ProductUpdated(ProductData):
     previous: dict[str, Any]
 
 
-class ProductDeleted(_Schema):
+class ProductDeleted(PublishedData):
     productId: str
     sku: str
     category: str
@@ -76,7 +74,7 @@ class ProductDeleted(_Schema):
     deletedAt: str
 
 
-class OrderLineData(_Schema):
+class OrderLineData(PublishedData):
     productId: str
     sku: str
     title: str
@@ -85,7 +83,7 @@ class OrderLineData(_Schema):
     lineTotal: PriceData
 
 
-class ShippingAddressData(_Schema):
+class ShippingAddressData(PublishedData):
     name: str
     line1: str
     line2: str | None
@@ -94,7 +92,7 @@ class ShippingAddressData(_Schema):
     country: str
 
 
-class OrderPlaced(_Schema):
+class OrderPlaced(PublishedData):
     orderId: str
     userId: str
     lines: list[OrderLineData]
@@ -115,11 +113,9 @@ SCHEMAS: dict[str, type[BaseModel]] = {
 
 
 # -- consumed ----------------------------------------------------------------------------------------------------------
-class StockLevelChanged(BaseModel):
+class StockLevelChanged(ConsumedData):
     """Inventory's ``StockLevelChanged.v1`` as this service reads it (docs/events.md): fields it does not use are
     allowed, so inventory may add some. ``productId`` may be absent: the SKU names the product just as well."""
-
-    model_config = ConfigDict(extra="ignore", frozen=True)
 
     sku: str
     productId: str | None = None

@@ -21,7 +21,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
+
+from gears_shared.events import ConsumedData, PublishedData
 
 SOURCE = "gears.inventory"
 STOCK_RESERVED = "StockReserved.v1"
@@ -35,34 +37,30 @@ ORDER_CANCELLED = "OrderCancelled.v1"
 PRODUCT_CREATED = "ProductCreated.v1"
 
 
-class _Schema(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class ReservedLine(_Schema):
+class ReservedLine(PublishedData):
     sku: str
     productId: str | None
     quantity: int
 
 
-class StockReserved(_Schema):
+class StockReserved(PublishedData):
     orderId: str
     lines: list[ReservedLine]
 
 
-class UnavailableLine(_Schema):
+class UnavailableLine(PublishedData):
     sku: str
     requested: int
     available: int
 
 
-class StockReservationFailed(_Schema):
+class StockReservationFailed(PublishedData):
     orderId: str
     reason: str
     unavailable: list[UnavailableLine]
 
 
-class StockLevelChanged(_Schema):
+class StockLevelChanged(PublishedData):
     sku: str
     productId: str | None
     onHand: int
@@ -74,7 +72,7 @@ class StockLevelChanged(_Schema):
     changedAt: str | None
 
 
-class StockLow(_Schema):
+class StockLow(PublishedData):
     sku: str
     productId: str | None
     available: int
@@ -90,31 +88,29 @@ SCHEMAS: dict[str, type[BaseModel]] = {
 
 
 # -- consumed: only the fields the inventory uses; everything else the publisher sends is ignored -------------------
-class _Consumed(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
 
 
-class OrderLineData(_Consumed):
+class OrderLineData(ConsumedData):
     sku: str = Field(min_length=1, max_length=200)
     productId: str | None = Field(None, max_length=200)
     quantity: int = Field(gt=0, le=1_000_000, strict=True)
 
 
-class OrderPlacedData(_Consumed):
+class OrderPlacedData(ConsumedData):
     orderId: str = Field(min_length=1, max_length=200)
     lines: list[OrderLineData] = Field(min_length=1, max_length=500)
 
 
-class OrderPaidData(_Consumed):
+class OrderPaidData(ConsumedData):
     orderId: str = Field(min_length=1, max_length=200)
 
 
-class OrderCancelledData(_Consumed):
+class OrderCancelledData(ConsumedData):
     orderId: str = Field(min_length=1, max_length=200)
     paid: bool | None = None
 
 
-class ProductCreatedData(_Consumed):
+class ProductCreatedData(ConsumedData):
     """The catalog's ``ProductCreated.v1`` (ecommerce.events.ProductCreated): the product and its SKU."""
 
     productId: str = Field(min_length=1, max_length=200)

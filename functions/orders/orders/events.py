@@ -25,7 +25,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, Field
+
+from gears_shared.events import ConsumedData, PublishedData
 
 SOURCE = "gears.orders"
 
@@ -47,24 +49,14 @@ Id = Field(min_length=1, max_length=128)
 
 
 # -- shared shapes -----------------------------------------------------------------------------------------------
-class _In(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
 
 
-class _Out(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class MoneyData(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
-
+class MoneyData(ConsumedData):
     amount: int
     currency: str = Field(pattern=r"^[A-Z]{3}$")
 
 
-class LineData(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
-
+class LineData(ConsumedData):
     productId: str
     sku: str
     title: str = ""
@@ -84,7 +76,7 @@ Amount = Annotated[MoneyData, BeforeValidator(_money)]
 
 
 # -- consumed ----------------------------------------------------------------------------------------------------
-class OrderPlaced(_In):
+class OrderPlaced(ConsumedData):
     orderId: str = Id
     userId: str = Id
     lines: list[LineData] = Field(min_length=1)
@@ -96,29 +88,29 @@ class OrderPlaced(_In):
     placedAt: str
 
 
-class StockReserved(_In):
+class StockReserved(ConsumedData):
     orderId: str = Id
 
 
-class StockReservationFailed(_In):
+class StockReservationFailed(ConsumedData):
     orderId: str = Id
     reason: str = "out_of_stock"
     unavailable: list[dict[str, Any]] = Field(default_factory=list)
 
 
-class PaymentSucceeded(_In):
+class PaymentSucceeded(ConsumedData):
     orderId: str = Id
     paymentIntentId: str = ""
     amount: Amount
 
 
-class PaymentFailed(_In):
+class PaymentFailed(ConsumedData):
     orderId: str = Id
     reason: str | None = None
     declineCode: str | None = None
 
 
-class PaymentRefunded(_In):
+class PaymentRefunded(ConsumedData):
     orderId: str = Id
     refundId: str = Id
     amount: Amount
@@ -126,27 +118,27 @@ class PaymentRefunded(_In):
     full: bool = False
 
 
-class PaymentVoided(_In):
+class PaymentVoided(ConsumedData):
     orderId: str = Id
     paymentIntentId: str | None = None
 
 
 # -- published ---------------------------------------------------------------------------------------------------
-class OrderConfirmed(_Out):
+class OrderConfirmed(PublishedData):
     orderId: str
     userId: str
     total: MoneyData
     paymentMethod: str
 
 
-class OrderPaid(_Out):
+class OrderPaid(PublishedData):
     orderId: str
     userId: str
     lines: list[LineData]
     total: MoneyData
 
 
-class OrderCancelled(_Out):
+class OrderCancelled(PublishedData):
     orderId: str
     userId: str
     reason: str
@@ -155,7 +147,7 @@ class OrderCancelled(_Out):
     paid: bool
 
 
-class OrderShipped(_Out):
+class OrderShipped(PublishedData):
     orderId: str
     userId: str
     carrier: str
@@ -163,7 +155,7 @@ class OrderShipped(_Out):
     shippedAt: str
 
 
-class OrderDelivered(_Out):
+class OrderDelivered(PublishedData):
     orderId: str
     userId: str
     carrier: str | None

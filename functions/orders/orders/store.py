@@ -25,10 +25,9 @@ from typing import Any
 
 from pynamodb.attributes import MapAttribute, UnicodeAttribute, VersionAttribute
 from pynamodb.exceptions import PutError
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
-from gears_shared.store import bind
+from gears_shared.store import Gsi1, Gsi2, bind
 from orders.domain import LISTING_SHARDS, Order, OrderStatus, listing_shard
 from orders.errors import StaleOrder
 
@@ -55,24 +54,6 @@ def status_partition(status: OrderStatus, shard: int) -> str:
     return f"STATUS#{status.value}#{shard}"
 
 
-class UserOrdersIndex(GlobalSecondaryIndex["OrderItem"]):
-    class Meta:
-        index_name = "gsi1"
-        projection = AllProjection()
-
-    gsi1pk = UnicodeAttribute(hash_key=True)
-    gsi1sk = UnicodeAttribute(range_key=True)
-
-
-class StatusOrdersIndex(GlobalSecondaryIndex["OrderItem"]):
-    class Meta:
-        index_name = "gsi2"
-        projection = AllProjection()
-
-    gsi2pk = UnicodeAttribute(hash_key=True)
-    gsi2sk = UnicodeAttribute(range_key=True)
-
-
 class OrderItem(Model):
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)
@@ -89,8 +70,8 @@ class OrderItem(Model):
     gsi2pk = UnicodeAttribute()
     gsi2sk = UnicodeAttribute()
 
-    user_index = UserOrdersIndex()
-    status_index = StatusOrdersIndex()
+    user_index = Gsi1()
+    status_index = Gsi2()
 
 
 def order_model(table_name: str) -> type[OrderItem]:

@@ -26,7 +26,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
+
+from gears_shared.events import ConsumedData, PublishedData
 
 SOURCE = "gears.payment"
 PAYMENT_SUCCEEDED = "PaymentSucceeded.v1"
@@ -38,23 +40,19 @@ ORDER_CONFIRMED = "OrderConfirmed.v1"
 ORDER_CANCELLED = "OrderCancelled.v1"
 
 
-class _Schema(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class MoneyData(_Schema):
+class MoneyData(PublishedData):
     amount: int = Field(ge=0)
     currency: str = Field(pattern=r"^[A-Z]{3}$")
 
 
-class PaymentSucceeded(_Schema):
+class PaymentSucceeded(PublishedData):
     orderId: str
     userId: str | None
     paymentIntentId: str
     amount: MoneyData
 
 
-class PaymentFailed(_Schema):
+class PaymentFailed(PublishedData):
     orderId: str
     userId: str | None
     reason: str
@@ -63,7 +61,7 @@ class PaymentFailed(_Schema):
     paymentIntentId: str | None
 
 
-class PaymentRefunded(_Schema):
+class PaymentRefunded(PublishedData):
     orderId: str
     userId: str | None
     refundId: str
@@ -75,7 +73,7 @@ class PaymentRefunded(_Schema):
     paymentIntentId: str | None
 
 
-class PaymentVoided(_Schema):
+class PaymentVoided(PublishedData):
     orderId: str
     userId: str | None
     paymentIntentId: str | None
@@ -90,22 +88,20 @@ SCHEMAS: dict[str, type[BaseModel]] = {
 
 
 # -- consumed (the orders service's contract, docs/events.md; only the fields payment reads) -------------------------
-class _Incoming(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
 
 
-class OrderConfirmedData(_Incoming):
+class OrderConfirmedData(ConsumedData):
     orderId: str = Field(min_length=1, max_length=128)
     userId: str | None = None
     total: MoneyData
     paymentMethod: str = Field(min_length=1, max_length=255)
 
 
-class LineData(_Incoming):
+class LineData(ConsumedData):
     lineTotal: MoneyData | None = None
 
 
-class OrderCancelledData(_Incoming):
+class OrderCancelledData(ConsumedData):
     orderId: str = Field(min_length=1, max_length=128)
     userId: str | None = None
     reason: str | None = None

@@ -34,7 +34,6 @@ from pynamodb.attributes import (
     VersionAttribute,
 )
 from pynamodb.exceptions import PutError
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
 from ecommerce.catalog.domain import (
@@ -50,7 +49,7 @@ from ecommerce.catalog.domain import (
     utc_iso,
 )
 from ecommerce.errors import InvalidCursor, ProductExists, StaleProduct
-from gears_shared.store import MoneyAttribute, bind
+from gears_shared.store import Gsi1, Gsi2, MoneyAttribute, bind
 
 PRODUCT = "Product"
 CATEGORY = "Category"
@@ -77,24 +76,6 @@ def partition_key(partition: Partition) -> tuple[str, str]:
 class AvailabilityAttribute(MapAttribute[str, Any]):
     level = UnicodeAttribute()
     available = NumberAttribute(null=True)
-
-
-class ActiveProductsIndex(GlobalSecondaryIndex["ProductItem"]):
-    class Meta:
-        index_name = "gsi1"
-        projection = AllProjection()
-
-    gsi1pk = UnicodeAttribute(hash_key=True)
-    gsi1sk = UnicodeAttribute(range_key=True)
-
-
-class CategoryProductsIndex(GlobalSecondaryIndex["ProductItem"]):
-    class Meta:
-        index_name = "gsi2"
-        projection = AllProjection()
-
-    gsi2pk = UnicodeAttribute(hash_key=True)
-    gsi2sk = UnicodeAttribute(range_key=True)
 
 
 class ProductItem(Model):
@@ -125,8 +106,8 @@ class ProductItem(Model):
     gsi2pk = UnicodeAttribute(null=True)
     gsi2sk = UnicodeAttribute(null=True)
 
-    active_index = ActiveProductsIndex()
-    category_index = CategoryProductsIndex()
+    active_index = Gsi1()
+    category_index = Gsi2()
 
 
 class CategoryItem(Model):

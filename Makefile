@@ -14,7 +14,7 @@ REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 
 
-.PHONY: openapi
+.PHONY: openapi demo-data
 .PHONY: install run test test-unit test-functional test-e2e lint lint-ruff lint-types validate build bench clean
 
 $(STAMP): pyproject.toml shared/requirements.txt
@@ -72,6 +72,13 @@ build: $(STAMP) $(SAM_STAMP) ## sam build into .aws-sam/build (what sam deploy u
 
 openapi: $(STAMP) ## regenerate docs/openapi.json from the resolvers and the template
 	$(PY) -m gears.openapi
+
+# Each service's demo data, derived from the dataset in data/ and shipped in its function's bundle (the catalog's
+# first: inventory's opening stock is for the catalog's products). A unit test fails when a file is stale.
+DATASET := data/online-retail/online-retail-sample.csv
+demo-data: $(STAMP) ## regenerate the services' demo data files from $(DATASET)
+	PYTHONPATH=shared:functions/ecommerce $(PY) -m ecommerce.catalog.demo $(DATASET)
+	PYTHONPATH=shared:functions/inventory $(PY) -m inventory.demo $(DATASET) functions/ecommerce/ecommerce/catalog/demo_products.csv
 
 bench: $(STAMP) ## benchmarks; results in bench/results/
 	$(PY) -m gears.bench

@@ -6,10 +6,11 @@
 - Throughput: requests per second on ``GET /products`` with C concurrent clients, for a bounded count.
 - Checkout: p50/p99 of ``POST /checkout`` through the gateway, each iteration putting one line in the cart first
   (untimed) and checking out with a new ``Idempotency-Key``.
-- DynamoDB calls per route: counted in-process, not through the shop (its functions run in other processes): the
-  e-commerce handlers run on moto with the table from ``template.yaml`` and the demo catalog, and botocore's
-  ``before-call.dynamodb`` event counts each operation of every client they create. Cold (first call of a fresh
-  module) and warm; a Scan anywhere is reported as such.
+- DynamoDB calls per route: counted in-process, not through the shop (its functions run in other processes): each
+  route's handler (the one its function's ``Handler`` names in ``template.yaml``) runs on moto with the template's
+  tables and the demo data its ``Custom::DemoData`` loaders write, and botocore's ``before-call.dynamodb`` event
+  counts each operation of every client they create. Cold (first call of the function's code imported anew) and
+  warm; a Scan anywhere is reported as such.
 
 Results go to ``bench/results/latest.json`` and ``bench/results/latest.md``. These are this machine's numbers,
 to compare runs and changes with each other, not promises about AWS.
@@ -29,6 +30,7 @@ import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -154,28 +156,134 @@ def checkout_latency(api: str, token: str, product_id: str, n: int) -> dict[str,
     return {"p50_ms": percentile(times, 50), "p99_ms": percentile(times, 99), "n": n}
 
 
-def dynamodb_calls_per_route(template: Path) -> dict[str, dict[str, Any]]:  # noqa: C901 - the measuring closures count here
-    """DynamoDB operations per e-commerce route, counted with botocore's before-call event on moto (see the module
-    docstring). Each route: ``{"cold": {op: n}, "warm": {op: n}, "scan": bool}``."""
-    import importlib
-    import os
-    import uuid
+@dataclass(frozen=True)
+class CountedRoute:
+    """A route whose DynamoDB calls are counted: as the template declares it (``GET /products/{productId}``), and
+    the path called, where ``{first}`` is the first product the catalog lists."""
+
+    route: str
+    path: str
+    name: str = ""  # as reported; the route unless told
+    query: dict[str, str] | None = None
+    body: dict[str, Any] | None = None
+    customer: bool = False  # called with a customer's claims
+    cart_first: bool = False  # one of the first product goes in the cart before each call (not counted)
+    idempotency_key: bool = False  # a new Idempotency-Key each call
+
+
+CHECKOUT = {
+    "shippingAddress": {"name": "B", "line1": "1 St", "city": "L", "postalCode": "L1", "country": "GB"},
+    "paymentMethod": "pm_card_visa",
+}
+COUNTED_ROUTES = (
+    CountedRoute("GET /products", "/products"),
+    CountedRoute("GET /products", "/products", "GET /products?limit=100", query={"limit": "100"}),
+    CountedRoute("GET /products/{productId}", "/products/{first}"),
+    CountedRoute("GET /categories", "/categories"),
+    CountedRoute("PUT /cart/items/{productId}", "/cart/items/{first}", body={"quantity": 1}, customer=True),
+    CountedRoute("GET /cart", "/cart", customer=True),
+    CountedRoute("POST /checkout", "/checkout", body=CHECKOUT, customer=True, cart_first=True, idempotency_key=True),
+)
+
+
+class _InProcess:
+    """The template's functions run in this process on moto: each from its ``Handler``, with its environment, its
+    CodeUri and layers on ``sys.path``; :meth:`fresh` imports a function's code anew, as a new container would."""
+
+    def __init__(self, template: Any, stack: Any) -> None:
+        self.template = template
+        self.stack = stack
+        self.functions = template.functions()
+        layers = {stack.ref(lid): layer.content_uri for lid, layer in template.layers().items()}
+        self.roots = {
+            name: [fn.code_uri, *(layers[arn] for arn in stack.resolve(fn.layers))]
+            for name, fn in self.functions.items()
+        }
+        self.all_roots = sorted({str(r) for roots in self.roots.values() for r in roots})
+        self.routes: dict[str, str] = {}
+        for name, fn in self.functions.items():
+            for ev in fn.events:
+                if ev.type == "HttpApi":
+                    props = ev.properties
+                    self.routes[f"{str(props.get('Method', 'ANY')).upper()} {props.get('Path')}"] = name
+        self.handlers: dict[str, Any] = {}
+
+    def fresh(self, function: str) -> Any:
+        """The function's handler, its code (CodeUri and layers) imported anew: nothing cached, new clients."""
+        import importlib
+
+        roots = [str(r) for r in self.roots[function]]
+        self.forget_modules(roots)
+        sys.path[:0] = [r for r in roots if r not in sys.path]
+        module_name, attribute = self.functions[function].handler.rsplit(".", 1)
+        self.handlers[function] = getattr(importlib.import_module(module_name), attribute)
+        return self.handlers[function]
+
+    def owns(self, module: Any, roots: list[str] | None = None) -> bool:
+        """Whether a module is the functions' code (of ``roots``, else of any function)."""
+        path = str(getattr(module, "__file__", None) or "")
+        return bool(path) and any(path.startswith(r.rstrip("/") + "/") for r in (roots or self.all_roots))
+
+    def forget_modules(self, roots: list[str] | None = None) -> None:
+        for name, module in list(sys.modules.items()):
+            if self.owns(module, roots):
+                del sys.modules[name]
+
+    def call(self, function: str, event: dict[str, Any]) -> Any:
+        """Invoke the function's handler (imported fresh if it never was) in its own environment."""
+        import os
+
+        from gears.local.lambda_context import LambdaContext
+
+        os.environ.update(self.stack.function_environment(self.functions[function]))
+        handler = self.handlers.get(function) or self.fresh(function)
+        return handler(event, LambdaContext(function, timeout_s=float(self.functions[function].timeout)))
+
+
+def _count_calls(
+    shop: _InProcess, counted: CountedRoute, first: str, user: dict[str, Any], calls: list[str]
+) -> dict[str, Any]:
+    """One route's calls, cold (its function's code imported anew) then warm."""
     from collections import Counter
+
+    from gears.local.http_events import http_api_event
+
+    def call(route: str, path: str, **kw: Any) -> Counter[str]:
+        calls.clear()
+        answer = shop.call(shop.routes[route], http_api_event(route.split(" ", 1)[0], path, **kw))
+        if answer["statusCode"] >= 400:
+            raise RuntimeError(f"{route}: {answer['statusCode']} {answer.get('body', '')[:200]}")
+        return Counter(calls)
+
+    claims = {"claims": user} if counted.customer else {}
+    runs = []
+    for cold in (True, False):
+        if counted.cart_first:
+            call("PUT /cart/items/{productId}", f"/cart/items/{first}", body={"quantity": 1}, **claims)
+        headers = {"idempotency-key": str(uuid.uuid4())} if counted.idempotency_key else None
+        if cold:
+            shop.fresh(shop.routes[counted.route])  # the first call of a new container: nothing cached
+        path = counted.path.format(first=first)
+        runs.append(call(counted.route, path, query=counted.query, body=counted.body, headers=headers, **claims))
+    return {"cold": dict(runs[0]), "warm": dict(runs[1]), "scan": any("Scan" in r for r in runs)}
+
+
+def dynamodb_calls_per_route(template: Path) -> dict[str, dict[str, Any]]:
+    """DynamoDB operations per shopping route, counted with botocore's before-call event on moto (see the module
+    docstring). Each route's handler is the one its function's ``Handler`` names in the template, imported anew
+    for the cold call. Each route: ``{"cold": {op: n}, "warm": {op: n}, "scan": bool}``."""
+    import os
 
     import boto3
     import botocore.session
     from moto import mock_aws
 
     from gears.local.http_events import http_api_event
-    from gears.local.lambda_context import LambdaContext
     from gears.local.provision import provision
+    from gears.local.runtime import demo_data_loaders
     from gears.local.template import Template
 
-    root = template.resolve().parent
-    for folder in (root / "shared", root / "functions" / "ecommerce"):
-        if str(folder) not in sys.path:
-            sys.path.insert(0, str(folder))
-    saved_env = dict(os.environ)
+    saved_env, saved_path, saved_modules = dict(os.environ), list(sys.path), dict(sys.modules)
     calls: list[str] = []
     original = botocore.session.Session.create_client
 
@@ -198,81 +306,28 @@ def dynamodb_calls_per_route(template: Path) -> dict[str, dict[str, Any]]:  # no
     for key in [k for k in os.environ if k.startswith("AWS_ENDPOINT_URL")]:
         del os.environ[key]
     out: dict[str, dict[str, Any]] = {}
+    shop: _InProcess | None = None
     try:
         with mock_aws():
             tpl = Template(template)
             stack = provision(tpl, boto3.Session(region_name="us-east-1"))
-            functions = tpl.functions()
-            os.environ.update(stack.function_environment(functions["CartFunction"]))
-            from ecommerce import bootstrap
-            from gears.seed import seed_catalog
-            from gears_shared import store
-
-            # Ports and models are bound to a table and an endpoint once per process: forget those of the local shop.
-            bootstrap.reset()
-            store._bound.cache_clear()
-            seed_catalog(os.environ["TABLE_NAME"])
+            shop = _InProcess(tpl, stack)
+            for _resource, loader in demo_data_loaders(tpl, stack):  # the demo data, as the local shop loads it
+                shop.call(loader, {})
             botocore.session.Session.create_client = counting
-            bootstrap.reset()
-            store._bound.cache_clear()
-            catalog = importlib.import_module("ecommerce.catalog.api")
-            shop = importlib.import_module("ecommerce.cart.api")
-            context = LambdaContext("Bench", timeout_s=30)
             user = {"sub": f"bench-{uuid.uuid4().hex[:8]}", "cognito:groups": ["customer"], "token_use": "access"}
-            from ecommerce.catalog.domain import Partition
-
-            first = bootstrap.product_repository().query_active(Partition(None, 0), 1, None)[0][0].product_id
-            address = {"name": "B", "line1": "1 St", "city": "L", "postalCode": "L1", "country": "GB"}
-            checkout = {"shippingAddress": address, "paymentMethod": "pm_card_visa"}
-
-            def route(name: str, handler: Any, method: str, path: str, **kw: Any) -> Counter[str]:
-                calls.clear()
-                answer = handler(http_api_event(method, path, **kw), context)
-                if answer["statusCode"] >= 400:
-                    raise RuntimeError(f"{name}: {answer['statusCode']} {answer.get('body', '')[:200]}")
-                return Counter(calls)
-
-            plan: list[tuple[str, Any, str, str, dict[str, Any]]] = [
-                ("GET /products", catalog.catalog_read_handler, "GET", "/products", {}),
-                (
-                    "GET /products?limit=100",
-                    catalog.catalog_read_handler,
-                    "GET",
-                    "/products",
-                    {"query": {"limit": "100"}},
-                ),
-                ("GET /products/{productId}", catalog.catalog_read_handler, "GET", f"/products/{first}", {}),
-                ("GET /categories", catalog.catalog_read_handler, "GET", "/categories", {}),
-                (
-                    "PUT /cart/items/{productId}",
-                    shop.cart_handler,
-                    "PUT",
-                    f"/cart/items/{first}",
-                    {"claims": user, "body": {"quantity": 1}},
-                ),
-                ("GET /cart", shop.cart_handler, "GET", "/cart", {"claims": user}),
-                ("POST /checkout", shop.checkout_handler, "POST", "/checkout", {"claims": user, "body": checkout}),
-            ]
-            for name, handler, method, path, kw in plan:
-                runs = []
-                bootstrap.category_catalog().invalidate()  # "cold": the first call of a fresh container, nothing cached
-                for _ in range(2):
-                    extra = dict(kw)
-                    if name == "POST /checkout":
-                        route(
-                            "setup", shop.cart_handler, "PUT", f"/cart/items/{first}", claims=user, body={"quantity": 1}
-                        )
-                        extra["headers"] = {"idempotency-key": str(uuid.uuid4())}
-                    runs.append(route(name, handler, method, path, **extra))
-                out[name] = {"cold": dict(runs[0]), "warm": dict(runs[1]), "scan": any("Scan" in r for r in runs)}
+            listed = shop.call(shop.routes["GET /products"], http_api_event("GET", "/products", query={"limit": "1"}))
+            first = json.loads(listed["body"])["items"][0]["productId"]
+            for counted in COUNTED_ROUTES:
+                out[counted.name or counted.route] = _count_calls(shop, counted, first, user, calls)
     finally:
         botocore.session.Session.create_client = original
         os.environ.clear()
         os.environ.update(saved_env)
-        if "ecommerce.bootstrap" in sys.modules:
-            sys.modules["ecommerce.bootstrap"].reset()
-        if "gears_shared.store" in sys.modules:
-            sys.modules["gears_shared.store"]._bound.cache_clear()
+        sys.path[:] = saved_path
+        if shop is not None:  # the functions' modules as they were: those imported here go, those replaced come back
+            shop.forget_modules()
+            sys.modules.update((name, m) for name, m in saved_modules.items() if shop.owns(m))
     return out
 
 

@@ -3,7 +3,7 @@
 gears local                      the whole shop on this machine (what `make run` starts)
 gears invoke FUNCTION --event F  one function, once, like `sam local invoke` (no Docker)
 gears mail [--to EMAIL]          the local mailbox (confirmation codes, notifications)
-gears seed                       load the demo catalog into the running shop
+gears seed                       load each service's demo data into the running shop (idempotent)
 gears dlq list|show|redrive      the dead-letter queues of the running shop
 gears replay [--limit N | --returns N]  the dataset's real orders through checkout and the saga
 gears fault crash|stripe|list|clear   make a function die mid-invocation, or Stripe fail, in the running shop
@@ -167,7 +167,10 @@ def cmd_seed(args: argparse.Namespace) -> int:
     from gears.local.runtime import LocalRuntime, Options
 
     state = running_shop(Path(args.state_dir))
-    runtime = LocalRuntime(Options(template=Path(args.template), endpoint=state["endpoint"], seed=False, quiet=True))
+    options = Options(
+        template=Path(args.template), endpoint=state["endpoint"], state_dir=Path(args.state_dir), seed=False, quiet=True
+    )
+    runtime = LocalRuntime(options)  # the loaders' logs go with the shop's, in its state folder
     runtime.attach(state)
     try:
         print(runtime.seed())
@@ -260,7 +263,7 @@ def main(argv: list[str] | None = None) -> int:
     mail.add_argument("--code", action="store_true", help="print only the newest 6-digit code (for scripts)")
     mail.set_defaults(func=cmd_mail)
 
-    seed = sub.add_parser("seed", help="load the demo catalog into the running local shop")
+    seed = sub.add_parser("seed", help="load the services' demo data into the running local shop (idempotent)")
     seed.set_defaults(func=cmd_seed)
 
     replay = sub.add_parser("replay", help="replay the Online Retail sample's orders through the running shop")

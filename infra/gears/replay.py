@@ -29,7 +29,7 @@ from typing import Any
 
 import requests
 
-from gears.seed import DEFAULT_CSV, catalog_from_csv
+DEFAULT_CSV = Path(__file__).resolve().parents[2] / "data" / "online-retail" / "online-retail-sample.csv"
 
 PASSWORD = "Replay-Customer-2011"  # noqa: S105 - local replay accounts only
 TERMINAL = {"PAID", "CANCELLED", "SHIPPED", "DELIVERED", "REFUNDED"}
@@ -172,6 +172,19 @@ class Shop:
             time.sleep(0.1)
         raise RuntimeError(f"no confirmation code was mailed to {email}")
 
+    def product_ids(self) -> dict[str, str]:
+        """SKU -> product id of every active product, from the shop's catalog (``GET /products``, page by page)."""
+        ids: dict[str, str] = {}
+        cursor: str | None = None
+        while True:
+            r = self.call("GET", "/products", params={"limit": 100, **({"cursor": cursor} if cursor else {})})
+            r.raise_for_status()
+            page = r.json()
+            ids.update((str(p["sku"]).upper(), str(p["productId"])) for p in page["items"])
+            cursor = page.get("nextCursor")
+            if not cursor:
+                return ids
+
     def wait_settled(self, order_id: str, token: str, deadline_s: float = 120.0) -> str:
         deadline = time.monotonic() + deadline_s
         status = "UNKNOWN"
@@ -216,7 +229,7 @@ def _buy_what_is_left(
 
 
 def replay(shop: Shop, invoices: list[Invoice], *, workers: int = 4, payment_method: str = "pm_card_visa") -> Report:  # noqa: C901 - the replay's steps are closures over its lock and report
-    product_ids = {p.sku: p.product_id for p in catalog_from_csv()}
+    product_ids = shop.product_ids()  # the catalog the shop has (the demo data's, unless changed since)
     report = Report(invoices=len(invoices))
     lock = threading.Lock()
     orders_by_customer: dict[str, list[tuple[str, dict[str, int]]]] = defaultdict(list)

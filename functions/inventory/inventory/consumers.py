@@ -1,13 +1,15 @@
-"""``InventoryOrderConsumerFunction``: the events the inventory acts on, from its queue.
+"""The events the inventory acts on: the saga's (``InventoryOrderConsumerFunction``) and the catalog's
+(``InventoryCatalogConsumerFunction``), each from its own queue.
 
 - ``OrderPlaced.v1`` (e-commerce topic): reserve every line in one TransactWrite, or record why not; the stream
   publisher turns the reservation record into ``StockReserved.v1`` or ``StockReservationFailed.v1``.
 - ``OrderPaid.v1`` (orders topic): commit the reservation (the units leave the shelf).
 - ``OrderCancelled.v1`` (orders topic): release the reservation, or put the units back if the order was paid.
-- ``ProductCreated.v1`` (e-commerce topic): open the new product's stock record (nothing on hand, linked to the
-  product) so it can be restocked at once; a record that exists is kept, and linked to the product if it was not.
+- ``ProductCreated.v1`` (e-commerce topic, the catalog queue): open the new product's stock record (nothing on
+  hand, linked to the product) so it can be restocked at once; a record that exists is kept, and linked to the
+  product if it was not.
 
-Each event id is applied once (the inbox in the inventory table); the writes are conditioned on the reservation's
+Each saga event id is applied once (the inbox in the inventory table); the writes are conditioned on the reservation's
 status or the item's version besides, so a redelivery after a crash changes nothing twice. A payload that is not
 what the contract says (a SKU the inventory cannot hold included) fails its record every time, and the queue parks
 it in its dead-letter queue.
@@ -80,11 +82,18 @@ def consumer() -> EventConsumer:
             ORDER_PLACED: on_order_placed,
             ORDER_PAID: on_order_paid,
             ORDER_CANCELLED: on_order_cancelled,
-            PRODUCT_CREATED: on_product_created,
         },
         inbox=bootstrap.inbox(),
         logger=logger,
     )
 
 
+def catalog_consumer() -> EventConsumer:
+    """The catalog's events (``InventoryCatalogConsumerFunction``, a queue of their own so that a burst of new
+    products never waits in front of the saga). No inbox: opening a record is idempotent by itself (a versioned,
+    conditional write that a repeat finds nothing to do for), so a duplicate costs one read, not three writes."""
+    return EventConsumer({PRODUCT_CREATED: on_product_created}, inbox=None, logger=logger)
+
+
 handler = sqs_handler(consumer)
+catalog_handler = sqs_handler(catalog_consumer)

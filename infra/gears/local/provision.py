@@ -84,11 +84,17 @@ def _provisioned_properties(template: Template, lid: str) -> dict[str, Any]:
     return props
 
 
+def depends_on(resource: dict[str, Any]) -> list[str]:
+    """The logical ids a resource's ``DependsOn`` names (one name, or a list of them)."""
+    value = resource.get("DependsOn") or []
+    return [value] if isinstance(value, str) else [str(v) for v in value]
+
+
 def _order(template: Template, logical_ids: list[str]) -> list[str]:
     """Logical ids sorted so that each comes after everything it refers to."""
     pending = {lid: references(_provisioned_properties(template, lid)) & set(logical_ids) for lid in logical_ids}
     for lid in logical_ids:
-        pending[lid] |= set(template.resources[lid].get("DependsOn") or []) & set(logical_ids)
+        pending[lid] |= set(depends_on(template.resources[lid])) & set(logical_ids)
     ordered: list[str] = []
     while pending:
         ready = sorted(lid for lid, deps in pending.items() if not deps - set(ordered))
@@ -135,7 +141,9 @@ class Provisioner:
             self.stack.attrs[lid] = handler(lid, props) if handler else self._passive(lid, kind)
             counts[kind] = counts.get(kind, 0) + 1
         for kind, n in sorted(counts.items()):
-            if kind not in PASSIVE:
+            # Custom resources are CloudFormation calling a function: nothing to make here (the runtime invokes the
+            # demo-data ones itself, at start-up).
+            if kind not in PASSIVE and not kind.startswith("Custom::"):
                 self.progress(f"{n:>3} x {kind}")
         return self.stack
 

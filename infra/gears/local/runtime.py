@@ -30,13 +30,16 @@ from gears.local.authorizer import JwtAuthorizer, cognito_jwks_url
 from gears.local.faults import CRASH_EXIT, FaultBoard
 from gears.local.gateway import Cors, Gateway, GatewayServer, Route, serve
 from gears.local.pollers import SchedulePoller, SqsPoller, StreamPoller, _Poller
-from gears.local.provision import Stack, provision
+from gears.local.provision import Stack, depends_on, provision
 from gears.local.template import Function, Template, TemplateError
 from gears.local.workers import FunctionPool, FunctionSpec, InvokeResult, allowed_modules
 
 DEFAULT_ADMIN_EMAIL = "admin@gears.local"
 DEFAULT_ADMIN_PASSWORD = "GearsAdmin2026"  # noqa: S105 - the local shop's documented default; meets the policy
 LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_SESSION_TOKEN": "local"}
+# The resource type of a service's demo-data loader: a custom resource whose ServiceToken is the function that loads
+# the service's own demo data (idempotently). CloudFormation calls it on deploy; `gears local` at start-up.
+DEMO_DATA = "Custom::DemoData"
 
 
 @dataclass
@@ -81,6 +84,37 @@ def port_free(host: str, port: int) -> bool:
         except OSError:
             return False
     return True
+
+
+def demo_data_loaders(template: Template, stack: Stack) -> list[tuple[str, str]]:
+    """``(resource, function)`` for each of the template's :data:`DEMO_DATA` resources: the function its
+    ``ServiceToken`` names, in template order except that one comes after any it ``DependsOn`` (as CloudFormation
+    runs them). Their ``Condition`` (the stack's ``DemoData`` parameter, false by default) is not asked: it tells
+    whether a deployment loads demo data; locally the shop always does, unless started with ``--no-seed``."""
+    resources = template.resources
+    loaders = [lid for lid, res in resources.items() if res.get("Type") == DEMO_DATA]
+    ordered: list[str] = []
+
+    def visit(lid: str, via: tuple[str, ...]) -> None:
+        if lid in via:
+            raise TemplateError(f"circular DependsOn among {', '.join(via)}")
+        if lid not in ordered:
+            for before in depends_on(resources[lid]):
+                if before in loaders:
+                    visit(before, (*via, lid))
+            ordered.append(lid)
+
+    for lid in loaders:
+        visit(lid, ())
+    functions = template.functions()
+    out = []
+    for lid in ordered:
+        token = stack.resolve((resources[lid].get("Properties") or {}).get("ServiceToken"))
+        function = stack.by_arn(str(token))
+        if function is None or function not in functions:
+            raise TemplateError(f"{lid}: its ServiceToken {token} is not a function of the template")
+        out.append((lid, function))
+    return out
 
 
 class LogBook:
@@ -420,29 +454,21 @@ class LocalRuntime:
                 idp.admin_add_user_to_group(UserPoolId=pool_id, Username=email, GroupName=group)
 
     def seed(self) -> str:
-        """Load the demo data (the Online Retail sample): the catalog and its opening stock; idempotent."""
-        from gears.seed import seed_catalog
-
+        """Load the demo data: invoke each service's loader (:func:`demo_data_loaders`) with a plain event, through
+        the functions' own workers; each answers a JSON object whose ``summary`` is said. Idempotent."""
         assert self.stack
         assert self.template
         said = []
-        with _environment(
-            {**LOCAL_CREDENTIALS, "AWS_ENDPOINT_URL": self.endpoint, "AWS_DEFAULT_REGION": self.o.region}
-        ):
-            # Stock first: the catalog's ProductCreated events open an empty record for a SKU that has none yet.
-            if "InventoryTable" in self.template.resources:
-                from gears.seed_inventory import seed_inventory
-
-                inv = seed_inventory(table_name=self.stack.ref("InventoryTable"))
-                said.append(
-                    f"stock: {inv.skus_written} SKUs ({inv.units_written} units) written, {inv.skus_present} there"
+        for resource, function in demo_data_loaders(self.template, self.stack):
+            result = self.invoke(function, {})
+            if not result.ok:
+                error = result.error or {}
+                raise RuntimeError(
+                    f"{resource} ({function}) failed: {error.get('errorType')}: {error.get('errorMessage')}"
                 )
-            r = seed_catalog(table_name=self.stack.ref("EcommerceTable"))
-            said.append(
-                f"catalog: {r.products_written} products and {r.categories_written} categories written, "
-                f"{r.products_present} already there"
-            )
-        return "; ".join(said)
+            answer = result.payload if isinstance(result.payload, dict) else {}
+            said.append(f"{resource}: {answer.get('summary') or json.dumps(result.payload)}")
+        return "; ".join(said) or "the template declares none"
 
     def _seed(self) -> None:
         started = time.perf_counter()
@@ -586,23 +612,3 @@ class LocalRuntime:
         self._say("[gears] stopping...")
         self.stop()
         self._say("[gears] stopped")
-
-
-class _environment:
-    """Set environment variables for a block (for code that reads its wiring from the environment)."""
-
-    def __init__(self, values: dict[str, str]) -> None:
-        self.values = values
-        self.saved: dict[str, str | None] = {}
-
-    def __enter__(self) -> None:
-        for k, v in self.values.items():
-            self.saved[k] = os.environ.get(k)
-            os.environ[k] = v
-
-    def __exit__(self, *exc: object) -> None:
-        for k, v in self.saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v

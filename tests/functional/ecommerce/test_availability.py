@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from ecommerce import publisher
+from ecommerce.catalog.demo import CATEGORIES, demo_catalog, load_catalog
 from gears.local.lambda_context import LambdaContext
 from gears.local.provision import Stack
-from gears.seed import CATEGORIES, catalog_from_csv, seed_catalog
 from tests.conftest import ROOT
 from tests.functional.ecommerce.conftest import ADMIN, Call, checkout_body
 from tests.support.topics import drain, stream_batch, subscribe_queue
@@ -145,7 +145,7 @@ def load(path: str) -> dict[str, Any]:
 
 
 def test_the_cart_checkout_and_consumer_samples(cart_api: Any, table_name: str, lambda_env: Any, call: Call) -> None:
-    seed_catalog(table_name, [p for p in catalog_from_csv() if p.sku == "85123A"], CATEGORIES)
+    load_catalog(table_name, [p for p in demo_catalog() if p.sku == "85123A"], CATEGORIES)
     context = LambdaContext("CartFunction")
     put = cart_api.cart_handler(load("CartFunction/put-item.json"), context)
     assert put["statusCode"] == 200, put["body"]

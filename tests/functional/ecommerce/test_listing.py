@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from ecommerce import bootstrap
+from ecommerce.catalog.demo import load_catalog
 from ecommerce.catalog.domain import Money, Product, ProductDetails, ProductStatus
-from gears.seed import seed_catalog
 from tests.functional.ecommerce.conftest import CATEGORIES, Call
 
 NOW = datetime(2024, 5, 1, tzinfo=UTC)
@@ -21,13 +21,13 @@ LEAVES = ["mugs", "plates", "toys"]
 
 
 def stock(table_name: str, n: int) -> dict[str, Product]:
-    """``n`` products written through the seed (batch writes); every sixth a draft, every ninth archived."""
+    """``n`` products written through the demo data loader (batch writes); every sixth a draft, every ninth archived."""
     products = []
     for i in range(n):
         status = ProductStatus.DRAFT if i % 6 == 0 else ProductStatus.ARCHIVED if i % 9 == 0 else ProductStatus.ACTIVE
         details = ProductDetails(f"Item {i}", Money(100 + i, "GBP"), LEAVES[i % 3], status=status)
         products.append(replace(Product.new(f"L-{i}", details, NOW), version=1))
-    seed_catalog(table_name, products, CATEGORIES)
+    load_catalog(table_name, products, CATEGORIES)
     return {p.product_id: p for p in products if p.is_active}
 
 

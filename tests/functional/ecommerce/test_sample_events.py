@@ -8,8 +8,8 @@ from types import ModuleType
 from typing import Any
 
 from ecommerce import bootstrap, publisher
+from ecommerce.catalog.demo import CATEGORIES, demo_catalog, load_catalog
 from gears.local.lambda_context import LambdaContext
-from gears.seed import CATEGORIES, catalog_from_csv, seed_catalog
 from tests.conftest import ROOT
 
 EVENTS = ROOT / "events"
@@ -21,7 +21,7 @@ def load(path: str) -> dict[str, Any]:
 
 def test_the_http_samples(api: ModuleType, table_name: str) -> None:
     bootstrap.category_catalog().invalidate()
-    seed_catalog(table_name, [p for p in catalog_from_csv() if p.sku == "85123A"], CATEGORIES)
+    load_catalog(table_name, [p for p in demo_catalog() if p.sku == "85123A"], CATEGORIES)
     context = LambdaContext("CatalogFunction")
     listed = api.catalog_read_handler(load("CatalogReadFunction/list-products.json"), context)
     assert listed["statusCode"] == 200

@@ -150,7 +150,7 @@ def test_a_poison_message_fails_alone(call: Call, consumers: ModuleType) -> None
 def test_a_new_product_gets_its_stock_record_and_can_be_restocked_at_once(call: Call, consumers: ModuleType) -> None:
     sku, product = new_sku(), "prod-" + uuid.uuid4().hex[:8]
     created = product_created(product, sku.lower())
-    assert consumers.handler(sqs_event(created), CONTEXT) == {"batchItemFailures": []}
+    assert consumers.catalog_handler(sqs_event(created), CONTEXT) == {"batchItemFailures": []}
     opened = call("GET", f"/inventory/{sku}")
     assert opened.status == 200, opened
     assert (opened.body["productId"], opened.body["onHand"], opened.body["reserved"], opened.body["version"]) == (
@@ -163,7 +163,7 @@ def test_a_new_product_gets_its_stock_record_and_can_be_restocked_at_once(call: 
     restocked = call("POST", f"/inventory/{sku}/restock", body={"quantity": 6})
     assert restocked.status == 200, restocked
     # the same event again, and another ProductCreated for the product (a replay upstream), change nothing
-    consumers.handler(sqs_event(created, product_created(product, sku)), CONTEXT)
+    consumers.catalog_handler(sqs_event(created, product_created(product, sku)), CONTEXT)
     after = call("GET", f"/inventory/{sku}").body
     assert (after["onHand"], after["productId"], after["version"]) == (6, product, 2)
 
@@ -171,18 +171,18 @@ def test_a_new_product_gets_its_stock_record_and_can_be_restocked_at_once(call: 
 def test_a_new_product_links_the_record_its_sku_already_had(call: Call, consumers: ModuleType, table_name: str) -> None:
     sku = new_sku()
     DynamoStockRepository(table_name).write([StockChange(None, StockItem.new(sku))])  # a record of before the link
-    consumers.handler(sqs_event(product_created("prod-linked", sku)), CONTEXT)
+    consumers.catalog_handler(sqs_event(product_created("prod-linked", sku)), CONTEXT)
     linked = call("GET", f"/inventory/{sku}").body
     assert (linked["productId"], linked["version"]) == ("prod-linked", 2)
 
 
 def test_a_product_whose_sku_the_inventory_cannot_hold_fails_its_record(call: Call, consumers: ModuleType) -> None:
-    result = consumers.handler(sqs_event(product_created("prod-slash", "SL/15551")), CONTEXT)
+    result = consumers.catalog_handler(sqs_event(product_created("prod-slash", "SL/15551")), CONTEXT)
     assert result == {"batchItemFailures": [{"itemIdentifier": "m-0"}]}  # retried, then parked in the DLQ
     assert call("GET", "/inventory/SL%2F15551").status == 400
 
 
-def test_the_queue_receives_the_catalog_s_new_products_and_nothing_else_of_it(
+def test_the_catalog_queue_receives_the_catalog_s_new_products_and_nothing_else_of_it(
     call: Call, consumers: ModuleType, cloud: Stack
 ) -> None:
     sku, product = new_sku(), "prod-" + uuid.uuid4().hex[:8]
@@ -194,7 +194,15 @@ def test_the_queue_receives_the_catalog_s_new_products_and_nothing_else_of_it(
             new_event("ProductDeleted.v1", "gears.ecommerce", {"productId": product, "sku": sku}),
         ]
     )
-    delivered = drain(cloud.ref("InventoryOrdersQueue"))
+    delivered = drain(cloud.ref("InventoryCatalogQueue"))
     assert [e.type for e in delivered] == ["ProductCreated.v1"]
-    assert consumers.handler(sqs_event(*delivered), CONTEXT) == {"batchItemFailures": []}
+    assert consumers.catalog_handler(sqs_event(*delivered), CONTEXT) == {"batchItemFailures": []}
     assert call("GET", f"/inventory/{sku}").body["productId"] == product
+
+
+def test_the_saga_queue_gets_none_of_the_catalog_s_events(consumers: ModuleType, cloud: Stack) -> None:
+    """A burst of new products (a catalog import, the demo data) must never wait in front of the saga's events."""
+    sku, product = new_sku(), "prod-" + uuid.uuid4().hex[:8]
+    SnsPublisher(cloud.ref("EcommerceTopic"), boto3.client("sns")).publish([product_created(product, sku)])
+    assert [e.type for e in drain(cloud.ref("InventoryCatalogQueue"))] == ["ProductCreated.v1"]
+    assert drain(cloud.ref("InventoryOrdersQueue")) == []

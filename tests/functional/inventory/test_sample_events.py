@@ -46,7 +46,7 @@ def test_the_http_and_queue_samples(api: ModuleType, consumers: ModuleType) -> N
 
 def test_the_product_created_sample_opens_the_stock_record(api: ModuleType, consumers: ModuleType) -> None:
     context = LambdaContext("InventoryFunction")
-    result = consumers.handler(load("InventoryOrderConsumerFunction/product-created.json"), context)
+    result = consumers.catalog_handler(load("InventoryCatalogConsumerFunction/product-created.json"), context)
     assert result == {"batchItemFailures": []}
     got = api.inventory_read_handler(load("InventoryReadFunction/get-stock.json"), context)
     assert got["statusCode"] == 200, got["body"]

@@ -1,11 +1,11 @@
-"""The seed's keyword taxonomy: deterministic, first rule wins, every category it names is in the tree."""
+"""The demo catalog's keyword taxonomy: deterministic, first rule wins, every category it names is in the tree."""
 
 from __future__ import annotations
 
 import pytest
 
+from ecommerce.catalog.demo import CATEGORIES, FALLBACK_CATEGORY, RULES, categorise
 from ecommerce.catalog.domain import CategoryTree
-from gears.seed import CATEGORIES, FALLBACK_CATEGORY, RULES, categorise
 
 
 @pytest.mark.parametrize(

@@ -68,7 +68,7 @@ validate: $(STAMP) $(SAM_STAMP) ## the template: SAM's own validation with cfn-l
 # No container: the layer and functions are built with the host's python3.11 (the .venv's, first on PATH), which
 # is the Lambda runtime's version; pure-Python wheels or manylinux x86_64 wheels only.
 build: $(STAMP) $(SAM_STAMP) ## sam build into .aws-sam/build (what sam deploy uploads)
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(SAM) build --parallel --cached --template-file template.yaml --build-dir .aws-sam/build
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(SAM) build --parallel --cached --language-extensions --template-file template.yaml --build-dir .aws-sam/build
 
 openapi: $(STAMP) ## regenerate docs/openapi.json from the resolvers and the template
 	$(PY) -m gears.openapi

@@ -61,3 +61,18 @@ def respond(event: Mapping[str, Any], context: Any, status: str, data: Mapping[s
     )
     with urllib.request.urlopen(request, timeout=RESPONSE_TIMEOUT_S) as answer:  # noqa: S310 - as above
         logger.info("answered CloudFormation", extra={"status": status, "http_status": answer.status})
+
+
+def custom_resource_handler(work: Callable[[], dict[str, Any]]) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+    """The Lambda handler of a function CloudFormation calls as a custom resource (or anyone invokes plainly):
+    ``handler = custom_resource_handler(lambda: load_catalog().summary())``; logging, tracing and metrics installed
+    once, here."""
+    from gears_shared.observability import metrics, tracer
+
+    @logger.inject_lambda_context(log_event=False)
+    @tracer.capture_lambda_handler(capture_response=False)
+    @metrics.log_metrics
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        return answer_custom_resource(event, context, work)
+
+    return handler

@@ -35,7 +35,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
-from gears_shared.custom_resource import answer_custom_resource
+from gears_shared.custom_resource import custom_resource_handler
 from gears_shared.observability import logger
 from inventory.domain import InvalidSku, StockItem, normalise_sku
 
@@ -170,10 +170,8 @@ def load_opening_stock(table_name: str | None = None, skus: Sequence[str] | None
     return report
 
 
-@logger.inject_lambda_context
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """``InventoryDemoDataFunction``: load the opening stock; answer its summary (and CloudFormation, when it asks)."""
-    return answer_custom_resource(event, context, lambda: load_opening_stock().summary())
+# ``InventoryDemoDataFunction``: load the opening stock; answer its summary (and CloudFormation, when it asks).
+handler = custom_resource_handler(lambda: load_opening_stock().summary())
 
 
 def main(argv: list[str] | None = None) -> int:

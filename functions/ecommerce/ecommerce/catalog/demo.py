@@ -51,7 +51,7 @@ from ecommerce.catalog.domain import (
     normalise_sku,
     product_id_for_sku,
 )
-from gears_shared.custom_resource import answer_custom_resource
+from gears_shared.custom_resource import custom_resource_handler
 from gears_shared.observability import logger
 
 DEMO_PRODUCTS = Path(__file__).with_name("demo_products.csv")
@@ -748,10 +748,8 @@ def load_catalog(
     return report
 
 
-@logger.inject_lambda_context
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """``CatalogDemoDataFunction``: load the demo catalog; answer its summary (and CloudFormation, when it asks)."""
-    return answer_custom_resource(event, context, lambda: load_catalog().summary())
+# ``CatalogDemoDataFunction``: load the demo catalog; answer its summary (and CloudFormation, when it asks).
+handler = custom_resource_handler(lambda: load_catalog().summary())
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -187,12 +187,13 @@ def _errors(module: Any, service: str) -> dict[str, dict[str, Any]]:
     kinds = set().union(*(with_subclasses(k) for k in kinds)) if kinds else kinds
     tables = [getattr(r, "errors", {}) or {} for r in _resolvers(module)]
     out = {}
-    for kind in kinds:
+    for kind in sorted(kinds, key=lambda k: (k.__module__, k.__qualname__)):  # one answer whatever the set's order
         code = getattr(kind, "code", None)
         if not isinstance(code, str):
             continue
         status = max(status_for(kind, t) for t in tables) if tables else status_for(kind)
-        out[code] = {"code": code, "status": status, "title": getattr(kind, "title", "") or ""}
+        # A code may come with two statuses (an unknown category is a 400 as a filter, a 422 on a product): both.
+        out[f"{code} {status}"] = {"code": code, "status": status, "title": getattr(kind, "title", "") or ""}
     return out
 
 

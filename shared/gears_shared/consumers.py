@@ -15,8 +15,12 @@ A service's ``consumers.py`` does::
   fails its record every time, so the queue's redrive policy parks it in the dead-letter queue.
 - The inbox makes delivery effectively once per consumer: an event id already applied is acknowledged and skipped;
   one being applied right now by another worker is retried later; a handler that raises releases the id, so the
-  retry applies it. A claim is leased until the invocation's own deadline (Lambda's context says when): a worker
-  that crashed mid-batch holds nothing once its time is up, so the redelivered batch is applied at once. Handlers
+  retry applies it. The claims of a batch's applied events are marked complete together when the batch is done
+  (one ``BatchWriteItem`` per 25, instead of an ``UpdateItem`` per event); if that write fails, every record it
+  covered is reported failed, so none is lost (the claims then run out with the invocation's lease, as a crashed
+  worker's do, and the retry applies them). A claim is leased until the invocation's own deadline (Lambda's
+  context says when): a worker that crashed mid-batch holds nothing once its time is up, so the redelivered batch
+  is applied at once. Handlers
   should still write their state with conditions (the inbox closes the window between deliveries, the condition
   closes the window inside a crash).
 - The batch is Powertools' ``BatchProcessor`` (``process_partial_response``): the answer is Lambda's partial batch
@@ -84,6 +88,10 @@ class Inbox(Protocol):
 
     def complete(self, event_id: str) -> None: ...
 
+    def complete_many(self, event_ids: list[str]) -> None:
+        """Mark every one of ``event_ids`` applied (all, or raise)."""
+        ...
+
     def abandon(self, event_id: str) -> None: ...
 
 
@@ -104,6 +112,10 @@ class InMemoryInbox:
 
     def complete(self, event_id: str) -> None:
         self.state[event_id] = COMPLETED
+
+    def complete_many(self, event_ids: list[str]) -> None:
+        for event_id in event_ids:
+            self.complete(event_id)
 
     def abandon(self, event_id: str) -> None:
         self.state.pop(event_id, None)
@@ -173,14 +185,42 @@ class DynamoInbox:
             ExpressionAttributeValues={":done": {"S": COMPLETED}},
         )
 
+    def complete_many(self, event_ids: list[str], attempts: int = 4) -> None:
+        """The same as :meth:`complete` for each id (the claim's lease goes, the status is ``COMPLETED``), written
+        25 to a ``BatchWriteItem``; what DynamoDB leaves unprocessed is written again, and raises if it stays so."""
+        expires = {"N": str(int(time.time()) + self.keep_s)}
+        done = {"S": COMPLETED}
+        for start in range(0, len(event_ids), 25):
+            pending: dict[str, Any] = {
+                self.table: [
+                    {"PutRequest": {"Item": {**self._key(event_id), "status": done, "expiresAt": expires}}}
+                    for event_id in dict.fromkeys(event_ids[start : start + 25])
+                ]
+            }
+            for attempt in range(attempts):
+                pending = self.client.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
+                if not pending:
+                    break
+                time.sleep(0.05 * 2**attempt)
+            if pending:
+                raise RuntimeError(f"inbox: {len(pending.get(self.table, []))} completions left unprocessed")
+
     def abandon(self, event_id: str) -> None:
         self.client.delete_item(TableName=self.table, Key=self._key(event_id))
 
 
-def apply_once(inbox: Inbox | None, event_id: str, apply: Callable[[], None], lease_until: int | None = None) -> bool:
+def apply_once(
+    inbox: Inbox | None,
+    event_id: str,
+    apply: Callable[[], None],
+    lease_until: int | None = None,
+    *,
+    completed: list[str] | None = None,
+) -> bool:
     """Run ``apply`` once per ``event_id``: ``False`` for an event applied before; :class:`EventInProgress` while
     another worker holds it; a failure releases the claim, so the next delivery applies it. The one mechanism
-    behind every consumer and the payment provider's webhook."""
+    behind every consumer and the payment provider's webhook. With ``completed``, the claim is left for the caller
+    to mark complete with others (``Inbox.complete_many``): the id is appended to it."""
     if inbox is not None and not inbox.begin(event_id, lease_until):
         return False
     try:
@@ -190,7 +230,10 @@ def apply_once(inbox: Inbox | None, event_id: str, apply: Callable[[], None], le
             inbox.abandon(event_id)
         raise
     if inbox is not None:
-        inbox.complete(event_id)
+        if completed is None:
+            inbox.complete(event_id)
+        else:
+            completed.append(event_id)
     return True
 
 
@@ -237,13 +280,34 @@ class EventConsumer:
         if timed:
             lease_until = int(time.time() + context.get_remaining_time_in_millis() / 1000) + LEASE_MARGIN_S
 
+        completed: list[str] = []  # event ids applied in this batch, their claims to be marked complete together
+        records_of: dict[str, list[str]] = {}  # event id -> the message ids that carried it
+
         def apply_record(record: Any) -> None:
             if timed and context.get_remaining_time_in_millis() < self.record_budget_s * 1000:
                 raise NotAttempted("too little time left in this invocation")
-            self.apply(record.body or "", lease_until=lease_until)
+            before = len(completed)
+            self.apply(record.body or "", lease_until=lease_until, completed=completed)
+            for event_id in completed[before:]:
+                records_of.setdefault(event_id, []).append(record.message_id)
 
         # Not handing ``context`` on: the record handler takes none, and Powertools only passes it to one that does.
-        return process_partial_response(event=event, record_handler=apply_record, processor=self._processor)  # type: ignore[return-value]
+        response: dict[str, list[dict[str, str]]] = process_partial_response(  # type: ignore[assignment]
+            event=event, record_handler=apply_record, processor=self._processor
+        )
+        if completed and self.inbox is not None:
+            try:
+                self.inbox.complete_many(completed)
+            except Exception as exc:  # noqa: BLE001 - reported as the records' failure, below
+                unmarked = [m for event_id in completed for m in records_of.get(event_id, [])]
+                if self.logger:
+                    self.logger.warning("applied events not marked complete", extra={"error": repr(exc)[:500]})
+                failed = {f["itemIdentifier"] for f in response.get("batchItemFailures", [])}
+                response["batchItemFailures"] = [
+                    *response.get("batchItemFailures", []),
+                    *({"itemIdentifier": m} for m in unmarked if m not in failed),
+                ]
+        return response
 
     @property
     def _processor(self) -> Any:
@@ -268,8 +332,11 @@ class EventConsumer:
             )
         return delay
 
-    def apply(self, body: str | bytes | dict[str, Any], lease_until: int | None = None) -> bool:
-        """Apply one message; ``False`` when there was nothing to do (a duplicate, or a type nobody handles)."""
+    def apply(
+        self, body: str | bytes | dict[str, Any], lease_until: int | None = None, completed: list[str] | None = None
+    ) -> bool:
+        """Apply one message; ``False`` when there was nothing to do (a duplicate, or a type nobody handles). With
+        ``completed``, its claim is left for the caller to mark complete (see :func:`apply_once`)."""
         try:
             envelope = parse_event(body)
         except (ValueError, ValidationError, TypeError) as exc:
@@ -279,9 +346,11 @@ class EventConsumer:
             if self.on_unknown:
                 self.on_unknown(envelope)
             return False
+        if completed is not None and envelope.id in completed:
+            return False  # delivered twice in one batch, and applied already
         if self.logger:
             self.logger.set_correlation_id(envelope.correlationid or envelope.id)
-        return apply_once(self.inbox, envelope.id, lambda: handler(envelope), lease_until)
+        return apply_once(self.inbox, envelope.id, lambda: handler(envelope), lease_until, completed=completed)
 
 
 @functools.cache

@@ -22,14 +22,26 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from gears.local.filters import delivered, sqs_view
 from gears.local.workers import InvokeResult
 
 Invoke = Callable[[dict[str, Any]], InvokeResult]
+WAIT_HEADER = "X-Gears-Wait-Seconds"  # understood by the local cloud (gears.local.moto_fast)
+_waiting = threading.local()  # how long this thread's GetRecords may wait for a record
+
+
+def _ask_to_wait(request: Any, **_: Any) -> None:
+    wait_s = getattr(_waiting, "s", 0.0)
+    if wait_s:
+        request.headers[WAIT_HEADER] = f"{wait_s:.3f}"
+
+
 Log = Callable[[str], None]
 
 
 class _Poller:
     name = "poller"
+    idle_wait_s = 0.2  # after a poll that found nothing; 0 for a source whose poll itself waits for work
 
     def __init__(self, log: Log) -> None:
         self.log = log
@@ -56,8 +68,8 @@ class _Poller:
             try:
                 if self.poll_once():
                     self.last_active = time.monotonic()
-                else:
-                    self._stop.wait(0.2)
+                elif self.idle_wait_s:
+                    self._stop.wait(self.idle_wait_s)
             except Exception as exc:  # noqa: BLE001 - a poller logs and carries on, as the service does
                 if self._stop.is_set():
                     return
@@ -127,7 +139,8 @@ class SqsPoller(_Poller):
         report_failures: bool = False,
         region: str = "us-east-1",
         log: Log = print,
-        wait_s: int = 0,  # short polls: moto's long poll spins a CPU while it waits; the loop backs off instead
+        wait_s: int = 20,  # long polls, as Lambda's poller does: the local cloud answers one as a message arrives
+        filters: list[dict[str, Any]] | None = None,
     ) -> None:
         super().__init__(log)
         self.name = f"sqs:{queue_arn.rsplit(':', 1)[-1]}->{function}"
@@ -141,6 +154,8 @@ class SqsPoller(_Poller):
         self.report_failures = report_failures
         self.region = region
         self.wait_s = wait_s
+        self.idle_wait_s = 0.0 if wait_s else 0.2
+        self.filters = filters or []
         self.batches = 0
 
     def _receive(self, n: int, wait: int) -> list[dict[str, Any]]:
@@ -195,7 +210,22 @@ class SqsPoller(_Poller):
 
     def process(self, messages: list[dict[str, Any]]) -> set[str] | None:
         with self._delivering():
+            if self.filters:
+                records = self.event_for(messages)["Records"]
+                kept = {r["messageId"] for r in records if delivered(self.filters, sqs_view(r))}
+                self._delete([m for m in messages if m["MessageId"] not in kept])  # filtered out: Lambda drops them
+                messages = [m for m in messages if m["MessageId"] in kept]
+                if not messages:
+                    return set()
             return self._process(messages)
+
+    def _delete(self, messages: list[dict[str, Any]]) -> None:
+        for start in range(0, len(messages), 10):
+            chunk = messages[start : start + 10]
+            self.sqs.delete_message_batch(
+                QueueUrl=self.queue_url,
+                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(chunk)],
+            )
 
     def _process(self, messages: list[dict[str, Any]]) -> set[str] | None:
         result = self.invoke(self.event_for(messages))
@@ -205,13 +235,7 @@ class SqsPoller(_Poller):
             reason = (result.error or {}).get("errorType", "bad response")
             self.log(f"{self.name}: batch of {len(messages)} failed ({reason})")
             return None
-        done = [m for m in messages if m["MessageId"] not in failed]
-        for start in range(0, len(done), 10):
-            chunk = done[start : start + 10]
-            self.sqs.delete_message_batch(
-                QueueUrl=self.queue_url,
-                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(chunk)],
-            )
+        self._delete([m for m in messages if m["MessageId"] not in failed])
         if failed:
             self.log(f"{self.name}: {len(failed)} of {len(messages)} messages failed; they will be retried")
         return failed
@@ -234,6 +258,9 @@ class StreamPoller(_Poller):
         region: str = "us-east-1",
         log: Log = print,
         poll_s: float = 0.2,
+        wait_s: float = 5.0,
+        window_s: float = 0.0,
+        filters: list[dict[str, Any]] | None = None,
     ) -> None:
         super().__init__(log)
         self.name = f"stream:{stream_arn.split('/')[1]}->{function}"
@@ -249,10 +276,38 @@ class StreamPoller(_Poller):
         self.on_failure = on_failure
         self.region = region
         self.poll_s = poll_s
+        self.wait_s = wait_s
+        self.window_s = window_s
+        self.filters = filters or []
+        self.idle_wait_s = 0.0  # poll_once waits for records itself (see _get_records)
         self.iterators: dict[str, str | None] = {}
         self.buffer: dict[str, list[dict[str, Any]]] = {}
+        self._shards_seen = 0.0
+        if wait_s:
+            streams.meta.events.register_first(
+                "before-sign.dynamodbstreams.GetRecords", _ask_to_wait, unique_id="gears-wait"
+            )
+
+    def _get_records(self, iterator: str, wait_s: float | None = None) -> dict[str, Any]:
+        """The shard's next records. The local cloud holds a GetRecords that finds none until one is written or
+        ``wait_s`` passes (the ``X-Gears-Wait-Seconds`` header, :mod:`gears.local.moto_fast`); another endpoint
+        answers at once, and then the poller waits ``poll_s`` before asking again."""
+        wait_s = self.wait_s if wait_s is None else wait_s
+        started = time.monotonic()
+        _waiting.s = wait_s
+        try:
+            out: dict[str, Any] = self.streams.get_records(ShardIterator=iterator, Limit=self.batch_size)
+        finally:
+            _waiting.s = 0.0
+        if not out.get("Records") and wait_s and time.monotonic() - started < min(wait_s, self.poll_s) / 2:
+            self._stop.wait(self.poll_s)
+        return out
 
     def _shards(self) -> None:
+        # A table's stream gets new shards rarely (DynamoDB splits them over hours; moto never does).
+        if self.iterators and time.monotonic() - self._shards_seen < 30.0:
+            return
+        self._shards_seen = time.monotonic()
         desc = self.streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]
         for shard in desc.get("Shards", []):
             sid = shard["ShardId"]
@@ -269,16 +324,33 @@ class StreamPoller(_Poller):
             if iterator is None and not self.buffer[sid]:
                 continue
             if iterator is not None and len(self.buffer[sid]) < self.batch_size:
-                out = self.streams.get_records(ShardIterator=iterator, Limit=self.batch_size)
-                self.iterators[sid] = out.get("NextShardIterator")
-                self.buffer[sid] += out.get("Records", [])
+                self._fill(sid, iterator)
             batch = self.buffer[sid][: self.batch_size]
             if batch:
                 self.buffer[sid] = self.buffer[sid][len(batch) :]
-                with self._delivering():
-                    self._deliver(sid, [self._record(r) for r in batch])
+                records = [r for r in map(self._record, batch) if delivered(self.filters, r)]  # FilterCriteria
+                if records:
+                    with self._delivering():
+                        self._deliver(sid, records)
                 worked = True
         return worked
+
+    def _fill(self, sid: str, iterator: str) -> None:
+        """Read the shard into its buffer; with a batching window, go on reading until the batch is full or the
+        window since the first record has passed (``MaximumBatchingWindowInSeconds``)."""
+        deadline = None
+        while True:
+            left = 0.0 if deadline is None else max(0.0, deadline - time.monotonic())
+            out = self._get_records(iterator, None if deadline is None else left)
+            next_iterator = out.get("NextShardIterator")
+            self.iterators[sid] = next_iterator
+            self.buffer[sid] += out.get("Records", [])
+            if not self.buffer[sid] or not self.window_s or next_iterator is None:
+                return
+            deadline = deadline or time.monotonic() + self.window_s
+            if len(self.buffer[sid]) >= self.batch_size or time.monotonic() >= deadline or self._stop.is_set():
+                return
+            iterator = next_iterator
 
     def _record(self, r: dict[str, Any]) -> dict[str, Any]:
         ddb = dict(r.get("dynamodb", {}))

@@ -28,6 +28,7 @@ from botocore.config import Config
 
 from gears.local.authorizer import JwtAuthorizer, cognito_jwks_url
 from gears.local.faults import CRASH_EXIT, FaultBoard
+from gears.local.filters import parse_filters
 from gears.local.gateway import Cors, Gateway, GatewayServer, Route, serve
 from gears.local.pollers import SchedulePoller, SqsPoller, StreamPoller, _Poller
 from gears.local.provision import Stack, depends_on, provision
@@ -191,10 +192,13 @@ class LocalRuntime:
         self._put_stripe_secrets()
         self._build_pools()
         self._start_gateway()
-        self._start_pollers()
         self._admin_account()
         if self.o.seed:
+            # Before the event sources start, as on AWS (the stack's Custom::DemoData runs while it is created): the
+            # loaders' writes are not slowed by their own events, which the pollers then take from the streams'
+            # start (TRIM_HORIZON) all the same.
             self._seed()
+        self._start_pollers()
         if self.o.prewarm:
             self._prewarm()
         if self.o.settle:
@@ -387,6 +391,7 @@ class LocalRuntime:
                         report_failures="ReportBatchItemFailures" in (props.get("FunctionResponseTypes") or []),
                         region=self.o.region,
                         log=self._say,
+                        filters=parse_filters(props.get("FilterCriteria")),
                     )
                     poller.start(int((props.get("ScalingConfig") or {}).get("MaximumConcurrency", 2)))
                 elif ev.type == "DynamoDB":
@@ -401,6 +406,8 @@ class LocalRuntime:
                         report_failures="ReportBatchItemFailures" in (props.get("FunctionResponseTypes") or []),
                         max_retries=int(props.get("MaximumRetryAttempts", -1)),
                         bisect=bool(props.get("BisectBatchOnFunctionError")),
+                        window_s=float(props.get("MaximumBatchingWindowInSeconds", 0)),
+                        filters=parse_filters(props.get("FilterCriteria")),
                         on_failure=self._destination(on_failure) if on_failure else None,
                         region=self.o.region,
                         log=self._say,
@@ -534,8 +541,9 @@ class LocalRuntime:
         if self.server:
             self.server.shutdown()
             self.server.server_close()
+        joined_by = time.monotonic() + 2.0  # pollers in a long poll are daemon threads: not waited for past this
         for p in self.pollers:
-            p.join(2.0)
+            p.join(max(0.0, joined_by - time.monotonic()))
         for pool in self.pools.values():
             pool.close()
         self._stop_stripe()
@@ -596,14 +604,15 @@ class LocalRuntime:
             self.stripe = None
 
     def serve_forever(self) -> None:
-        done = threading.Event()
+        signalled: list[int] = []  # not an Event: a handler that sets one can deadlock the main thread waiting on it
 
         def on_signal(signum: int, _frame: Any) -> None:
-            done.set()
+            signalled.append(signum)
 
         signal.signal(signal.SIGINT, on_signal)
         signal.signal(signal.SIGTERM, on_signal)
-        while not done.wait(0.5):
+        while not signalled:
+            time.sleep(0.2)
             if self.cloud is not None and self.cloud.poll() is not None:
                 self._say(
                     f"[gears] the local cloud exited ({self.cloud.returncode}); see {self.o.state_dir / 'cloud.log'}"

@@ -50,3 +50,18 @@ def test_an_expired_lease_can_be_taken_over(client) -> None:  # type: ignore[no-
     assert DynamoInbox("svc", "orders", client=client).begin("e3")
     item = client.get_item(TableName="svc", Key={"pk": {"S": "INBOX#orders#e3"}, "sk": {"S": "INBOX"}})["Item"]
     assert int(item["expiresAt"]["N"]) > time.time() + 86400
+
+
+def test_claims_are_completed_together_in_batches_of_25(client) -> None:  # type: ignore[no-untyped-def]
+    inbox = DynamoInbox("svc", "orders", client=client)
+    ids = [f"b{i}" for i in range(60)]
+    for event_id in ids:
+        assert inbox.begin(event_id)
+    calls: list[int] = []
+    client.meta.events.register("before-call.dynamodb.BatchWriteItem", lambda **kw: calls.append(1))
+    inbox.complete_many(ids)
+    assert len(calls) == 3
+    assert all(inbox.begin(event_id) is False for event_id in ids)  # each is now applied, not in progress
+    item = client.get_item(TableName="svc", Key={"pk": {"S": "INBOX#orders#b7"}, "sk": {"S": "INBOX"}})["Item"]
+    assert "leaseUntil" not in item
+    assert int(item["expiresAt"]["N"]) > time.time() + 86400

@@ -181,3 +181,42 @@ def test_a_record_is_not_started_without_the_time_it_needs() -> None:
     assert applied == [0, 1]
     assert client.visibility == {"h-m2": 1}
     assert default_retry_delay(NotAttempted("late"), 1) == 1
+
+
+def test_the_batch_completes_its_claims_together_and_fails_them_all_if_that_write_fails() -> None:
+    class Completing(InMemoryInbox):
+        def __init__(self, fail: bool) -> None:
+            super().__init__()
+            self.fail = fail
+            self.batches: list[list[str]] = []
+
+        def complete(self, event_id: str) -> None:
+            raise AssertionError("a consumer completes its batch's claims together")
+
+        def complete_many(self, event_ids: list[str]) -> None:
+            self.batches.append(list(event_ids))
+            if self.fail:
+                raise RuntimeError("throttled")
+            self.state.update(dict.fromkeys(event_ids, "COMPLETED"))
+
+    applied: list[str] = []
+    one, two, three = (new_event("A.v1", "t", {"n": n}) for n in (1, 2, 3))
+
+    def handler(e: CloudEvent) -> None:
+        if e.data["n"] == 2:
+            raise RuntimeError("not now")
+        applied.append(e.id)
+
+    good = Completing(fail=False)
+    assert failures(EventConsumer({"A.v1": handler}, inbox=good).handle(sqs(one, two, three))) == ["m1"]
+    assert good.batches == [[one.id, three.id]]
+    assert good.state == {one.id: "COMPLETED", three.id: "COMPLETED"}
+
+    applied.clear()
+    bad = Completing(fail=True)
+    assert sorted(failures(EventConsumer({"A.v1": handler}, inbox=bad).handle(sqs(one, two, three)))) == [
+        "m0",
+        "m1",
+        "m2",
+    ]
+    assert applied == [one.id, three.id]  # applied, but reported failed: the retry finds them claimed, not lost

@@ -1,0 +1,292 @@
+"""moto's server, minus the work it does per request that answers nothing.
+
+Profiled under the demo data's start-up events (py-spy on the local cloud's process), the cloud was CPU-bound on
+overhead rather than on DynamoDB or SQS: a GetItem cost 1.6 ms in moto's app, of which the item lookup was 4 %.
+The rest, and what is done about it here (each change leaves every answer byte for byte as moto gives it; the
+equivalence tests in ``tests/unit/test_moto_fast.py`` compare them):
+
+- **Backend lookup** under one global lock per request, listing moto's package directory (a ``stat`` per
+  service, about 150) and trying every service's URL patterns: the answer per host never changes, so it is kept.
+- **Method discovery**: moto lists a handler class's methods with ``inspect.getmembers`` on every request; a
+  class's methods do not change, so the list is kept per class.
+- **DynamoDB (and its streams) without Flask**: their requests are JSON with an ``X-Amz-Target`` header, so they
+  go straight to moto's handler (what moto's Flask view calls) instead of through Flask's routing and hooks.
+- **Request ids**: moto draws each answer's 52-character request id one ``random.choice`` at a time (a tenth of a
+  GetItem); the same alphabet and length come from one call for random bytes.
+- **JSON answers without the shape walk**: moto 5 builds every answer by walking the operation's output shape
+  with a generic attribute picker; most DynamoDB and SQS answers are already the wire's JSON document (a ``dict``
+  of plain values under the shape's member names; blobs and timestamps converted as moto converts them), so those
+  are dumped as they are. Anything else (a model object, a ``None``) goes the shape walk's way.
+- **SQS queues that hold thousands of messages** (the demo data's start-up events): moto computed every queue
+  attribute, three of them by a pass over all messages, to read the retention period once per message sent and
+  received, so a burst cost the square of its size; asked each message the time twice per receive; and deleted a
+  message by rebuilding the message list. The retention period is read directly, a receive asks the time once, and
+  a delete removes the one message in place.
+
+And one addition, for the local pollers (``gears.local.pollers``) to wake when work arrives instead of asking on a
+fixed interval: a DynamoDB Streams ``GetRecords`` carrying the header ``X-Gears-Wait-Seconds: n`` that finds no
+record waits up to ``n`` seconds for one to be written (SQS has this already: a long poll wakes on a send). Without
+the header GetRecords answers at once, as DynamoDB Streams does.
+
+Applied by the local cloud's process only (``gears.local.cloud``); the tests' in-process moto is untouched.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import json
+import secrets
+import string
+import threading
+import time
+from datetime import datetime
+from typing import Any
+
+_ORIGINALS: dict[str, Any] = {}
+JSON_SERVICES = frozenset({"dynamodb", "dynamodbstreams", "sqs"})
+DIRECT_TARGETS = ("DynamoDB_20120810.", "DynamoDBStreams_20120810.")
+
+
+WAIT_HEADER = "X-Gears-Wait-Seconds"
+_STREAM_WRITTEN = threading.Condition()
+_request = threading.local()
+
+
+def apply() -> None:
+    if _ORIGINALS:
+        return
+    from moto import backends
+    from moto.core import responses
+    from moto.dynamodb.models.table import StreamShard
+    from moto.dynamodbstreams.models import ShardIterator
+    from moto.moto_server import werkzeug_app
+    from moto.sqs.models import Queue, SQSBackend
+    from moto.utilities import aws_headers
+
+    cls = werkzeug_app.DomainDispatcherApplication
+    _ORIGINALS.update(
+        modules=backends.list_of_moto_modules,
+        backend_for_host=cls.get_backend_for_host,
+        method_names=responses.method_names_from_class,
+        execute_result=responses.ActionResult.execute_result,
+        request_id=aws_headers.gen_amzn_requestid_long,
+        shard_add=StreamShard.add,
+        iterator_get=ShardIterator.get,
+        retention=SQSBackend.is_message_valid_based_on_retention_period,
+        queue_messages=Queue.messages,
+        queue_delete=Queue.delete_message,
+        queue_delayed=Queue.approximate_number_of_messages_delayed,
+        queue_not_visible=Queue.approximate_number_of_messages_not_visible,
+    )
+    modules = tuple(backends.list_of_moto_modules())
+    backends.list_of_moto_modules = lambda: modules
+    cls.get_backend_for_host = functools.lru_cache(maxsize=512)(cls.get_backend_for_host)  # type: ignore[method-assign]
+    responses.method_names_from_class = functools.cache(responses.method_names_from_class)
+    responses.ActionResult.execute_result = _execute_result  # type: ignore[method-assign]
+    aws_headers.gen_amzn_requestid_long = _request_id
+    StreamShard.add = _shard_add  # type: ignore[method-assign]
+    ShardIterator.get = _iterator_get  # type: ignore[method-assign]
+    SQSBackend.is_message_valid_based_on_retention_period = _within_retention  # type: ignore[method-assign]
+    Queue.messages = property(_visible_messages)  # type: ignore[assignment,method-assign]
+    Queue.delete_message = _delete_message  # type: ignore[method-assign]
+    Queue.approximate_number_of_messages_delayed = property(_count_delayed)  # type: ignore[method-assign,assignment]
+    Queue.approximate_number_of_messages_not_visible = property(_count_not_visible)  # type: ignore[method-assign,assignment]
+
+
+def remove() -> None:
+    if not _ORIGINALS:
+        return
+    from moto import backends
+    from moto.core import responses
+    from moto.dynamodb.models.table import StreamShard
+    from moto.dynamodbstreams.models import ShardIterator
+    from moto.moto_server import werkzeug_app
+    from moto.sqs.models import Queue, SQSBackend
+    from moto.utilities import aws_headers
+
+    aws_headers.gen_amzn_requestid_long = _ORIGINALS["request_id"]
+    StreamShard.add = _ORIGINALS["shard_add"]  # type: ignore[method-assign]
+    ShardIterator.get = _ORIGINALS["iterator_get"]  # type: ignore[method-assign]
+    SQSBackend.is_message_valid_based_on_retention_period = _ORIGINALS["retention"]  # type: ignore[method-assign]
+    Queue.messages = _ORIGINALS["queue_messages"]  # type: ignore[method-assign]
+    Queue.delete_message = _ORIGINALS["queue_delete"]  # type: ignore[method-assign]
+    Queue.approximate_number_of_messages_delayed = _ORIGINALS["queue_delayed"]  # type: ignore[method-assign]
+    Queue.approximate_number_of_messages_not_visible = _ORIGINALS["queue_not_visible"]  # type: ignore[method-assign]
+    backends.list_of_moto_modules = _ORIGINALS["modules"]
+    werkzeug_app.DomainDispatcherApplication.get_backend_for_host = _ORIGINALS["backend_for_host"]  # type: ignore[method-assign]
+    responses.method_names_from_class = _ORIGINALS["method_names"]
+    responses.ActionResult.execute_result = _ORIGINALS["execute_result"]  # type: ignore[method-assign]
+    _ORIGINALS.clear()
+
+
+_ID_ALPHABET = string.ascii_letters + string.digits  # moto's
+
+
+def _request_id(headerdict: dict[str, Any] | None = None) -> str:
+    req_id = "".join(_ID_ALPHABET[b % 62] for b in secrets.token_bytes(52))
+    if isinstance(headerdict, dict):
+        headerdict["x-amzn-requestid"] = req_id
+    return req_id
+
+
+def _shard_add(self: Any, old: Any, new: Any) -> None:
+    _ORIGINALS["shard_add"](self, old, new)
+    with _STREAM_WRITTEN:
+        _STREAM_WRITTEN.notify_all()
+
+
+def _iterator_get(self: Any, limit: int = 1000) -> dict[str, Any]:
+    wait_s = getattr(_request, "wait_s", 0.0)
+    if wait_s > 0:
+        shard = self.stream_shard
+        with _STREAM_WRITTEN:
+            _STREAM_WRITTEN.wait_for(
+                lambda: shard.starting_sequence_number + len(shard.items) > self.sequence_number, timeout=wait_s
+            )
+    return _ORIGINALS["iterator_get"](self, limit)
+
+
+def _within_retention(self: Any, queue_name: str, message: Any) -> bool:
+    retention_s = int(self.get_queue(queue_name).message_retention_period)
+    return bool(retention_s + message.sent_timestamp / 1000 > time.time())
+
+
+def _visible_messages(self: Any) -> list[Any]:
+    now = time.time() * 1000
+    return [m for m in self._messages if now > m.visible_at and not now < m.delayed_until]
+
+
+def _count_delayed(self: Any) -> int:
+    now = time.time() * 1000
+    return sum(1 for m in self._messages if now < m.delayed_until)
+
+
+def _count_not_visible(self: Any) -> int:
+    now = time.time() * 1000
+    return sum(1 for m in self._messages if not now > m.visible_at)
+
+
+def _delete_message(self: Any, receipt_handle: str) -> None:
+    from moto.sqs.exceptions import ReceiptHandleIsInvalid
+
+    if receipt_handle in self.deleted_messages:
+        return  # deleted before: SQS answers success again
+    for i, message in enumerate(self._messages):
+        if message.receipt_handle == receipt_handle or receipt_handle in message._old_receipt_handles:
+            del self._messages[i]
+            self.pending_messages.discard(message)
+            self.deleted_messages.update(message.all_receipt_handles)
+            return
+    raise ReceiptHandleIsInvalid()
+
+
+class _NotWire(Exception):
+    """A value the shape walk has more to do with than the JSON encoder would."""
+
+
+def _wire(value: Any, shape: Any) -> Any:  # noqa: C901 - one branch per kind of shape, as the shape walk has
+    """``value`` as the JSON protocol puts it on the wire for ``shape``: structures under their member names only,
+    maps, lists, strings, numbers, booleans, blobs (base64) and timestamps (moto's own conversion); anything else
+    (a model object, a ``None``, a renamed member) raises :class:`_NotWire` and goes the shape walk's way."""
+    kind = shape.type_name
+    if kind == "structure":
+        if not isinstance(value, dict):
+            raise _NotWire
+        members = shape.members
+        out = {}
+        for key, item in value.items():
+            member = members.get(key)
+            if member is None or member.serialization.get("name", key) != key:
+                raise _NotWire
+            out[key] = _wire(item, member)
+        return out
+    if kind == "map":
+        if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
+            raise _NotWire
+        return {k: _wire(v, shape.value) for k, v in value.items()}
+    if kind == "list":
+        if not isinstance(value, list):
+            raise _NotWire
+        return [_wire(v, shape.member) for v in value]
+    if kind == "string" and isinstance(value, str):
+        return value
+    if kind == "boolean" and isinstance(value, bool):
+        return value
+    if kind in ("integer", "long") and isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if kind in ("double", "float") and isinstance(value, int | float) and not isinstance(value, bool):
+        return value
+    if kind == "blob" and isinstance(value, bytes):
+        return base64.b64encode(value).decode("ascii")
+    if kind == "timestamp" and isinstance(value, datetime | int | float):
+        return _timestamps()._convert_timestamp_to_str(
+            value, shape.serialization.get("timestampFormat", "unixtimestamp")
+        )
+    raise _NotWire
+
+
+@functools.cache
+def _timestamps() -> Any:
+    from moto.core.serialize import TimestampSerializer
+
+    return TimestampSerializer("unixtimestamp")
+
+
+def _execute_result(self: Any, context: Any) -> Any:
+    result = self.result
+    shape = context.operation_model.output_shape
+    if (
+        context.service_model.service_name in JSON_SERVICES
+        and context.serializer_class.__name__ == "JSONSerializer"
+        and shape is not None
+        and isinstance(result, dict)
+    ):
+        try:
+            body = json.dumps(_wire(result, shape))
+        except _NotWire:
+            pass
+        else:
+            content_type = context.service_model.metadata.get("jsonVersion", "1.0")
+            return 200, {"Content-Type": f"application/x-amz-json-{content_type}"}, body
+    return _ORIGINALS["execute_result"](self, context)
+
+
+def direct(app: Any) -> Any:
+    """WSGI: DynamoDB and DynamoDB Streams requests to moto's handlers without Flask (what moto's Flask view,
+    ``convert_to_flask_response``, does, minus Flask); every other request to ``app``."""
+    from botocore.exceptions import ClientError
+    from moto.core.request import Request
+    from moto.dynamodb.responses import DynamoHandler
+    from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
+    from werkzeug.wrappers import Response
+
+    class ServerRequest(Request):
+        from_wsgi_server = True
+
+    handlers = {DIRECT_TARGETS[0]: DynamoHandler.dispatch, DIRECT_TARGETS[1]: DynamoDBStreamsHandler.dispatch}
+
+    def wsgi(environ: dict[str, Any], start_response: Any) -> Any:
+        target = environ.get("HTTP_X_AMZ_TARGET", "")
+        dispatch = handlers.get(target[: target.find(".") + 1]) if environ.get("REQUEST_METHOD") == "POST" else None
+        if dispatch is None:
+            return app(environ, start_response)
+        request = ServerRequest(environ)
+        _request.wait_s = _wait_seconds(environ)
+        try:
+            result = dispatch(request, request.raw_url, dict(request.headers))
+        except ClientError as exc:
+            result = 400, {}, exc.response["Error"]["Message"]
+        finally:
+            _request.wait_s = 0.0
+        status, headers, content = result if len(result) == 3 else (200, {}, result)
+        return Response(response=content, status=status, headers=headers)(environ, start_response)
+
+    return wsgi
+
+
+def _wait_seconds(environ: dict[str, Any]) -> float:
+    try:
+        return min(max(float(environ.get("HTTP_X_GEARS_WAIT_SECONDS") or 0), 0.0), 20.0)
+    except ValueError:
+        return 0.0

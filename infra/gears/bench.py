@@ -56,8 +56,11 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
 
 
-def bare_boto3_import_ms(runs: int) -> float:
-    code = "import time; t=time.perf_counter(); import boto3; print((time.perf_counter()-t)*1000)"
+def bare_boto3_import_ms(runs: int, client: bool = False) -> float:
+    """Median ms of ``import boto3`` in a fresh interpreter; with ``client``, and making one DynamoDB client (what
+    any function that talks to AWS does at least)."""
+    make = "; boto3.client('dynamodb', region_name='us-east-1')" if client else ""
+    code = f"import time; t=time.perf_counter(); import boto3{make}; print((time.perf_counter()-t)*1000)"
     times = [float(subprocess.check_output([sys.executable, "-I", "-c", code], text=True)) for _ in range(runs)]
     return statistics.median(times)
 
@@ -87,7 +90,7 @@ def _rss_mb(pid: int) -> float:
     return float("nan")
 
 
-def latency(call: Callable[[], requests.Response], n: int) -> dict[str, float]:
+def latency(call: Callable[[], requests.Response], n: int) -> dict[str, Any]:
     call()  # warm
     times = []
     for _ in range(n):
@@ -96,7 +99,7 @@ def latency(call: Callable[[], requests.Response], n: int) -> dict[str, float]:
         times.append((time.perf_counter() - t) * 1000)
         if r.status_code >= 400:
             raise RuntimeError(f"benchmark request failed: {r.status_code} {r.text[:200]}")
-    return {"p50_ms": percentile(times, 50), "p99_ms": percentile(times, 99), "n": n}
+    return {"p50_ms": percentile(times, 50), "p99_ms": percentile(times, 99), "n": n, "samples_ms": times}
 
 
 def throughput(url: str, clients: int, total: int) -> dict[str, float]:
@@ -104,6 +107,7 @@ def throughput(url: str, clients: int, total: int) -> dict[str, float]:
     counter = iter(range(total))
     lock = threading.Lock()
     errors = 0
+    times: list[float] = []
 
     def worker(i: int) -> int:
         nonlocal errors
@@ -112,9 +116,12 @@ def throughput(url: str, clients: int, total: int) -> dict[str, float]:
             with lock:
                 if next(counter, None) is None:
                     return done
+            started = time.perf_counter()
             r = sessions[i].get(url, timeout=30)
-            if r.status_code != 200:
-                with lock:
+            took = (time.perf_counter() - started) * 1000
+            with lock:
+                times.append(took)
+                if r.status_code != 200:
                     errors += 1
             done += 1
 
@@ -122,7 +129,15 @@ def throughput(url: str, clients: int, total: int) -> dict[str, float]:
     with ThreadPoolExecutor(clients) as ex:
         completed = sum(ex.map(worker, range(clients)))
     elapsed = time.perf_counter() - t
-    return {"requests": completed, "clients": clients, "seconds": elapsed, "rps": completed / elapsed, "errors": errors}
+    return {
+        "requests": completed,
+        "clients": clients,
+        "seconds": elapsed,
+        "rps": completed / elapsed,
+        "errors": errors,
+        "p50_ms": percentile(times, 50),
+        "p99_ms": percentile(times, 99),
+    }
 
 
 def checkout_latency(api: str, token: str, product_id: str, n: int) -> dict[str, float]:
@@ -395,6 +410,7 @@ def saga(api: str, state_dir: Path, admin: tuple[str, str], customers: int, orde
         "customers": customers,
         "orders": orders,
         "outcomes": outcomes,
+        "durations_s": durations,
         "checkout_to_settled_p50_s": percentile(durations, 50),
         "checkout_to_settled_p95_s": percentile(durations, 95),
         "orders_per_s": orders / elapsed,
@@ -419,16 +435,19 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     runtime.start()
     startup_s = time.perf_counter() - t0
     print("[bench] waiting for the start-up events (demo catalog and stock) to be handled...", flush=True)
-    settle_started = time.perf_counter()
-    runtime.wait_idle(quiet_s=3.0)
-    settle_s = time.perf_counter() - settle_started
+    settle_started = time.monotonic()
+    runtime.wait_idle(quiet_s=3.0, timeout_s=900.0)
+    # Until the last delivery, not until the quiet that tells it was the last one.
+    settle_s = max([p.last_active for p in runtime.pollers] + [settle_started]) - settle_started
     api = f"http://127.0.0.1:{options.port}"
     try:
         print("[bench] cold starts...", flush=True)
         boto3_ms = bare_boto3_import_ms(args.runs)
+        boto3_client_ms = bare_boto3_import_ms(args.runs, client=True)
         cold = cold_starts(runtime, args.runs)
         for row in cold.values():
             row["ratio_to_boto3_import"] = row["init_ms_median"] / boto3_ms
+            row["ratio_to_boto3_client"] = row["init_ms_median"] / boto3_client_ms
         print("[bench] warm latency...", flush=True)
         http = requests.Session()
         admin = http.post(
@@ -460,9 +479,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         print("[bench] throughput...", flush=True)
         rps = throughput(f"{api}/products", args.clients, args.total)
         print(f"[bench] the order saga with {args.saga_customers} concurrent customers...", flush=True)
-        saga_result = saga(
-            api, options.state_dir, (options.admin_email, options.admin_password), args.saga_customers, args.saga_orders
-        )
+        admin_login = (options.admin_email, options.admin_password)
+        saga_result = saga(api, options.state_dir, admin_login, args.saga_customers, args.saga_orders)
+        sweep = []
+        for customers in args.saga_sweep:
+            print(f"[bench] saga latency with {customers} concurrent customers...", flush=True)
+            row = saga(api, options.state_dir, admin_login, customers, args.sweep_orders)
+            sweep.append({k: v for k, v in row.items()})
     finally:
         runtime.stop()
     print("[bench] DynamoDB calls per route (in-process, moto)...", flush=True)
@@ -473,12 +496,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "startup_s": startup_s,
         "settle_s": settle_s,
         "bare_boto3_import_ms": boto3_ms,
+        "boto3_and_client_ms": boto3_client_ms,
         "cold_start": cold,
         "warm_latency": warm,
         "throughput_get_products": rps,
         "checkout_latency": checkout,
         "dynamodb_calls_per_route": dynamo_calls,
         "saga": saga_result,
+        "saga_sweep": sweep,
     }
 
 
@@ -488,24 +513,39 @@ def _cpus() -> int:
     return os.cpu_count() or 0
 
 
-def markdown(r: dict[str, Any]) -> str:
+def markdown(r: dict[str, Any], figures: dict[str, str] | None = None) -> str:  # noqa: C901 - one section each
+    from gears.bench_report import targets_markdown
+
+    figures = figures or {}
     lines = [
         f"# Gears local benchmark ({r['when']})",
         "",
         f"Python {r['machine']['python']}, {r['machine']['cpus']} CPUs. Local shop start-up (cloud, provisioning, "
         f"demo data): {r['startup_s']:.1f} s; its start-up events handled {r['settle_s']:.1f} s later.",
         "",
+        "## Targets",
+        "",
+        *targets_markdown(r),
+        "",
+        "`make test`'s time is CI's (its log), not this run's.",
+        "",
+    ]
+    for name, title in (("latency", "Warm latency"), ("cold_start", "Cold start"), ("saga", "The saga")):
+        if name in figures:
+            lines += [f"![{title}]({figures[name]})", ""]
+    lines += [
         "## Cold start (init of the handler module in a fresh worker), median",
         "",
-        f"Bare `import boto3` in a fresh interpreter: {r['bare_boto3_import_ms']:.1f} ms.",
+        f"Bare `import boto3` in a fresh interpreter: {r['bare_boto3_import_ms']:.1f} ms; `import boto3` and one "
+        f"client: {r.get('boto3_and_client_ms', float('nan')):.1f} ms.",
         "",
-        "| function | init ms | ratio to boto3 import | RSS MB |",
-        "|---|---:|---:|---:|",
+        "| function | init ms | ratio to boto3 import | ratio to boto3 + client | RSS MB |",
+        "|---|---:|---:|---:|---:|",
     ]
     for name, row in r["cold_start"].items():
         lines.append(
             f"| {name} | {row['init_ms_median']:.1f} | {row['ratio_to_boto3_import']:.2f} "
-            f"| {row['rss_mb_median']:.0f} |"
+            f"| {row.get('ratio_to_boto3_client', float('nan')):.2f} | {row['rss_mb_median']:.0f} |"
         )
     lines += [
         "",
@@ -522,7 +562,8 @@ def markdown(r: dict[str, Any]) -> str:
         "## Throughput",
         "",
         f"GET /products: {t['rps']:.0f} requests/s with {t['clients']} concurrent clients "
-        f"({t['requests']} requests in {t['seconds']:.1f} s, {t['errors']} errors).",
+        f"({t['requests']} requests in {t['seconds']:.1f} s, {t['errors']} errors; each request p50 "
+        f"{t.get('p50_ms', float('nan')):.1f} ms, p99 {t.get('p99_ms', float('nan')):.1f} ms).",
         "",
     ]
     c = r.get("checkout_latency")
@@ -576,6 +617,20 @@ def markdown(r: dict[str, Any]) -> str:
             "checkout, the services' records, inboxes, availability), divided by the orders.",
             "",
         ]
+    sweep = r.get("saga_sweep") or []
+    if sweep:
+        lines += [
+            "### Against concurrency",
+            "",
+            "| customers | orders | p50 s | p95 s | orders/s |",
+            "|---:|---:|---:|---:|---:|",
+            *(
+                f"| {w['customers']} | {w['orders']} | {w['checkout_to_settled_p50_s']:.2f} "
+                f"| {w['checkout_to_settled_p95_s']:.2f} | {w['orders_per_s']:.2f} |"
+                for w in sweep
+            ),
+            "",
+        ]
     return "\n".join(lines)
 
 
@@ -588,16 +643,26 @@ def main() -> None:
     parser.add_argument("--total", type=int, default=1000, help="requests for throughput")
     parser.add_argument("--checkouts", type=int, default=100, help="timed checkouts")
     parser.add_argument("--saga-customers", type=int, default=4, help="concurrent customers in the saga run")
-    parser.add_argument("--saga-orders", type=int, default=5, help="orders per customer in the saga run")
+    parser.add_argument("--saga-orders", type=int, default=20, help="orders per customer in the saga run")
+    parser.add_argument(
+        "--saga-sweep",
+        type=lambda text: [int(n) for n in text.split(",") if n],
+        default=[1, 2, 4, 8],
+        help="concurrent customers for the latency-against-concurrency runs (comma-separated)",
+    )
+    parser.add_argument("--sweep-orders", type=int, default=5, help="orders per customer in each sweep run")
     parser.add_argument("--out", default=str(RESULTS))
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args()
     result = run(args)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+    from gears.bench_report import plots
+
+    figures = plots(result, out)
     (out / "latest.json").write_text(json.dumps(result, indent=2))
-    (out / "latest.md").write_text(markdown(result))
-    print(markdown(result))
+    (out / "latest.md").write_text(markdown(result, figures))
+    print(markdown(result, figures))
 
 
 if __name__ == "__main__":

@@ -191,6 +191,18 @@ def cmd_dlq(args: argparse.Namespace) -> int:
     return run(args, load_state(Path(args.state_dir)))
 
 
+def cmd_check(args: argparse.Namespace) -> int:
+    from gears.check import run
+
+    return run(args, running_shop(Path(args.state_dir)))
+
+
+def cmd_chaos(args: argparse.Namespace) -> int:
+    from gears.chaos import run
+
+    return run(args, running_shop(Path(args.state_dir)))
+
+
 def cmd_fault(args: argparse.Namespace) -> int:
     from gears.local.faults import CrashFault, FaultBoard
 
@@ -278,6 +290,16 @@ def main(argv: list[str] | None = None) -> int:
     from gears.dlq import add_parser as add_dlq_parser
 
     add_dlq_parser(sub, cmd_dlq)
+
+    from gears.check import add_parser as add_check_parser
+
+    add_check_parser(sub)
+    sub.choices["check"].set_defaults(func=cmd_check)
+
+    from gears.chaos import add_parser as add_chaos_parser
+
+    add_chaos_parser(sub)
+    sub.choices["chaos"].set_defaults(func=cmd_chaos)
 
     fault = sub.add_parser("fault", help="inject faults into the running local shop")
     actions = fault.add_subparsers(dest="action", required=True)

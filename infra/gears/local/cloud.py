@@ -314,15 +314,16 @@ def serve(host: str, port: int, mailbox_path: Path) -> None:
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
     from waitress.server import create_server
 
-    from gears.local import moto_dynamodb, moto_fast
+    from gears.local import chaos, moto_dynamodb, moto_fast
 
     moto_dynamodb.apply()
     moto_fast.apply()
+    chaos.patch_sqs()
     speed_up_sqs_clock()
     mailbox = Mailbox(mailbox_path)
     patch_cognito(mailbox)
     patch_ses(mailbox)
-    app = moto_fast.direct(DomainDispatcherApplication(create_backend_app))
+    app = chaos.wsgi(moto_fast.direct(DomainDispatcherApplication(create_backend_app)))
     server = create_server(
         app, host=host, port=port, threads=SERVER_THREADS, connection_limit=1000, channel_timeout=300, ident="moto"
     )

@@ -86,13 +86,14 @@ class _InProcess:
 
         return AWSResponse(request.url, int(status.split()[0]), dict(headers), Raw())
 
-    def client(self, service: str) -> Any:
+    def client(self, service: str, config: Any = None) -> Any:
         client = boto3.client(
             service,
             region_name="us-east-1",
             endpoint_url="http://localhost:4566",
             aws_access_key_id="testing",
             aws_secret_access_key="testing",
+            config=config,
         )
         client.meta.events.register("before-send", self.send)
         return client

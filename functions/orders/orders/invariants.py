@@ -1,0 +1,55 @@
+"""What must hold of the orders table once the shop is quiet (``gears check``; see :mod:`gears_shared.invariants`).
+
+- **settled**: every order is terminal (paid, shipped, delivered, cancelled, refunded), or still moving (its last
+  step less than ``in_flight_s`` ago); a cancelled one says why.
+- **history**: each order's history is whole (steps 0, 1, 2 ...), every step a legal move, and the last step is the
+  order's status, on the item and in the document alike.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable
+from typing import Any
+
+from gears_shared.invariants import Check, Shop
+from orders.domain import TRANSITIONS, OrderStatus
+from orders.store import ENTITY
+
+MOVING = frozenset({OrderStatus.PENDING, OrderStatus.CONFIRMED})
+
+
+def checks(items: Iterable[dict[str, Any]], shop: Shop) -> list[Check]:
+    settled, history = Check("orders: every order settled or explained"), Check("orders: histories whole and legal")
+    for item in items:
+        if item.get("entity") != ENTITY:
+            continue
+        settled.saw()
+        history.saw()
+        _settled(item, settled, shop)
+        _history(item, history)
+    return [settled, history]
+
+
+def _settled(item: dict[str, Any], check: Check, shop: Shop) -> None:
+    steps = list((item.get("order") or {}).get("history") or [])
+    last = steps[-1] if steps else {}
+    status = OrderStatus(str(item.get("status")))
+    if status in MOVING and shop.age_s(last.get("at")) > shop.in_flight_s:
+        check.fail(f"{item.get('orderId')} still {status.value} {shop.age_s(last.get('at')):.0f} s after its last step")
+    if status is OrderStatus.CANCELLED and not (last.get("reason") or last.get("cause")):
+        check.fail(f"{item.get('orderId')} cancelled without a reason")
+
+
+def _history(item: dict[str, Any], check: Check) -> None:
+    order = item.get("order") or {}
+    steps = list(order.get("history") or [])
+    order_id, status = item.get("orderId"), str(item.get("status"))
+    if [s.get("seq") for s in steps] != list(range(len(steps))):
+        check.fail(f"{order_id}: steps {[s.get('seq') for s in steps]}")
+    for before, after in itertools.pairwise(steps):
+        if OrderStatus(after["to"]) not in TRANSITIONS[OrderStatus(before["to"])]:
+            check.fail(f"{order_id}: {before['to']} -> {after['to']} is not a legal move")
+    last = steps[-1] if steps else {}
+    if last.get("to") != status or order.get("status") != status:
+        check.fail(f"{order_id}: item says {status}, document {order.get('status')}, last step {last.get('to')}")

@@ -1,0 +1,173 @@
+"""``gears chaos``: the Online Retail replay through a running shop while faults are injected, then ``gears check``.
+
+While the replay runs:
+
+- the local cloud throttles and fails a share of DynamoDB calls, and delivers a share of SQS messages twice or late
+  (out of order) (:mod:`gears.local.chaos`);
+- every function that an SQS queue or a table stream drives has its worker killed in the middle of an invocation,
+  right after its first, second or third AWS call (a write, a publish), a few times over
+  (:mod:`gears.local.faults`); which functions comes from the template, so a new consumer is crashed too without
+  anyone listing it;
+- the local Stripe answers a burst of 500s, and later hangs past the client's timeout, now and then.
+
+Then every fault is disarmed, the shop is given time to become quiet, and the invariants are checked
+(:mod:`gears.check`): every order settled or explained, the stock ledger balanced against its reservations, one
+charge per order and refunds within it, every message handled or parked with its reason. The exit status is the
+check's. ``--invoices`` bounds the run (the e2e tier runs a short one, ``make chaos`` a long one).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from gears.check import Checker, Report
+from gears.local.chaos import CONTROL_PATH
+from gears.local.faults import CrashFault, FaultBoard
+from gears.local.stripe_emulator import EmulatorControl
+from gears.local.template import Template
+from gears.replay import DEFAULT_CSV, Shop, read_invoices, replay
+
+
+@dataclass
+class Plan:
+    invoices: int = 200
+    workers: int = 4
+    seed: int = 7
+    throttle: float = 0.05
+    errors: float = 0.02
+    duplicate: float = 0.10
+    delay: float = 0.10
+    max_delay_s: int = 3
+    crashes: int = 2  # per event-driven function
+    stripe_every_s: float = 15.0  # a burst of Stripe faults this often
+
+    def cloud(self) -> dict[str, Any]:
+        return {
+            "seed": self.seed,
+            "dynamodb": {"throttle": self.throttle, "error": self.errors},
+            "sqs": {"duplicate": self.duplicate, "delay": self.delay, "max_delay_s": self.max_delay_s},
+        }
+
+
+@dataclass
+class Outcome:
+    replay: str
+    fired: dict[str, int]
+    crashes: dict[str, int]
+    stripe_bursts: int
+    check: Report
+    quiet: bool
+    seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.check.ok and self.quiet
+
+    def text(self) -> str:
+        lines = [
+            f"chaos run: {self.seconds:.0f} s",
+            self.replay,
+            f"cloud faults fired: {self.fired}",
+            f"workers killed mid-invocation: {self.crashes}",
+            f"Stripe fault bursts: {self.stripe_bursts}",
+            *self.notes,
+            "" if self.quiet else "the shop was not quiet when checked (see the messages check)",
+            self.check.text(),
+        ]
+        return "\n".join(line for line in lines if line)
+
+
+def event_driven_functions(template: Template) -> list[str]:
+    """The functions an SQS queue or a table stream drives (those that can die with a batch half applied)."""
+    return sorted(
+        fn.logical_id for fn in template.functions().values() if any(ev.type in ("SQS", "DynamoDB") for ev in fn.events)
+    )
+
+
+def run_chaos(state: dict[str, Any], plan: Plan, state_dir: Path) -> Outcome:
+    started = time.monotonic()
+    template = Template(Path(state["template"]))
+    board = FaultBoard(state_dir / "faults.json")
+    rng = random.Random(plan.seed)
+    cloud = state["endpoint"].rstrip("/") + CONTROL_PATH
+    requests.post(cloud, json=plan.cloud(), timeout=10).raise_for_status()
+    armed = {}
+    for function in event_driven_functions(template):
+        fault = CrashFault(function, after="*", calls=rng.randint(1, 3), min_records=1, times=plan.crashes)
+        armed[function] = board.arm(fault).id
+    stop = threading.Event()
+    bursts = [0]
+    stripe = state.get("stripe")
+
+    provider = EmulatorControl(stripe) if stripe else None
+
+    def stripe_faults() -> None:
+        while provider is not None and not stop.wait(plan.stripe_every_s):
+            if bursts[0] % 2 == 0:
+                provider.set_fault("error", 3)
+            else:
+                provider.set_fault("timeout", 1, delay=12.0)  # past the payment service's Stripe timeout
+            bursts[0] += 1
+
+    stripe_thread = threading.Thread(target=stripe_faults, daemon=True)
+    stripe_thread.start()
+    shop = Shop(state["api"], Path(state["mailbox"]), (state["admin"]["email"], state["admin"]["password"]))
+    try:
+        report = replay(shop, read_invoices(DEFAULT_CSV)[: plan.invoices], workers=plan.workers)
+    finally:
+        stop.set()
+        fired = requests.delete(cloud, timeout=10).json().get("fired", {})
+        crashes = {f.function: f.fired for f in board.list() if f.id in armed.values()}
+        board.clear()
+        if provider is not None:
+            provider.set_fault("error", 0)  # none left armed
+    checker = Checker(state)
+    quiet = checker.wait_quiet(quiet_s=5.0, timeout_s=300.0)
+    return Outcome(
+        replay=report.text(),
+        fired=fired,
+        crashes=crashes,
+        stripe_bursts=bursts[0],
+        check=checker.run(),
+        quiet=quiet,
+        seconds=time.monotonic() - started,
+    )
+
+
+def run(args: argparse.Namespace, state: dict[str, Any]) -> int:
+    plan = Plan(
+        invoices=args.invoices,
+        workers=args.workers,
+        seed=args.seed,
+        throttle=args.throttle,
+        errors=args.errors,
+        duplicate=args.duplicate,
+        delay=args.delay,
+        crashes=args.crashes,
+    )
+    outcome = run_chaos(state, plan, Path(args.state_dir))
+    print(json.dumps({"ok": outcome.ok, "check": outcome.check.to_dict()}, indent=2) if args.json else outcome.text())
+    return 0 if outcome.ok else 1
+
+
+def add_parser(sub: Any) -> None:
+    chaos = sub.add_parser("chaos", help="replay real orders while faults are injected, then check the invariants")
+    chaos.add_argument("--invoices", type=int, default=200, help="invoices to replay, oldest first")
+    chaos.add_argument("--workers", type=int, default=4, help="customers replayed side by side")
+    chaos.add_argument("--seed", type=int, default=7)
+    chaos.add_argument("--throttle", type=float, default=0.05, help="share of DynamoDB calls throttled")
+    chaos.add_argument("--errors", type=float, default=0.02, help="share of DynamoDB calls answering 500")
+    chaos.add_argument("--duplicate", type=float, default=0.10, help="share of SQS messages delivered twice")
+    chaos.add_argument("--delay", type=float, default=0.10, help="share of SQS messages delivered late")
+    chaos.add_argument("--crashes", type=int, default=2, help="worker kills per event-driven function")
+    chaos.add_argument("--json", action="store_true")

@@ -15,7 +15,7 @@ export SAM_CLI_TELEMETRY := 0
 
 
 .PHONY: openapi demo-data
-.PHONY: install run test test-unit test-functional test-e2e lint lint-ruff lint-types validate build bench clean
+.PHONY: install run test test-unit test-functional test-e2e lint lint-ruff lint-types validate build bench chaos clean
 
 $(STAMP): pyproject.toml shared/requirements.txt
 	@command -v $(PYTHON) >/dev/null || { echo "needs $(PYTHON) (the Lambda runtime is python3.11)"; exit 1; }
@@ -80,8 +80,11 @@ demo-data: $(STAMP) ## regenerate the services' demo data files from $(DATASET)
 	PYTHONPATH=shared:functions/ecommerce $(PY) -m ecommerce.catalog.demo $(DATASET)
 	PYTHONPATH=shared:functions/inventory $(PY) -m inventory.demo $(DATASET) functions/ecommerce/ecommerce/catalog/demo_products.csv
 
-bench: $(STAMP) ## benchmarks; results in bench/results/
+bench: $(STAMP) ## benchmarks; results (with plots) in bench/results/latest.md
 	$(PY) -m gears.bench
+
+chaos: $(STAMP) ## the long chaos run on a shop of its own (300 invoices under faults, then gears check); bench/results/chaos.md
+	$(PY) -m gears.chaos
 
 clean:
 	rm -rf $(VENV) $(SAM_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache .gears

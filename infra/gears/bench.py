@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import re
 import statistics
 import subprocess
 import sys
@@ -37,6 +38,7 @@ from typing import Any
 
 import requests
 
+from gears.local.chaos import PARTITIONS_PATH
 from gears.local.runtime import LocalRuntime, Options, port_free
 from gears.local.workers import Worker
 
@@ -352,7 +354,33 @@ def _operations(state_dir: Path) -> dict[str, int]:
     return dict(json.loads(path.read_text())) if path.exists() else {}
 
 
-def saga(api: str, state_dir: Path, admin: tuple[str, str], customers: int, orders_each: int) -> dict[str, Any]:
+REPORT_LINE = re.compile(r"^REPORT RequestId: \S+\tDuration: ([0-9.]+) ms", re.MULTILINE)
+
+
+def _invocations(state_dir: Path) -> dict[str, tuple[int, float]]:
+    """Per function, the invocations so far and their total duration (ms), from the REPORT lines of its log."""
+    out = {}
+    for log in sorted((state_dir / "logs").glob("*.log")):
+        durations = [float(d) for d in REPORT_LINE.findall(log.read_text(encoding="utf-8", errors="replace"))]
+        out[log.stem] = (len(durations), sum(durations))
+    return out
+
+
+def _per_order(
+    before: dict[str, tuple[int, float]], after: dict[str, tuple[int, float]], orders: int
+) -> dict[str, Any]:
+    """Invocations per order and their mean duration, per function, over a run of ``orders`` orders."""
+    out = {}
+    for name, (count, total) in after.items():
+        n, ms = count - before.get(name, (0, 0.0))[0], total - before.get(name, (0, 0.0))[1]
+        if n > 0:
+            out[name] = {"invocations_per_order": n / orders, "mean_ms": ms / n}
+    return out
+
+
+def saga(
+    api: str, state_dir: Path, admin: tuple[str, str], customers: int, orders_each: int, cloud: str | None = None
+) -> dict[str, Any]:
     """N customers checking out M orders each of one well-stocked product, each order waited on until PAID."""
     from gears.replay import Shop
 
@@ -398,11 +426,16 @@ def saga(api: str, state_dir: Path, admin: tuple[str, str], customers: int, orde
                 outcomes[outcome] = outcomes.get(outcome, 0) + 1
 
     before = _operations(state_dir)
+    invoked = _invocations(state_dir)
+    if cloud:
+        requests.delete(cloud + PARTITIONS_PATH, timeout=10)  # this run's writes per partition key only
     started = time.perf_counter()
     with ThreadPoolExecutor(customers) as ex:
         list(ex.map(customer, tokens))
     elapsed = time.perf_counter() - started
     after = _operations(state_dir)
+    time.sleep(1.0)  # the last invocations' REPORT lines
+    functions = _per_order(invoked, _invocations(state_dir), customers * orders_each)
     orders = customers * orders_each
     written = after.get("items_written", 0) - before.get("items_written", 0)
     calls = sum(after.values()) - sum(before.values()) - written
@@ -416,6 +449,8 @@ def saga(api: str, state_dir: Path, admin: tuple[str, str], customers: int, orde
         "orders_per_s": orders / elapsed,
         "dynamodb_items_written_per_order": written / orders if orders else float("nan"),
         "dynamodb_requests_per_order": calls / orders if orders else float("nan"),
+        "functions_per_order": functions,
+        "partitions": requests.get(cloud + PARTITIONS_PATH, timeout=10).json() if cloud else {},
     }
 
 
@@ -480,7 +515,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         rps = throughput(f"{api}/products", args.clients, args.total)
         print(f"[bench] the order saga with {args.saga_customers} concurrent customers...", flush=True)
         admin_login = (options.admin_email, options.admin_password)
-        saga_result = saga(api, options.state_dir, admin_login, args.saga_customers, args.saga_orders)
+        saga_result = saga(
+            api, options.state_dir, admin_login, args.saga_customers, args.saga_orders, cloud=runtime.endpoint
+        )
         sweep = []
         for customers in args.saga_sweep:
             print(f"[bench] saga latency with {customers} concurrent customers...", flush=True)
@@ -616,7 +653,25 @@ def markdown(r: dict[str, Any], figures: dict[str, str] | None = None) -> str:  
             "Items written and requests are counted by the local cloud over the run, for the whole system (cart, "
             "checkout, the services' records, inboxes, availability), divided by the orders.",
             "",
+            "| function | invocations per order | mean ms (local) |",
+            "|---|---:|---:|",
+            *(
+                f"| {name} | {row['invocations_per_order']:.2f} | {row['mean_ms']:.1f} |"
+                for name, row in sorted(g.get("functions_per_order", {}).items())
+            ),
+            "",
         ]
+        p = g.get("partitions") or {}
+        if p.get("items_written"):
+            lines += [
+                f"Writes per partition key over the run: {p['items_written']} items over {p['partitions']} keys; "
+                "the busiest:",
+                "",
+                "| table | partition key | writes | share |",
+                "|---|---|---:|---:|",
+                *(f"| {t['table']} | `{t['key']}` | {t['writes']} | {t['share']:.1%} |" for t in p["top"][:5]),
+                "",
+            ]
     sweep = r.get("saga_sweep") or []
     if sweep:
         lines += [

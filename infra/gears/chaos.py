@@ -30,7 +30,7 @@ from typing import Any
 import requests
 
 from gears.check import Checker, Report
-from gears.local.chaos import CONTROL_PATH
+from gears.local.chaos import CONTROL_PATH, PARTITIONS_PATH
 from gears.local.faults import CrashFault, FaultBoard
 from gears.local.stripe_emulator import EmulatorControl
 from gears.local.template import Template
@@ -67,7 +67,7 @@ class Outcome:
     check: Report
     quiet: bool
     seconds: float = 0.0
-    notes: list[str] = field(default_factory=list)
+    partitions: dict[str, Any] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -80,11 +80,21 @@ class Outcome:
             f"cloud faults fired: {self.fired}",
             f"workers killed mid-invocation: {self.crashes}",
             f"Stripe fault bursts: {self.stripe_bursts}",
-            *self.notes,
+            self.hottest_text(),
             "" if self.quiet else "the shop was not quiet when checked (see the messages check)",
             self.check.text(),
         ]
         return "\n".join(line for line in lines if line)
+
+    def hottest_text(self) -> str:
+        """The busiest partition keys of the run: a key's share of all writes is its share of DynamoDB's
+        1,000 writes/s per partition at any scale."""
+        p = self.partitions
+        if not p.get("items_written"):
+            return ""
+        top = p["top"][:3]
+        keys = ", ".join(f"{t['table'].rsplit('-', 1)[-1]} {t['key']} {t['share']:.1%}" for t in top)
+        return f"DynamoDB items written: {p['items_written']} over {p['partitions']} partition keys; busiest: {keys}"
 
 
 def event_driven_functions(template: Template) -> list[str]:
@@ -100,6 +110,8 @@ def run_chaos(state: dict[str, Any], plan: Plan, state_dir: Path) -> Outcome:
     board = FaultBoard(state_dir / "faults.json")
     rng = random.Random(plan.seed)
     cloud = state["endpoint"].rstrip("/") + CONTROL_PATH
+    partitions = state["endpoint"].rstrip("/") + PARTITIONS_PATH
+    requests.delete(partitions, timeout=10).raise_for_status()  # count this run's writes only
     requests.post(cloud, json=plan.cloud(), timeout=10).raise_for_status()
     armed = {}
     for function in event_driven_functions(template):
@@ -127,6 +139,7 @@ def run_chaos(state: dict[str, Any], plan: Plan, state_dir: Path) -> Outcome:
     finally:
         stop.set()
         fired = requests.delete(cloud, timeout=10).json().get("fired", {})
+        hottest = requests.get(partitions, timeout=10).json()
         crashes = {f.function: f.fired for f in board.list() if f.id in armed.values()}
         board.clear()
         if provider is not None:
@@ -141,6 +154,7 @@ def run_chaos(state: dict[str, Any], plan: Plan, state_dir: Path) -> Outcome:
         check=checker.run(),
         quiet=quiet,
         seconds=time.monotonic() - started,
+        partitions=hottest,
     )
 
 
@@ -171,3 +185,45 @@ def add_parser(sub: Any) -> None:
     chaos.add_argument("--delay", type=float, default=0.10, help="share of SQS messages delivered late")
     chaos.add_argument("--crashes", type=int, default=2, help="worker kills per event-driven function")
     chaos.add_argument("--json", action="store_true")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``make chaos``: a shop of its own (fresh state, free ports), the long run, the report in bench/results."""
+    import sys
+    import tempfile
+
+    from gears.bench import RESULTS, _free
+    from gears.local.runtime import LocalRuntime, Options
+
+    parser = argparse.ArgumentParser(prog="python -m gears.chaos", description=main.__doc__)
+    parser.add_argument("--template", default="template.yaml")
+    parser.add_argument("--invoices", type=int, default=300)
+    parser.add_argument("--out", default=str(RESULTS))
+    args = parser.parse_args(argv)
+    state_dir = Path(tempfile.mkdtemp(prefix="gears-chaos-"))
+    options = Options(
+        template=Path(args.template),
+        port=_free(3400),
+        cloud_port=_free(4800),
+        state_dir=state_dir,
+        seed=True,
+        quiet=True,
+    )
+    runtime = LocalRuntime(options)
+    runtime.start()
+    try:
+        runtime.wait_idle(quiet_s=3.0, timeout_s=900.0)
+        state = json.loads((state_dir / "runtime.json").read_text())
+        outcome = run_chaos(state, Plan(invoices=args.invoices), state_dir)
+    finally:
+        runtime.stop()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "chaos.md").write_text(f"# gears chaos ({args.invoices} invoices)\n\n```\n{outcome.text()}\n```\n")
+    print(outcome.text())
+    sys.stdout.flush()
+    return 0 if outcome.ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

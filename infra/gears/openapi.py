@@ -14,6 +14,7 @@ import json
 import os
 import re
 import sys
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
@@ -99,7 +100,7 @@ def _build(template_path: Path) -> dict[str, Any]:  # noqa: C901 - one branch pe
         for key, value in route["environment"].items():
             os.environ.setdefault(key, str(value))
     paths: dict[str, Any] = {}
-    schemas: dict[str, Any] = {"Problem": PROBLEM_SCHEMA}
+    schemas: dict[str, Any] = {"Problem": PROBLEM_SCHEMA, "GatewayMessage": GATEWAY_MESSAGE}
     seen_modules: set[str] = set()
     errors: dict[str, dict[str, dict[str, Any]]] = {}
     for route in routes.values():
@@ -113,6 +114,7 @@ def _build(template_path: Path) -> dict[str, Any]:  # noqa: C901 - one branch pe
         for resolver in _resolvers(module):
             doc = json.loads(resolver.get_openapi_json_schema(title="Gears", version="1"))
             schemas.update((doc.get("components") or {}).get("schemas") or {})
+            declared = _declarations(resolver)
             for path, operations in (doc.get("paths") or {}).items():
                 for method, operation in operations.items():
                     route_info = routes.get((method.upper(), _shape(path)))
@@ -131,10 +133,23 @@ def _build(template_path: Path) -> dict[str, Any]:  # noqa: C901 - one branch pe
                     responses["422"] = PROBLEM
                     for status in ("400", "404", "429") + (() if route_info["public"] else ("401", "403")):
                         responses.setdefault(status, PROBLEM)
+                    # Every status the service's own problems answer with (its error types, by the shared table).
+                    for status in sorted({e["status"] for e in errors.get(service, {}).values()}):
+                        if status != 500:  # an internal error is never part of the contract
+                            responses.setdefault(str(status), PROBLEM)
+                    spec = declared.get((method.upper(), _shape(path)))
+                    if spec is not None:
+                        _apply_declaration(operation, spec, schemas)
+                    _gateway_answers(operation, public=route_info["public"])
                     paths.setdefault(route_info["path"], {})[method] = operation
     missing = sorted(f"{m} {r['path']}" for (m, _), r in routes.items() if m.lower() not in paths.get(r["path"], {}))
-    used = json.dumps(paths)
-    schemas = {k: v for k, v in schemas.items() if f"#/components/schemas/{k}" in used or k == "Problem"}
+    schemas = _reachable(schemas, paths)
+    _link(paths, schemas)
+    missing_refs = sorted(
+        {m for m in re.findall(r"#/components/schemas/([A-Za-z0-9_]+)", json.dumps(schemas)) if m not in schemas}
+    )
+    if missing_refs:
+        raise ValueError(f"schemas referred to and not defined: {missing_refs}")
     return {
         "openapi": "3.1.0",
         "info": {
@@ -160,6 +175,132 @@ def _build(template_path: Path) -> dict[str, Any]:  # noqa: C901 - one branch pe
             k: sorted(v.values(), key=lambda e: (e["status"], e["code"])) for k, v in sorted(errors.items())
         },
     }
+
+
+GATEWAY_MESSAGE = {
+    "type": "object",
+    "description": "API Gateway's own answer (its JWT authorizer, throttling, size limit, or the local shop still "
+    'starting), not the service\'s: `{"message": "Unauthorized"}` and the like.',
+    "properties": {"message": {"type": "string"}},
+    "required": ["message"],
+}
+# Statuses API Gateway itself may answer for any route (some only for signed-in ones), besides the service's own.
+GATEWAY_STATUSES = {"413": "Payload Too Large", "429": "Too Many Requests", "503": "Service Unavailable"}
+
+
+REF = re.compile(r"#/components/schemas/([A-Za-z0-9_.-]+)")
+
+
+def _reachable(schemas: dict[str, Any], paths: dict[str, Any]) -> dict[str, Any]:
+    """The schemas the paths refer to, and those they refer to in turn (and ``Problem``, always)."""
+    wanted = set(REF.findall(json.dumps(paths))) | {"Problem"}
+    seen: set[str] = set()
+    while wanted - seen:
+        name = (wanted - seen).pop()
+        seen.add(name)
+        wanted |= set(REF.findall(json.dumps(schemas.get(name, {}))))
+    return {k: v for k, v in schemas.items() if k in seen}
+
+
+def _link(paths: dict[str, Any], schemas: dict[str, Any]) -> None:
+    """OpenAPI links, from each success answer that carries an id to every operation whose path takes that id
+    (``POST /checkout`` answers ``orderId``: ``GET /orders/{orderId}`` ...), so that a client generator and a
+    stateful fuzzer can follow the API's own flows. Found by name, for every service alike."""
+    takes: dict[str, list[str]] = {}
+    for path, operations in paths.items():
+        for operation in operations.values():
+            for name in re.findall(r"\{([^}]+)\}", path):
+                takes.setdefault(name, []).append(operation["operationId"])
+    for operations in paths.values():
+        for operation in operations.values():
+            for status, answer in operation.get("responses", {}).items():
+                if not status.startswith("2"):
+                    continue
+                schema = ((answer.get("content") or {}).get("application/json") or {}).get("schema") or {}
+                ref = REF.search(schema.get("$ref", "")) if "$ref" in schema else None
+                properties = (schemas.get(ref.group(1), {}) if ref else schema).get("properties") or {}
+                links = {
+                    f"{target}_{name}": {"operationId": target, "parameters": {name: f"$response.body#/{name}"}}
+                    for name in properties
+                    for target in takes.get(name, [])
+                    if target != operation["operationId"]
+                }
+                if links:
+                    answer["links"] = dict(sorted(links.items()))
+
+
+def _gateway_answers(operation: dict[str, Any], *, public: bool) -> None:
+    """The gateway's ``{"message": ...}`` answers, beside (same status) or instead of the service's problems."""
+    gateway = {"application/json": {"schema": {"$ref": "#/components/schemas/GatewayMessage"}}}
+    responses = operation.setdefault("responses", {})
+    statuses = dict(GATEWAY_STATUSES) if public else {**GATEWAY_STATUSES, "401": "Unauthorized"}
+    for status, reason in statuses.items():
+        existing = responses.get(status)
+        if existing is None:
+            responses[status] = {"description": f"{reason} (API Gateway)", "content": dict(gateway)}
+        else:
+            responses[status] = {**existing, "content": {**existing.get("content", {}), **gateway}}
+
+
+def _declarations(resolver: Any) -> dict[tuple[str, str], dict[str, Any]]:
+    """(METHOD, shape) -> what a route's :func:`gears_shared.http.documented` says, for each route that says."""
+    from gears_shared.http import OPENAPI_ATTRIBUTE
+
+    out = {}
+    for route in [*resolver._static_routes, *resolver._dynamic_routes]:
+        spec = getattr(route.func, OPENAPI_ATTRIBUTE, None)
+        if spec is not None:
+            out[(route.method.upper(), _shape(route.openapi_path))] = spec
+    return out
+
+
+def _model_schema(model: Any, schemas: dict[str, Any]) -> dict[str, Any]:
+    """A ``$ref`` to ``model``'s JSON schema (as the API reads or writes it), added to the components."""
+    schema = model.model_json_schema(by_alias=True, ref_template="#/components/schemas/{model}")
+    for name, definition in [*(schema.pop("$defs", None) or {}).items(), (model.__name__, schema)]:
+        if schemas.setdefault(name, definition) != definition:
+            # One name, two shapes (two services' models named alike): the spec would keep one without a word.
+            raise ValueError(f"two different schemas are both named {name!r}: rename one of the models")
+    return {"$ref": f"#/components/schemas/{model.__name__}"}
+
+
+def _apply_declaration(operation: dict[str, Any], spec: dict[str, Any], schemas: dict[str, Any]) -> None:
+    """A route's declared body, success answers and headers, in place of what Powertools could infer."""
+    if spec["body"] is not None:
+        operation["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": _model_schema(spec["body"], schemas)}},
+        }
+    if spec["answers"]:
+        responses = operation.setdefault("responses", {})
+        responses.pop("200", None)  # Powertools' guess ("Successful Response", an untyped "Return")
+        for status, model in sorted(spec["answers"].items()):
+            answer: dict[str, Any] = {"description": HTTPStatus(status).phrase}
+            if model is not None:
+                answer["content"] = {"application/json": {"schema": _model_schema(model, schemas)}}
+            headers = spec["answer_headers"].get(status)
+            if headers:
+                answer["headers"] = {
+                    name: {"description": text, "schema": {"type": "string"}} for name, text in headers.items()
+                }
+            responses[str(status)] = answer
+    parameters = operation.setdefault("parameters", [])
+    known = {(p.get("in"), p.get("name")) for p in parameters}
+    for name, text in spec.get("query", {}).items():
+        if ("query", name) not in known:
+            parameters.append(
+                {"name": name, "in": "query", "required": False, "description": text, "schema": {"type": "string"}}
+            )
+    for name, text in spec["headers"].items():
+        parameters.append(
+            {
+                "name": name,
+                "in": "header",
+                "required": name in spec["required_headers"],
+                "description": text,
+                "schema": {"type": "string", "minLength": 1},
+            }
+        )
 
 
 def _errors(module: Any, service: str) -> dict[str, dict[str, Any]]:

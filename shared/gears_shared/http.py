@@ -237,6 +237,49 @@ def request_body(app: APIGatewayHttpResolver, model: type[Body], *, empty: Body 
         raise RequestValidationError(exc.errors(include_url=False, include_input=False)) from exc
 
 
+OPENAPI_ATTRIBUTE = "__gears_openapi__"
+RouteFunction = TypeVar("RouteFunction", bound=Callable[..., Any])
+
+
+def documented(
+    *,
+    body: type[BaseModel] | None = None,
+    answers: dict[int, type[BaseModel] | None] | None = None,
+    headers: dict[str, str] | None = None,
+    required_headers: tuple[str, ...] = (),
+    answer_headers: dict[int, dict[str, str]] | None = None,
+    query: dict[str, str] | None = None,
+) -> Callable[[RouteFunction], RouteFunction]:
+    """What a route takes and answers, for the API's spec (``make openapi``), under its route decorator::
+
+        @app.post("/checkout")
+        @documented(body=CheckoutRequest, answers={202: CheckoutAccepted}, headers={"Idempotency-Key": "..."},
+                    required_headers=("Idempotency-Key",), answer_headers={202: {"Location": "..."}})
+        def checkout() -> Response[str]:
+            command = request_body(app, CheckoutRequest)
+
+    ``body``: the model its JSON body is read as (:func:`request_body`); ``answers``: each success status and the
+    model of its JSON body (``None`` for none, as a 204); ``headers``: the request headers it reads, by name, with
+    what each is; ``answer_headers``: the headers a success answer carries; ``query``: the query parameters it reads
+    by hand (not as typed parameters), by name, with what each is. Documentation only: nothing at run time
+    reads it, and the spec's contract tests (schemathesis against the local shop) hold the route to it.
+    """
+    spec = {
+        "body": body,
+        "answers": dict(answers or {}),
+        "headers": dict(headers or {}),
+        "required_headers": tuple(required_headers),
+        "answer_headers": dict(answer_headers or {}),
+        "query": dict(query or {}),
+    }
+
+    def mark(fn: RouteFunction) -> RouteFunction:
+        setattr(fn, OPENAPI_ATTRIBUTE, spec)
+        return fn
+
+    return mark
+
+
 def encode_cursor(key: dict[str, Any] | None) -> str | None:
     """An opaque page cursor from a storage position (``None`` at the end)."""
     if not key:

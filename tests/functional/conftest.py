@@ -45,6 +45,16 @@ def lambda_env(cloud: Stack, template: Template, monkeypatch: pytest.MonkeyPatch
     return apply
 
 
+@pytest.fixture(autouse=True)
+def documented_answers(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every answer of a documented route, in every functional test, matches what the route documents
+    (tests/support/contract.py)."""
+    from tests.support.contract import checking_answers
+
+    with checking_answers(monkeypatch):
+        yield
+
+
 @pytest.fixture
 def context_for() -> Callable[[str], object]:
     from gears.local.lambda_context import LambdaContext

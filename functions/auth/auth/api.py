@@ -23,12 +23,14 @@ from auth import bootstrap, service
 from auth.domain import EMAIL_MAX_LENGTH, PASSWORD_POLICY, InvalidEmail, Tokens, WeakPassword, utc_iso
 from auth.errors import InvalidCredentials, SignInLockedOut, UserNotFound
 from auth.service import AuditLog, IdentityProvider, ProfileRepository
+from gears_shared.answers import Answer, Timestamp
 from gears_shared.auth import ADMIN, CUSTOMER, SUPPORT
 from gears_shared.errors import Unauthorized
 from gears_shared.http import (
     create_resolver,
     current_caller,
     current_correlation_id,
+    documented,
     http_handler,
     json_response,
     request_body,
@@ -100,6 +102,60 @@ class SetRolesRequest(Request):
 # A Cognito username is at most 128 characters: anything longer is no user of ours.
 USER_ID_MAX_LENGTH = 128
 
+AccountStatusValue = Literal["UNCONFIRMED", "CONFIRMED"]
+
+
+class CodeDeliveryAnswer(Answer):
+    """Where the confirmation code went, masked as the user pool reports it (``a***@e***``)."""
+
+    destination: str
+    medium: Literal["EMAIL", "SMS"]  # Cognito's DeliveryMediumType
+
+
+class SignUpAnswer(Answer):
+    userId: str
+    email: str
+    status: AccountStatusValue  # CONFIRMED only where the user pool confirms sign-ups itself
+    codeDelivery: CodeDeliveryAnswer | None  # null when no code was sent (an account confirmed at once)
+    message: str
+
+
+class ConfirmAnswer(Answer):
+    email: str
+    status: Literal["CONFIRMED"]
+    message: str
+
+
+class TokensAnswer(Answer):
+    accessToken: str
+    idToken: str
+    expiresIn: int = Field(description="Seconds the access and id tokens are valid for")
+    tokenType: str  # as the user pool says it: "Bearer"
+    # A login always brings one; a refresh brings none unless the user pool rotates refresh tokens.
+    refreshToken: str | None = None
+
+
+class AuthMessageAnswer(Answer):
+    message: str
+
+
+class MeAnswer(Answer):
+    userId: str
+    email: str | None  # null for an account made outside sign-up (no profile, and access tokens carry no email)
+    # The token's cognito:groups as they are, not filtered to the roles (the user pool defines only those three).
+    roles: list[str]
+    status: AccountStatusValue
+    createdAt: Timestamp | None  # null for an account made outside sign-up
+    confirmedAt: Timestamp | None
+
+
+class RoleChangeAnswer(Answer):
+    userId: str
+    roles: list[Role]
+    previousRoles: list[Role]
+    changeId: str
+    signedOut: bool  # true when the roles changed: the user's refresh tokens were revoked
+
 
 def _tokens_body(tokens: Tokens) -> dict[str, Any]:
     body: dict[str, Any] = {
@@ -124,6 +180,7 @@ def _count(name: str) -> None:
     description="Body: `{email, password}`; a weak password is 400 with every unmet rule in `unmet`; a taken "
     "email is 409.",
 )
+@documented(answers={201: SignUpAnswer})
 def signup(body: Annotated[SignUpRequest, Body()], identity: UserPool, profiles: Profiles) -> Response[str]:
     command = service.SignUp(
         email=body.email, password=body.password, correlation_id=current_correlation_id(public_app)
@@ -152,6 +209,7 @@ def signup(body: Annotated[SignUpRequest, Body()], identity: UserPool, profiles:
     description="Body: `{email, code}`; answers the email and status, never the account's id. A wrong code or an "
     "unknown email is the same 400; an account already confirmed is 409, whatever the code.",
 )
+@documented(answers={200: ConfirmAnswer})
 def confirm(body: Annotated[ConfirmRequest, Body()], identity: UserPool, profiles: Profiles) -> Response[str]:
     command = service.ConfirmSignUp(email=body.email, code=body.code, correlation_id=current_correlation_id(public_app))
     profile = service.confirm_sign_up(command, identity, profiles)
@@ -167,6 +225,7 @@ def confirm(body: Annotated[ConfirmRequest, Body()], identity: UserPool, profile
     summary="Sign in with email and password: access, id and refresh tokens",
     description="A wrong password and an unknown email are the same 401; repeated failures lock the sign-in (429).",
 )
+@documented(answers={200: TokensAnswer})
 def login(body: Annotated[LoginRequest, Body()], identity: UserPool) -> Response[str]:
     try:
         tokens = service.login(service.Login(email=body.email, password=body.password), identity)
@@ -181,6 +240,7 @@ def login(body: Annotated[LoginRequest, Body()], identity: UserPool) -> Response
 
 
 @public_app.post("/auth/refresh", summary="New access and id tokens for a refresh token")
+@documented(answers={200: TokensAnswer})
 def refresh(body: Annotated[RefreshRequest, Body()], identity: UserPool) -> Response[str]:
     tokens = service.refresh_tokens(service.RefreshTokens(refresh_token=body.refresh_token), identity)
     _count("TokenRefreshes")
@@ -191,6 +251,7 @@ def refresh(body: Annotated[RefreshRequest, Body()], identity: UserPool) -> Resp
     "/auth/password/forgot",
     summary="Email a password reset code (202 whether or not the email has an account)",
 )
+@documented(answers={202: AuthMessageAnswer})
 def forgot_password(body: Annotated[ForgotPasswordRequest, Body()], identity: UserPool) -> Response[str]:
     service.forgot_password(service.ForgotPassword(email=body.email), identity)
     _count("PasswordResetRequests")
@@ -204,6 +265,7 @@ def forgot_password(body: Annotated[ForgotPasswordRequest, Body()], identity: Us
     "/auth/password/reset",
     summary="Set a new password with the emailed reset code; every session of the account is signed out",
 )
+@documented(answers={200: AuthMessageAnswer})
 def reset_password(body: Annotated[ResetPasswordRequest, Body()], identity: UserPool) -> Response[str]:
     command = service.ResetPassword(email=body.email, code=body.code, new_password=body.new_password)
     service.reset_password(command, identity)
@@ -227,6 +289,7 @@ def bearer_token(event: dict[str, Any]) -> str:
 
 
 @me_app.get("/me", summary="The signed-in caller's profile and roles")
+@documented(answers={200: MeAnswer})
 def get_me(profiles: Profiles) -> Response[str]:
     me = service.get_me(service.GetMe(caller=current_caller(me_app)), profiles)
     return json_response(
@@ -246,6 +309,7 @@ def get_me(profiles: Profiles) -> Response[str]:
     "/auth/logout",
     summary="Sign out everywhere: every refresh token of the caller is revoked (204)",
 )
+@documented(answers={204: None})
 def logout(identity: UserPool) -> Response[None]:
     current_caller(session_app)  # an access token, not an id token: 401 before Cognito is asked
     service.log_out(service.LogOut(access_token=bearer_token(session_app.current_event.raw_event)), identity)
@@ -259,6 +323,7 @@ def logout(identity: UserPool) -> Response[None]:
     description="Body: `{roles: [customer|support|admin]}`; an unknown user is 404; an admin cannot drop their "
     "own admin role (422).",
 )
+@documented(body=SetRolesRequest, answers={200: RoleChangeAnswer})
 def set_roles(user_id: str, identity: UserPool, audit: Audit) -> Response[str]:
     body = request_body(admin_app, SetRolesRequest)
     if len(user_id) > USER_ID_MAX_LENGTH:

@@ -6,11 +6,12 @@ published events to carry.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Depends, Response
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints
 
+from gears_shared.answers import Answer, Timestamp
 from gears_shared.auth import ADMIN
 from gears_shared.errors import BadRequest
 from gears_shared.http import (
@@ -19,6 +20,7 @@ from gears_shared.http import (
     current_caller,
     current_correlation_id,
     decode_cursor,
+    documented,
     encode_cursor,
     http_handler,
     json_response,
@@ -72,6 +74,50 @@ class Restock(BaseModel):
     reference: Reference | None = None
 
 
+class StockAnswer(Answer):
+    """A SKU's figures (``StockItem.to_dict``)."""
+
+    sku: str
+    productId: str | None
+    onHand: int
+    reserved: int
+    available: int
+    threshold: int
+    level: Literal["in_stock", "low", "out"]
+    version: int
+    updatedAt: Timestamp | None
+
+
+class MovementAnswer(Answer):
+    """One entry of a SKU's ledger (``Movement.to_dict``)."""
+
+    kind: Literal["reserve", "commit", "release", "restock", "adjust"]
+    onHandDelta: int
+    reservedDelta: int
+    onHandAfter: int
+    reservedAfter: int
+    availableAfter: int
+    reference: str
+    reason: str  # "" when the movement gave none
+    actor: str | None
+    at: Timestamp
+
+
+class StockLedgerAnswer(StockAnswer):
+    """A SKU's figures with one page of its ledger, newest first."""
+
+    movements: list[MovementAnswer]
+    nextCursor: str | None
+
+
+class LowStockPage(Answer):
+    items: list[StockAnswer]
+    nextCursor: str | None
+
+
+PAGING = {"limit": "Entries per page, 1 to 100", "cursor": "The previous page's `nextCursor`"}
+
+
 def _paging(app: APIGatewayHttpResolver) -> tuple[int | None, dict[str, Any] | None]:
     """``limit`` and ``cursor`` from the query string, checked here (after the role check)."""
     raw_limit = app.current_event.get_query_string_value("limit")
@@ -96,6 +142,7 @@ read_app = create_resolver(ERRORS, roles=(ADMIN,))
     description="Paged with `limit` (default 20, at most 100) and the previous page's `nextCursor` as `cursor`. "
     "Answers `{items, nextCursor}`.",
 )
+@documented(answers={200: LowStockPage}, query=PAGING)
 def low_stock(repo: Repository) -> Response[str]:
     limit, position = _paging(read_app)
     page = service.list_low_stock(service.ListLowStock(limit, position), repo)
@@ -109,6 +156,7 @@ def low_stock(repo: Repository) -> Response[str]:
     "`version`, `updatedAt`) and one page of `movements` (kind, deltas, figures after, reference, reason, actor, "
     "time), paged with `limit` (default 20, at most 100) and `cursor` (`nextCursor`). An unknown SKU is 404.",
 )
+@documented(answers={200: StockLedgerAnswer}, query=PAGING)
 def get_stock(sku: str, repo: Repository) -> Response[str]:
     limit, position = _paging(read_app)
     view = service.view_stock(service.ViewStock(sku, limit, position), repo)
@@ -131,6 +179,7 @@ admin_app = create_resolver(ERRORS, roles=(ADMIN,))
     "would go below zero, nothing changed. A SKU's record is opened when its product is created in the catalog; a "
     "SKU with no record is 404, unless the body names its `productId`, which opens it (201; else 200).",
 )
+@documented(body=StockUpdate, answers={200: StockAnswer, 201: StockAnswer})
 def update_stock(sku: str, repo: Repository) -> Response[str]:
     body = request_body(admin_app, StockUpdate)
     body.check()
@@ -152,6 +201,7 @@ def update_stock(sku: str, repo: Repository) -> Response[str]:
     summary="Receive stock; a reference is received once per SKU (409 the second time)",
     description="Body: `{quantity: 1..1000000, reference?}` (a delivery note's reference); an unknown SKU is 404.",
 )
+@documented(body=Restock, answers={200: StockAnswer})
 def restock(sku: str, repo: Repository) -> Response[str]:
     body = request_body(admin_app, Restock)
     cmd = service.ReceiveStock(

@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Depends, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from gears_shared.answers import Answer, Money, Timestamp
 from gears_shared.auth import ADMIN, STAFF
 from gears_shared.errors import BadRequest
 from gears_shared.http import (
@@ -21,13 +22,14 @@ from gears_shared.http import (
     current_caller,
     current_correlation_id,
     decode_cursor,
+    documented,
     encode_cursor,
     http_handler,
     json_response,
     request_body,
 )
 from orders import bootstrap, service
-from orders.domain import CARRIERS, IllegalTransition, InvalidShipment, OrderStatus
+from orders.domain import CARRIERS, CancelReason, IllegalTransition, InvalidShipment, OrderStatus
 from orders.errors import InvalidCursor
 from orders.service import OrderRepository
 
@@ -46,6 +48,98 @@ class ShipmentIn(BaseModel):
 
     carrier: Carrier
     trackingNumber: str = Field(min_length=4, max_length=40)
+
+
+# -- answers: what Order.to_dict() and Order.summary() write -----------------------------------------------------
+Status = Literal["PENDING", "CONFIRMED", "PAID", "SHIPPED", "DELIVERED", "CANCELLED", "REFUNDED"]
+assert set(Status.__args__) == set(OrderStatus)  # type: ignore[attr-defined]
+CancelReasonName = Literal["out_of_stock", "payment_failed", "customer_request", "admin_request"]
+assert set(CancelReasonName.__args__) == set(CancelReason)  # type: ignore[attr-defined]
+
+
+class OrderLineAnswer(Answer):
+    productId: str
+    sku: str
+    title: str
+    quantity: int
+    unitPrice: Money
+    lineTotal: Money
+
+
+class OrderStepCause(Answer):
+    type: str = Field(description="The event's type (`OrderPlaced.v1`, ...), or `request`")
+    id: str = Field(description="The event's id, or the user id of the caller who asked")
+
+
+class OrderStep(Answer):
+    seq: int = Field(description="Its place in the history, from 0 (the order placed)")
+    from_: Status | None = Field(alias="from", description="null for the first step")
+    to: Status
+    at: Timestamp
+    cause: OrderStepCause
+    reason: CancelReasonName | None = None  # only on a cancellation
+
+
+class OrderRefundAnswer(Answer):
+    refundId: str
+    amount: int = Field(description="Minor units of the payment's currency")
+    at: Timestamp
+    eventId: str = Field(description="The PaymentRefunded event that told of it")
+
+
+class OrderPaymentAnswer(Answer):
+    method: str = Field(description="The payment method checkout took; empty if none was given")
+    charged: Money
+    refunded: Money
+    paymentIntentId: str | None
+    refunds: list[OrderRefundAnswer]
+    voided: bool
+    failure: str | None = Field(description="Why the charge failed (the decline code, else the reason)")
+
+
+class OrderShipmentAnswer(Answer):
+    carrier: Carrier | None
+    trackingNumber: str | None
+    shippedAt: Timestamp | None
+    deliveredAt: Timestamp | None
+
+
+class OrderAnswer(Answer):
+    orderId: str
+    userId: str
+    status: Status
+    lines: list[OrderLineAnswer]
+    subtotal: Money
+    shipping: Money
+    total: Money
+    # A map, not a model: orders keeps the address as OrderPlaced carried it (read tolerantly, never validated
+    # here), so its keys are checkout's (name, line1, line2, city, postalCode, country), not a shape orders promises.
+    shippingAddress: dict[str, str | None] = Field(description="As checkout placed it")
+    placedAt: Timestamp
+    updatedAt: Timestamp = Field(description="When the status last changed")
+    cancelReason: CancelReasonName | None
+    payment: OrderPaymentAnswer
+    shipment: OrderShipmentAnswer
+    history: list[OrderStep]
+    version: int = Field(description="Goes up by one with every change")
+
+
+class OrderSummary(Answer):
+    orderId: str
+    userId: str
+    status: Status
+    total: Money
+    itemCount: int = Field(description="The quantities of all the lines, added up")
+    placedAt: Timestamp
+    updatedAt: Timestamp
+
+
+class OrderPageAnswer(Answer):
+    items: list[OrderSummary]
+    nextCursor: str | None = Field(description="The `cursor` of the next page; null on the last")
+
+
+PAGING = {"limit": "Orders per page, 1 to 100", "cursor": "The previous page's `nextCursor`"}
 
 
 def _query(app: APIGatewayHttpResolver, name: str) -> str | None:
@@ -90,6 +184,7 @@ read_app = create_resolver(ERRORS)
     description="The caller's orders, newest first, a page at a time (`limit`, at most 100; `cursor` from "
     "`nextCursor`): `{items: [summary], nextCursor}`.",
 )
+@documented(answers={200: OrderPageAnswer}, query=PAGING)
 def list_my_orders(orders: Orders) -> Response[Any]:
     query = service.ListMyOrders(current_caller(read_app), limit=_limit(read_app), before=_before(read_app))
     return _page(service.list_my_orders(query, orders))
@@ -101,6 +196,7 @@ def list_my_orders(orders: Orders) -> Response[Any]:
     description="The order with its lines, totals, status history, payment and shipment. Another customer's order "
     "is 404; support and admin see any.",
 )
+@documented(answers={200: OrderAnswer})
 def get_order(order_id: str, orders: Orders) -> Response[Any]:
     order = service.get_order(service.GetOrder(order_id, current_caller(read_app)), orders)
     return json_response(order.to_dict())
@@ -115,6 +211,7 @@ cancel_app = create_resolver(ERRORS)
     description="The owner before shipping, or an admin (support may not): 200 with the order. Once shipped, 422 "
     "(`order-state`). Cancelling a cancelled order again is 200 and changes nothing.",
 )
+@documented(answers={200: OrderAnswer})
 def cancel_order(order_id: str, orders: Orders) -> Response[Any]:
     cmd = service.CancelOrder(order_id, current_caller(cancel_app), current_correlation_id(cancel_app))
     return json_response(service.cancel_order(cmd, orders).to_dict())
@@ -143,6 +240,15 @@ def _statuses(raw: str | None) -> tuple[OrderStatus, ...]:
     "range `from`..`to` (ISO dates or times; a date alone covers its day), newest first, paged like `/orders`. "
     "Support and admin.",
 )
+@documented(
+    answers={200: OrderPageAnswer},
+    query={
+        **PAGING,
+        "status": "Comma-separated statuses (PENDING, CONFIRMED, PAID, SHIPPED, DELIVERED, CANCELLED, REFUNDED)",
+        "from": "Placed at or after this ISO 8601 time",
+        "to": "Placed before this ISO 8601 time",
+    },
+)
 def list_orders(orders: Orders) -> Response[Any]:
     app = admin_read_app
     query = service.ListOrders(
@@ -165,6 +271,7 @@ fulfilment_app = create_resolver(ERRORS, roles=(ADMIN,))
     description="Only a PAID order ships (else 422). The carrier is one of ours and the tracking number in that "
     "carrier's format (else 400). Admin only.",
 )
+@documented(body=ShipmentIn, answers={200: OrderAnswer})
 def ship_order(order_id: str, orders: Orders) -> Response[Any]:
     app = fulfilment_app
     body = request_body(app, ShipmentIn)
@@ -179,6 +286,7 @@ def ship_order(order_id: str, orders: Orders) -> Response[Any]:
     summary="Mark an order delivered",
     description="Only a SHIPPED order is delivered (else 422). Admin only.",
 )
+@documented(answers={200: OrderAnswer})
 def deliver_order(order_id: str, orders: Orders) -> Response[Any]:
     app = fulfilment_app
     cmd = service.DeliverOrder(order_id, current_caller(app), current_correlation_id(app))

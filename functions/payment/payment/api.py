@@ -4,11 +4,12 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import Depends, Response
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
+from gears_shared.answers import Answer, Money, Timestamp
 from gears_shared.auth import ADMIN
 from gears_shared.consumers import EventInProgress, Inbox
 from gears_shared.errors import BadRequest
@@ -16,6 +17,7 @@ from gears_shared.http import (
     create_resolver,
     current_caller,
     current_correlation_id,
+    documented,
     http_handler,
     json_response,
     request_body,
@@ -47,6 +49,57 @@ class RefundRequest(BaseModel):
     reason: str | None = Field(None, max_length=500)
 
 
+class PaymentFailure(Answer):
+    reason: str
+    declineCode: str | None
+    message: str | None
+
+
+class RefundAnswer(Answer):
+    refundId: str
+    orderId: str
+    amount: Money
+    refundedTotal: Money
+    full: bool
+    kind: Literal["admin", "cancel", "provider"]
+    reason: str | None
+    paymentIntentId: str | None
+    createdAt: Timestamp
+
+
+class PaymentAnswer(Answer):
+    orderId: str
+    status: Literal["PENDING", "SUCCEEDED", "FAILED", "VOIDED", "CANCELLED", "PARTIALLY_REFUNDED", "REFUNDED"]
+    amount: Money
+    charged: Money
+    refunded: Money
+    refundable: Money
+    paymentIntentId: str | None
+    paymentMethod: str | None
+    failure: PaymentFailure | None
+    createdAt: Timestamp
+    updatedAt: Timestamp
+    refunds: list[RefundAnswer]
+
+
+class StripeEventIn(BaseModel):
+    """A Stripe event as Stripe sends it (its whole shape is Stripe's; the fields the service reads are these).
+    The raw body is what the ``Stripe-Signature`` is checked against, before anything is read."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: str
+    type: str
+    data: dict[str, Any]
+
+
+class WebhookAnswer(Answer):
+    received: bool
+    duplicate: bool
+    id: str
+    outcome: str | None = None  # absent for a duplicate
+
+
 # -- reads -----------------------------------------------------------------------------------------------------------
 read_app = create_resolver(ERRORS)
 
@@ -56,6 +109,7 @@ read_app = create_resolver(ERRORS)
     summary="An order's payment: status, amounts asked, charged, refunded and refundable, failure, refunds",
     description="For the order's owner, support and admin; anyone else gets 404, as for an order with no payment.",
 )
+@documented(answers={200: PaymentAnswer})
 def get_payment(order_id: str, payments: Payments) -> Response[Any]:
     payment, refunds = service.get_payment(GetPayment(order_id, current_caller(read_app)), payments=payments)
     body = payment.to_dict()
@@ -74,6 +128,11 @@ admin_app = create_resolver(ERRORS, roles=(ADMIN,))
     "that charged nothing: 422. Another refund of the same order at the same moment: 409. Stripe not answering: 502; "
     "retrying is safe, and an `Idempotency-Key` header (8 to 128 of letters, digits and `_.:-`) makes a retried "
     "request the same refund.",
+)
+@documented(
+    body=RefundRequest,
+    answers={201: RefundAnswer},
+    headers={"Idempotency-Key": "8 to 128 of letters, digits and `_.:-`: a retried request is the same refund"},
 )
 def refund_order(order_id: str, payments: Payments, provider: Provider) -> Response[Any]:
     body = request_body(admin_app, RefundRequest, empty=RefundRequest(amount=None, reason=None))
@@ -101,6 +160,12 @@ webhook_app = create_resolver(ERRORS)
     summary="Stripe's payment events, proven by their Stripe-Signature; each event id applied once",
     description="A forged, altered or stale (over five minutes) signature is 400 and changes nothing; an event "
     'applied before answers 200 `{"duplicate": true}`; one being applied right now, 409 (Stripe sends it again).',
+)
+@documented(
+    body=StripeEventIn,
+    answers={200: WebhookAnswer},
+    headers={"Stripe-Signature": "Stripe's signature of the raw body (`t=...,v1=...`)"},
+    required_headers=("Stripe-Signature",),
 )
 def stripe_webhook(
     payments: Payments,

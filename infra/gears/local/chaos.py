@@ -6,6 +6,7 @@ Armed while the cloud runs, through its control route (``gears chaos`` does it):
                             "sqs": {"duplicate": 0.1, "delay": 0.1, "max_delay_s": 3}}
     GET    /_gears/chaos   what is armed, and how often each fault fired
     DELETE /_gears/chaos   disarm (the counters stay until the next arming)
+    GET|DELETE /_gears/partitions   DynamoDB items written per partition key, the busiest first (DELETE restarts)
 
 - **DynamoDB** (its API, not its streams): a throttled call answers 400 ``ProvisionedThroughputExceededException``,
   a failed one 500 ``InternalServerError``, as DynamoDB does; nothing is applied. The AWS SDKs retry both, so most
@@ -23,6 +24,7 @@ import threading
 from typing import Any
 
 CONTROL_PATH = "/_gears/chaos"
+PARTITIONS_PATH = "/_gears/partitions"  # GET: writes per partition key so far; DELETE: count from now
 _DYNAMO_PREFIX = "com.amazonaws.dynamodb.v20120810#"
 
 
@@ -64,42 +66,54 @@ class Chaos:
 CHAOS = Chaos()
 
 
-def wsgi(app: Any, chaos: Chaos = CHAOS) -> Any:
-    """The control route, and DynamoDB's faults, in front of the cloud's app."""
+def _respond(start_response: Any, status: str, body: dict[str, Any], content_type: str) -> list[bytes]:
+    data = json.dumps(body).encode()
+    start_response(status, [("Content-Type", content_type), ("Content-Length", str(len(data)))])
+    return [data]
 
-    def respond(start_response: Any, status: str, body: dict[str, Any], content_type: str) -> list[bytes]:
-        data = json.dumps(body).encode()
-        start_response(status, [("Content-Type", content_type), ("Content-Length", str(len(data)))])
-        return [data]
+
+def _control(chaos: Chaos, environ: dict[str, Any]) -> dict[str, Any]:
+    method = environ.get("REQUEST_METHOD")
+    if environ.get("PATH_INFO") == PARTITIONS_PATH:  # the writes per partition key (moto_dynamodb)
+        from gears.local import moto_dynamodb
+
+        if method == "DELETE":
+            moto_dynamodb.PARTITION_WRITES.clear()
+        return moto_dynamodb.partition_report()
+    if method == "POST":
+        size = int(environ.get("CONTENT_LENGTH") or 0)
+        chaos.arm(json.loads(environ["wsgi.input"].read(size) or b"{}"))
+    elif method == "DELETE":
+        chaos.disarm()
+    return chaos.state()
+
+
+def _dynamodb_fault(chaos: Chaos) -> tuple[str, dict[str, str]] | None:
+    """A throttle or a 500 for this DynamoDB call, as DynamoDB answers them, or ``None`` to serve it."""
+    if chaos.roll("dynamodb", "throttle"):
+        message = "The level of configured provisioned throughput for the table was exceeded."
+        return "400 Bad Request", {
+            "__type": _DYNAMO_PREFIX + "ProvisionedThroughputExceededException",
+            "message": message,
+        }
+    if chaos.roll("dynamodb", "error"):
+        return "500 Internal Server Error", {
+            "__type": _DYNAMO_PREFIX + "InternalServerError",
+            "message": "Internal server error",
+        }
+    return None
+
+
+def wsgi(app: Any, chaos: Chaos = CHAOS) -> Any:
+    """The control routes, and DynamoDB's faults, in front of the cloud's app."""
 
     def handle(environ: dict[str, Any], start_response: Any) -> Any:
-        if environ.get("PATH_INFO") == CONTROL_PATH:
-            method = environ.get("REQUEST_METHOD")
-            if method == "POST":
-                size = int(environ.get("CONTENT_LENGTH") or 0)
-                chaos.arm(json.loads(environ["wsgi.input"].read(size) or b"{}"))
-            elif method == "DELETE":
-                chaos.disarm()
-            return respond(start_response, "200 OK", chaos.state(), "application/json")
-        target = environ.get("HTTP_X_AMZ_TARGET", "")
-        if target.startswith("DynamoDB_20120810."):
-            if chaos.roll("dynamodb", "throttle"):
-                return respond(
-                    start_response,
-                    "400 Bad Request",
-                    {
-                        "__type": _DYNAMO_PREFIX + "ProvisionedThroughputExceededException",
-                        "message": "The level of configured provisioned throughput for the table was exceeded.",
-                    },
-                    "application/x-amz-json-1.0",
-                )
-            if chaos.roll("dynamodb", "error"):
-                return respond(
-                    start_response,
-                    "500 Internal Server Error",
-                    {"__type": _DYNAMO_PREFIX + "InternalServerError", "message": "Internal server error"},
-                    "application/x-amz-json-1.0",
-                )
+        if environ.get("PATH_INFO") in (CONTROL_PATH, PARTITIONS_PATH):
+            return _respond(start_response, "200 OK", _control(chaos, environ), "application/json")
+        if environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB_20120810."):
+            fault = _dynamodb_fault(chaos)
+            if fault is not None:
+                return _respond(start_response, fault[0], fault[1], "application/x-amz-json-1.0")
         return app(environ, start_response)
 
     return handle

@@ -343,10 +343,12 @@ def serve(host: str, port: int, mailbox_path: Path) -> None:
 
     def dump_operations() -> None:  # for `make bench`: DynamoDB operations served so far
         target = mailbox_path.parent / "dynamodb-operations.json"
+        partitions = mailbox_path.parent / "dynamodb-partitions.json"  # writes per partition key, the busiest
         while True:
             time.sleep(0.5)
             with contextlib.suppress(RuntimeError):  # a writer may be counting right now; next time, then
                 target.write_text(json.dumps(dict(moto_dynamodb.OPERATIONS)))
+                partitions.write_text(json.dumps(moto_dynamodb.partition_report()))
 
     threading.Thread(target=dump_operations, daemon=True).start()
     print(f"local cloud listening on http://{host}:{port}", flush=True)

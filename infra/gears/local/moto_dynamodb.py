@@ -34,6 +34,7 @@ from __future__ import annotations
 import inspect
 import json
 import threading
+from collections import Counter
 from typing import Any
 
 _hint = threading.local()
@@ -152,24 +153,66 @@ def _track_writes() -> None:
     DynamoHandler._gears_tracked = True  # type: ignore[attr-defined]
 
 
+# Items written per partition (table, partition key value), for `make bench` and `gears chaos`: the largest key's
+# share of all writes is where a busy shop would first meet DynamoDB's per-partition limit (1,000 writes/s).
+PARTITION_WRITES: Counter[tuple[str, str]] = Counter()
+
+
+def _partition(table: str, key: dict[str, Any] | None) -> tuple[str, str]:
+    """(table, the partition key's value) of an item or key in DynamoDB JSON (``pk`` by this project's rule)."""
+    key = key or {}
+    value: Any = key.get("pk") or next(iter(key.values()), {})
+    return table, str(next(iter(value.values()), "")) if isinstance(value, dict) else str(value)
+
+
+def _writes(action: str, body: dict[str, Any]) -> list[tuple[str, str]]:
+    """The partitions a write request writes, one entry per item written."""
+    if action in ("PutItem", "UpdateItem", "DeleteItem"):
+        return [_partition(str(body.get("TableName")), body.get("Item") or body.get("Key"))]
+    if action == "BatchWriteItem":
+        return [
+            _partition(table, (r.get("PutRequest") or {}).get("Item") or (r.get("DeleteRequest") or {}).get("Key"))
+            for table, requests in (body.get("RequestItems") or {}).items()
+            for r in requests
+        ]
+    if action == "TransactWriteItems":
+        out = []
+        for entry in body.get("TransactItems") or []:
+            kind, op = next(iter(entry.items()), ("", {}))
+            op = op if isinstance(op, dict) else {}
+            if kind != "ConditionCheck":
+                out.append(_partition(str(op.get("TableName")), op.get("Item") or op.get("Key")))
+        return out
+    return []
+
+
 def _count(handler: Any) -> None:
     action = str(handler.headers.get("X-Amz-Target", "")).rsplit(".", 1)[-1]
     if not action:
         return
     OPERATIONS[action] = OPERATIONS.get(action, 0) + 1
-    written = 0
-    if action in WRITES:
-        written = 1
-    elif action in ("BatchWriteItem", "TransactWriteItems"):
-        try:
-            body = json.loads(handler.body or "{}")
-        except ValueError:
-            body = {}
-        if action == "BatchWriteItem":
-            written = sum(len(v) for v in (body.get("RequestItems") or {}).values())
-        else:
-            written = sum(1 for item in body.get("TransactItems") or [] if "ConditionCheck" not in item)
-    OPERATIONS["items_written"] = OPERATIONS.get("items_written", 0) + written
+    if action not in (*WRITES, "BatchWriteItem", "TransactWriteItems"):
+        return
+    try:
+        body = json.loads(handler.body or "{}")
+    except ValueError:
+        body = {}
+    partitions = _writes(action, body if isinstance(body, dict) else {})
+    PARTITION_WRITES.update(partitions)
+    OPERATIONS["items_written"] = OPERATIONS.get("items_written", 0) + len(partitions)
+
+
+def partition_report(top: int = 10) -> dict[str, Any]:
+    """The writes per partition so far: how many, over how many keys, and the busiest keys with their share."""
+    total = sum(PARTITION_WRITES.values())
+    return {
+        "items_written": total,
+        "partitions": len(PARTITION_WRITES),
+        "top": [
+            {"table": table, "key": key, "writes": n, "share": n / total if total else 0.0}
+            for (table, key), n in PARTITION_WRITES.most_common(top)
+        ],
+    }
 
 
 def make_requests_atomic() -> None:

@@ -4,21 +4,24 @@ customer and works on the caller's own cart and checkouts only."""
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from typing import Annotated, Literal
 
 from aws_lambda_powertools.event_handler import Depends, Response
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints
 
 from ecommerce import bootstrap
+from ecommerce.answers import ProductAvailability
 from ecommerce.cart import service
 from ecommerce.cart.domain import MAX_QUANTITY, MIN_QUANTITY, CartRuleError, PricedCart, ShippingAddress, fingerprint
 from ecommerce.cart.service import CartRepository, CheckoutStore, ProductLookup
 from ecommerce.errors import IdempotencyKeyRequired, InvalidId
+from gears_shared.answers import Answer, Money, Timestamp
 from gears_shared.http import (
     ErrorTable,
     create_resolver,
     current_caller,
     current_correlation_id,
+    documented,
     http_handler,
     json_response,
     request_body,
@@ -38,7 +41,8 @@ Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 
 LINE_FIELDS = (
     "Each line: `productId, sku, title, quantity, unitPrice, lineTotal, available, availableQuantity, "
-    "reason?, message?, availability, image, addedAt`. A line that cannot be bought stays, `available: false` with "
+    "reason?, message?, availability?, image?, addedAt` (`availability` and `image` absent for a product no longer "
+    "in the catalog). A line that cannot be bought stays, `available: false` with "
     "a `reason` (`archived`, `deleted`, `not-for-sale`, `currency-mismatch`, `insufficient-stock`) and a `message` "
     '("only 3 left"), and counts in no total; `checkoutReady` is false while there is one. `availableQuantity` is '
     "the units inventory last said are available (null before it said anything: then any quantity is available)."
@@ -83,6 +87,67 @@ class CheckoutIn(BaseModel):
     paymentMethod: Annotated[str, StringConstraints(pattern=r"^pm_[A-Za-z0-9_]{1,100}$")]
 
 
+# -- answers (what the routes send back) -----------------------------------------------------------------------------
+Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
+
+
+class CartLineAnswer(Answer):
+    productId: str
+    sku: str
+    title: str
+    quantity: int
+    unitPrice: Money | None  # null for a product no longer in the catalog
+    lineTotal: Money | None
+    available: bool
+    availableQuantity: int | None
+    # reason and message: absent for a line that can be bought.
+    reason: Literal["deleted", "archived", "not-for-sale", "currency-mismatch", "insufficient-stock"] | None = None
+    message: str | None = None  # "only 3 left"
+    image: str | None = None  # absent for a product no longer in the catalog, null for one without images
+    availability: ProductAvailability | None = None  # absent for a product no longer in the catalog
+    addedAt: Timestamp
+
+
+class CartAnswer(Answer):
+    lines: list[CartLineAnswer]
+    lineCount: int
+    itemCount: int
+    currency: Currency
+    subtotal: Money
+    shipping: Money
+    total: Money
+    checkoutReady: bool
+    updatedAt: Timestamp | None  # null for a cart never stored (or forgotten)
+    expiresAt: Timestamp | None
+
+
+class CheckoutLine(Answer):
+    productId: str
+    sku: str
+    title: str
+    quantity: int
+    unitPrice: Money
+    lineTotal: Money
+
+
+class CheckoutReceipt(Answer):
+    """The 202 of POST /checkout, and its replay."""
+
+    orderId: str
+    status: Literal["PENDING"]
+    lines: list[CheckoutLine]
+    subtotal: Money
+    shipping: Money
+    total: Money
+    placedAt: Timestamp
+
+
+class CheckoutAnswer(CheckoutReceipt):
+    """GET /checkout/{orderId}: the receipt, and where the order itself is read."""
+
+    order: str
+
+
 def _product_id(value: str) -> str:
     if not PRODUCT_ID.match(value):
         raise InvalidId("A product id is 1-128 letters, digits, '-' or '_'.", productId=value[:130])
@@ -107,6 +172,7 @@ def _user() -> str:
     description="`{lines, lineCount, itemCount, currency, subtotal, shipping, total, checkoutReady, updatedAt, "
     "expiresAt}`. " + LINE_FIELDS + " A cart untouched for 30 days is forgotten.",
 )
+@documented(answers={200: CartAnswer})
 def get_cart(carts: Carts, catalog: Catalog) -> Response[str]:
     return _cart(service.view_cart(service.ViewCart(_user()), carts, catalog))
 
@@ -117,6 +183,7 @@ def get_cart(carts: Carts, catalog: Catalog) -> Response[str]:
     description="Body: `{quantity: 1..99}` and nothing else (a price is refused: 400). At most 50 different products "
     "(422 `cart-full`); an unknown product is 404, an archived one 422 `product-unavailable`.",
 )
+@documented(body=QuantityIn, answers={200: CartAnswer})
 def put_line(product_id: str, carts: Carts, catalog: Catalog) -> Response[str]:
     user, pid = _user(), _product_id(product_id)
     body = request_body(cart_app, QuantityIn)
@@ -128,12 +195,14 @@ def put_line(product_id: str, carts: Carts, catalog: Catalog) -> Response[str]:
     summary="Remove a product from the cart (the cart)",
     description="404 if it is not in the cart.",
 )
+@documented(answers={200: CartAnswer})
 def delete_line(product_id: str, carts: Carts, catalog: Catalog) -> Response[str]:
     user, pid = _user(), _product_id(product_id)
     return _cart(service.remove_line(service.RemoveLine(user, pid), carts, catalog))
 
 
 @cart_app.delete("/cart", summary="Empty the cart (204)")
+@documented(answers={204: None})
 def clear_cart(carts: Carts) -> Response[None]:
     service.clear_cart(service.ClearCart(_user()), carts)
     return Response(status_code=204)
@@ -167,6 +236,20 @@ def _idempotency_key() -> str:
     "than the units available) 422 `products-unavailable`, naming the lines in `unavailable`, before any order is "
     "placed. Shipping: free from 50.00, else 4.99, in the cart's currency.",
 )
+@documented(
+    body=CheckoutIn,
+    answers={202: CheckoutReceipt},
+    headers={
+        "Idempotency-Key": "8 to 128 of letters, digits and `_.:-`, new per order: a retried request is the same order"
+    },
+    required_headers=("Idempotency-Key",),
+    answer_headers={
+        202: {
+            "Location": "The checkout's URL: `/checkout/{orderId}`",
+            "Idempotent-Replayed": "`true` when this is the answer to an earlier request with this key (else absent)",
+        }
+    },
+)
 def post_checkout(checkouts: Checkouts, catalog: Catalog) -> Response[str]:
     user, key = current_caller(checkout_app).user_id, _idempotency_key()
     body = request_body(checkout_app, CheckoutIn)
@@ -192,6 +275,7 @@ def post_checkout(checkouts: Checkouts, catalog: Catalog) -> Response[str]:
     "placedAt}`: the checkout as it was accepted. The order's own state is at `order` (the orders service learns "
     "of it a moment later). Another customer's checkout, or an unknown id, is 404.",
 )
+@documented(answers={200: CheckoutAnswer})
 def get_checkout(order_id: str, checkouts: Checkouts) -> Response[str]:
     user = current_caller(checkout_app).user_id
     return json_response(service.show_checkout(service.ShowCheckout(user, order_id), checkouts), headers=NO_STORE)

@@ -11,6 +11,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, StrictInt, StringConstraints
 
 from ecommerce import bootstrap
+from ecommerce.answers import ProductAvailability
 from ecommerce.catalog import service
 from ecommerce.catalog.domain import (
     DESCRIPTION_MAX,
@@ -25,6 +26,8 @@ from ecommerce.catalog.domain import (
 )
 from ecommerce.catalog.service import CategoryCatalog, ProductRepository
 from ecommerce.errors import VersionRequired
+from gears_shared.answers import Answer, Timestamp
+from gears_shared.answers import Money as MoneyAnswer
 from gears_shared.auth import ADMIN
 from gears_shared.errors import BadRequest
 from gears_shared.http import (
@@ -32,6 +35,7 @@ from gears_shared.http import (
     create_resolver,
     current_correlation_id,
     decode_cursor,
+    documented,
     encode_cursor,
     http_handler,
     json_response,
@@ -111,6 +115,45 @@ class ProductReplacement(_ProductFields):
     availability: dict[str, Any] | None = Field(None, description="As read; inventory's, ignored here")
 
 
+# -- answers (what the routes send back) -----------------------------------------------------------------------------
+class ProductAnswer(Answer):
+    productId: str
+    sku: str
+    title: str
+    description: str
+    price: MoneyAnswer
+    category: str
+    brand: str | None
+    images: list[str]
+    # The administrator's own attribute names (``colour``, ``material``...): a free-form map of text to text.
+    attributes: dict[str, str]
+    status: Literal["draft", "active", "archived"]
+    createdAt: Timestamp
+    updatedAt: Timestamp
+    version: int
+    availability: ProductAvailability
+
+
+class ProductPageAnswer(Answer):
+    items: list[ProductAnswer]
+    nextCursor: str | None  # null on the last page
+
+
+class CategoryNode(Answer):
+    id: str
+    name: str
+    parent: str | None  # null for a root
+    children: list[CategoryNode]
+
+
+class CategoryTreeAnswer(Answer):
+    categories: list[CategoryNode]
+
+
+ETAG = 'The product\'s version, quoted (`"3"`): send it back as `If-Match` (or `version`) to change the product'
+IF_MATCH = 'The product version the change is based on (`"3"`, `W/"3"` or `3`), or `*` for whatever is current'
+
+
 def _product_response(product: Product, status: int = 200, headers: dict[str, str] | None = None) -> Response[str]:
     return json_response(product.to_view(), status, {"ETag": f'"{product.version}"', **(headers or {})})
 
@@ -138,6 +181,7 @@ read_app = create_resolver(ERRORS)
     description="`{items, nextCursor}`. `limit` defaults to 20 and is capped at 100; `cursor` is the previous "
     "page's `nextCursor`, opaque. An unknown category or a foreign cursor is 400. " + AVAILABILITY,
 )
+@documented(answers={200: ProductPageAnswer})
 def list_products(
     products: Products,
     categories: Categories,
@@ -156,12 +200,14 @@ def list_products(
     summary="One active product, with an ETag (drafts and archived products are 404)",
     description=AVAILABILITY,
 )
+@documented(answers={200: ProductAnswer}, answer_headers={200: {"ETag": ETAG}})
 def get_product(product_id: str, products: Products) -> Response[str]:
     product = service.get_active_product(service.ShowProduct(product_id), products)
     return _product_response(product, headers={"Cache-Control": PRODUCT_CACHE})
 
 
 @read_app.get("/categories", summary="The category tree: `{categories: [{id, name, parent, children}]}`")
+@documented(answers={200: CategoryTreeAnswer})
 def list_categories(categories: Categories) -> Response[str]:
     tree = service.category_tree(categories)
     return json_response({"categories": tree.as_nested()}, headers={"Cache-Control": CATEGORY_CACHE})
@@ -180,6 +226,11 @@ admin_app = create_resolver(ERRORS, roles=(ADMIN,))
     description="Server fields (`productId`, `createdAt`, `updatedAt`, `version`) are refused (400), and so is a "
     "SKU that is not 1-64 letters, digits, `_`, `.` or `-` (no `/`). An unknown category is 422.",
 )
+@documented(
+    body=NewProduct,
+    answers={201: ProductAnswer},
+    answer_headers={201: {"Location": "The product's URL: `/products/{productId}`", "ETag": ETAG}},
+)
 def create_product(products: Products, categories: Categories) -> Response[str]:
     body = request_body(admin_app, NewProduct)
     cmd = service.CreateProduct(body.sku, body.details(body.status), current_correlation_id(admin_app))
@@ -193,6 +244,12 @@ def create_product(products: Products, categories: Categories) -> Response[str]:
     description='The version as `version` in the body or `If-Match: "<version>"` (`*`: whatever is current). '
     "`productId`, `createdAt`, `updatedAt` and `availability` may be sent back as read and are ignored; the SKU "
     "cannot change. A `status` of draft or active restores an archived product.",
+)
+@documented(
+    body=ProductReplacement,
+    answers={200: ProductAnswer},
+    headers={"If-Match": IF_MATCH + "; needed unless the body has `version`"},
+    answer_headers={200: {"ETag": ETAG}},
 )
 def replace_product(product_id: str, products: Products, categories: Categories) -> Response[str]:
     body = request_body(admin_app, ProductReplacement)
@@ -219,6 +276,7 @@ def replace_product(product_id: str, products: Products, categories: Categories)
     summary="Archive a product (204): it leaves every listing and public read; its record stays for its orders",
     description="`If-Match` optional; archiving an archived product succeeds, so DELETE can be retried.",
 )
+@documented(answers={204: None}, headers={"If-Match": IF_MATCH + "; without it, any version is archived"})
 def archive_product(product_id: str, products: Products) -> Response[None]:
     header = parse_if_match(admin_app.current_event.headers.get("if-match"))
     expected = header if isinstance(header, int) else None

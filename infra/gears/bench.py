@@ -158,6 +158,16 @@ def checkout_latency(api: str, token: str, product_id: str, n: int) -> dict[str,
         },
         "paymentMethod": "pm_card_visa",
     }
+    # Enough stock for every checkout, and the catalog told so (its availability is a read model, a second late).
+    sku = http.get(f"{api}/products/{product_id}", timeout=30).json()["sku"]
+    restock = {"quantity": n + 10, "reference": f"bench-{uuid.uuid4().hex[:8]}"}
+    http.post(f"{api}/inventory/{sku}/restock", json=restock, headers=auth, timeout=30).raise_for_status()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        availability = http.get(f"{api}/products/{product_id}", timeout=30).json().get("availability") or {}
+        if (availability.get("available") or 0) >= n + 1:
+            break
+        time.sleep(0.5)
     times = []
     for i in range(n + 1):
         r = http.put(f"{api}/cart/items/{product_id}", json={"quantity": 1}, headers=auth, timeout=30)

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from gears.chaos import Plan, event_driven_functions, run_chaos
 from gears.local.template import Template
 from tests.support.shop import Shop
 
 
+@pytest.mark.shop_wide
 def test_the_shop_converges_under_chaos(shop: Shop) -> None:
     plan = Plan(invoices=25, workers=4, crashes=1, stripe_every_s=8.0)
     outcome = run_chaos(shop.state, plan, shop.state_dir)

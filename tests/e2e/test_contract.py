@@ -68,6 +68,7 @@ def fuzz(shop: Shop, token: str | None, report: Path) -> subprocess.CompletedPro
     )
 
 
+@pytest.mark.shop_wide
 @pytest.mark.parametrize("role", ["anonymous", "customer", "admin"])
 def test_the_api_keeps_its_contract(shop: Shop, role: str, tmp_path: Path) -> None:
     token = None if role == "anonymous" else (shop.admin() if role == "admin" else shop.new_customer()).token

@@ -141,12 +141,13 @@ def _track_writes() -> None:
     original = DynamoHandler.call_action
 
     def call_action(self: Any) -> Any:
-        if str(self.headers.get("X-Amz-Target", "")).rsplit(".", 1)[-1] not in READS:
+        writes = str(self.headers.get("X-Amz-Target", "")).rsplit(".", 1)[-1] not in READS
+        if writes:
             WRITES_SEEN[0] += 1
         try:
             return original(self)
         finally:
-            if str(self.headers.get("X-Amz-Target", "")).rsplit(".", 1)[-1] not in READS:
+            if writes:
                 WRITES_SEEN[0] += 1  # and after: a query that ran meanwhile (without the lock) kept nothing stale
 
     DynamoHandler.call_action = call_action  # type: ignore[method-assign]

@@ -26,6 +26,7 @@ from gears.local.filters import delivered, sqs_view
 from gears.local.workers import InvokeResult
 
 Invoke = Callable[[dict[str, Any]], InvokeResult]
+Log = Callable[[str], None]
 WAIT_HEADER = "X-Gears-Wait-Seconds"  # understood by the local cloud (gears.local.moto_fast)
 _waiting = threading.local()  # how long this thread's GetRecords may wait for a record
 
@@ -34,9 +35,6 @@ def _ask_to_wait(request: Any, **_: Any) -> None:
     wait_s = getattr(_waiting, "s", 0.0)
     if wait_s:
         request.headers[WAIT_HEADER] = f"{wait_s:.3f}"
-
-
-Log = Callable[[str], None]
 
 
 class _Poller:
@@ -210,14 +208,15 @@ class SqsPoller(_Poller):
 
     def process(self, messages: list[dict[str, Any]]) -> set[str] | None:
         with self._delivering():
+            event = self.event_for(messages)
             if self.filters:
-                records = self.event_for(messages)["Records"]
-                kept = {r["messageId"] for r in records if delivered(self.filters, sqs_view(r))}
-                self._delete([m for m in messages if m["MessageId"] not in kept])  # filtered out: Lambda drops them
-                messages = [m for m in messages if m["MessageId"] in kept]
+                kept = [r for r in event["Records"] if delivered(self.filters, sqs_view(r))]
+                ids = {r["messageId"] for r in kept}
+                self._delete([m for m in messages if m["MessageId"] not in ids])  # filtered out: Lambda drops them
+                messages, event = [m for m in messages if m["MessageId"] in ids], {"Records": kept}
                 if not messages:
                     return set()
-            return self._process(messages)
+            return self._process(messages, event)
 
     def _delete(self, messages: list[dict[str, Any]]) -> None:
         for start in range(0, len(messages), 10):
@@ -227,8 +226,8 @@ class SqsPoller(_Poller):
                 Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(chunk)],
             )
 
-    def _process(self, messages: list[dict[str, Any]]) -> set[str] | None:
-        result = self.invoke(self.event_for(messages))
+    def _process(self, messages: list[dict[str, Any]], event: dict[str, Any]) -> set[str] | None:
+        result = self.invoke(event)
         self.batches += 1
         failed = _failed_ids(result, self.report_failures, {m["MessageId"] for m in messages})
         if failed is None:

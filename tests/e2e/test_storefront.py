@@ -42,11 +42,13 @@ def fill(shop: Shop, customer: Customer, products: list[dict[str, Any]]) -> None
 def cart_state(shop: Shop, customer: Customer) -> dict[str, Any]:
     """The customer's cart without each line's live stock view.
 
-    `availability` is read from inventory's latest `StockLevelChanged` at every read, and other tests move the
-    shared demo stock while this one runs: what a refused request must leave alone is the cart itself.
+    `available` and `availableQuantity` are read from inventory's latest `StockLevelChanged` at every read, and
+    other tests move the shared demo stock while this one runs: what a refused request must leave alone is the
+    cart itself.
     """
     cart = shop.get("/cart", token=customer.token).json()
-    return {**cart, "lines": [{k: v for k, v in line.items() if k != "availability"} for line in cart["lines"]]}
+    live = {"available", "availableQuantity"}
+    return {**cart, "lines": [{k: v for k, v in line.items() if k not in live} for line in cart["lines"]]}
 
 
 def checkout(shop: Shop, customer: Customer, key: str, body: Any = None, **kw: Any) -> Any:

@@ -15,7 +15,7 @@ export SAM_CLI_TELEMETRY := 0
 
 
 .PHONY: openapi demo-data
-.PHONY: install run test test-unit test-functional test-e2e lint lint-ruff lint-types validate build bench chaos clean
+.PHONY: install run test test-unit test-functional test-e2e lint lint-ruff lint-types validate build bench chaos load clean
 
 $(STAMP): pyproject.toml shared/requirements.txt
 	@command -v $(PYTHON) >/dev/null || { echo "needs $(PYTHON) (the Lambda runtime is python3.11)"; exit 1; }
@@ -85,6 +85,10 @@ bench: $(STAMP) ## benchmarks; results (with plots) in bench/results/latest.md
 
 chaos: $(STAMP) ## the long chaos run on a shop of its own (300 invoices under faults, then gears check); bench/results/chaos.md
 	$(PY) -m gears.chaos
+
+# `make load ARGS="--customers 16 --seconds 120"` changes the load.
+load: $(STAMP) ## the load test on a shop of its own (8 customers and an admin for 60 s, then gears check); bench/results/load.md
+	$(PY) -m gears.load $(ARGS)
 
 clean:
 	rm -rf $(VENV) $(SAM_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache .gears

@@ -39,14 +39,10 @@ from typing import Any
 import requests
 
 from gears.local.chaos import PARTITIONS_PATH
-from gears.local.runtime import LocalRuntime, Options, port_free
+from gears.local.runtime import LocalRuntime, Options, free_port
 from gears.local.workers import Worker
 
 RESULTS = Path("bench/results")
-
-
-def _free(start: int) -> int:
-    return next(p for p in range(start, start + 200) if port_free("127.0.0.1", p))
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -468,8 +464,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     state = Path(tempfile.mkdtemp(prefix="gears-bench-"))
     options = Options(
         template=Path(args.template),
-        port=_free(3300),
-        cloud_port=_free(4700),
+        port=free_port(3300),
+        cloud_port=free_port(4700),
         state_dir=state,
         seed=True,
         quiet=not args.verbose,

@@ -190,33 +190,17 @@ def add_parser(sub: Any) -> None:
 def main(argv: list[str] | None = None) -> int:
     """``make chaos``: a shop of its own (fresh state, free ports), the long run, the report in bench/results."""
     import sys
-    import tempfile
 
-    from gears.bench import RESULTS, _free
-    from gears.local.runtime import LocalRuntime, Options
+    from gears.bench import RESULTS
+    from gears.local.runtime import own_shop
 
     parser = argparse.ArgumentParser(prog="python -m gears.chaos", description=main.__doc__)
     parser.add_argument("--template", default="template.yaml")
     parser.add_argument("--invoices", type=int, default=300)
     parser.add_argument("--out", default=str(RESULTS))
     args = parser.parse_args(argv)
-    state_dir = Path(tempfile.mkdtemp(prefix="gears-chaos-"))
-    options = Options(
-        template=Path(args.template),
-        port=_free(3400),
-        cloud_port=_free(4800),
-        state_dir=state_dir,
-        seed=True,
-        quiet=True,
-    )
-    runtime = LocalRuntime(options)
-    runtime.start()
-    try:
-        runtime.wait_idle(quiet_s=3.0, timeout_s=900.0)
-        state = json.loads((state_dir / "runtime.json").read_text())
-        outcome = run_chaos(state, Plan(invoices=args.invoices), state_dir)
-    finally:
-        runtime.stop()
+    with own_shop(Path(args.template), "gears-chaos-") as state:
+        outcome = run_chaos(state, Plan(invoices=args.invoices), Path(state["stateDir"]))
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "chaos.md").write_text(f"# gears chaos ({args.invoices} invoices)\n\n```\n{outcome.text()}\n```\n")

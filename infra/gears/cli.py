@@ -116,9 +116,9 @@ def cmd_invoke(args: argparse.Namespace) -> int:
         runtime.attach(state)
     else:
         tmp = Path(tempfile.mkdtemp(prefix="gears-invoke-"))
-        from gears.local.runtime import port_free
+        from gears.local.runtime import free_port
 
-        port = next(p for p in range(4600, 4700) if port_free("127.0.0.1", p))
+        port = free_port(4600)
         runtime = LocalRuntime(
             Options(template=Path(args.template), cloud_port=port, state_dir=tmp, seed=False, quiet=True)
         )
@@ -199,6 +199,12 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_chaos(args: argparse.Namespace) -> int:
     from gears.chaos import run
+
+    return run(args, running_shop(Path(args.state_dir)))
+
+
+def cmd_load(args: argparse.Namespace) -> int:
+    from gears.load import run
 
     return run(args, running_shop(Path(args.state_dir)))
 
@@ -300,6 +306,11 @@ def main(argv: list[str] | None = None) -> int:
 
     add_chaos_parser(sub)
     sub.choices["chaos"].set_defaults(func=cmd_chaos)
+
+    from gears.load import add_parser as add_load_parser
+
+    add_load_parser(sub)
+    sub.choices["load"].set_defaults(func=cmd_load)
 
     fault = sub.add_parser("fault", help="inject faults into the running local shop")
     actions = fault.add_subparsers(dest="action", required=True)

@@ -18,7 +18,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -524,6 +524,7 @@ class LocalRuntime:
             "template": str(Path(self.o.template).resolve()),
             "admin": {"email": self.o.admin_email, "password": self.o.admin_password},
             "mailbox": str((self.o.state_dir / "mailbox.jsonl").resolve()),
+            "stateDir": str(self.o.state_dir.resolve()),
             "resources": self.stack.attrs,
             # the local Stripe endpoint (control API under /_emulator/), or None when a real Stripe was chosen
             "stripe": self.o.parameters.get("StripeApiBase") if self.stripe is not None else None,
@@ -621,3 +622,35 @@ class LocalRuntime:
         self._say("[gears] stopping...")
         self.stop()
         self._say("[gears] stopped")
+
+
+def free_port(start: int, host: str = "127.0.0.1") -> int:
+    """The first free port from ``start`` on (within 200)."""
+    return next(p for p in range(start, start + 200) if port_free(host, p))
+
+
+@contextlib.contextmanager
+def own_shop(template: Path, prefix: str, **options: Any) -> Iterator[dict[str, Any]]:
+    """A shop of its own for a tool's run (``make chaos``, ``make load``): fresh state in a temporary folder, free
+    ports, demo data in and the start-up events handled; yields the shop's state (as ``runtime.json`` has it) and
+    stops the shop afterwards."""
+    import tempfile
+
+    state_dir = Path(tempfile.mkdtemp(prefix=prefix))
+    runtime = LocalRuntime(
+        Options(
+            template=template,
+            port=free_port(3400),
+            cloud_port=free_port(4800),
+            state_dir=state_dir,
+            seed=True,
+            quiet=True,
+            **options,
+        )
+    )
+    runtime.start()
+    try:
+        runtime.wait_idle(quiet_s=3.0, timeout_s=900.0)
+        yield json.loads((state_dir / "runtime.json").read_text())
+    finally:
+        runtime.stop()

@@ -5,10 +5,13 @@ While the replay runs:
 - the local cloud throttles and fails a share of DynamoDB calls, and delivers a share of SQS messages twice or late
   (out of order) (:mod:`gears.local.chaos`);
 - every function that an SQS queue or a table stream drives has its worker killed in the middle of an invocation,
-  right after its first, second or third AWS call (a write, a publish), a few times over
+  right after its first, second or third call (a write, a publish, a charge), a few times over, and once right
+  after its first call to an outside provider (charged, then dead before recording it)
   (:mod:`gears.local.faults`); which functions comes from the template, so a new consumer is crashed too without
   anyone listing it;
-- the local Stripe answers a burst of 500s, and later hangs past the client's timeout, now and then.
+- the local Stripe answers a burst of 500s, and later hangs past the client's timeout, now and then; its webhooks
+  are held for the whole replay (the endpoint down) and all delivered after it, so the payment consumer's own
+  guards (the idempotency key it charges with) are what stand between a crash and a second charge.
 
 Then every fault is disarmed, the shop is given time to become quiet, and the invariants are checked
 (:mod:`gears.check`): every order settled or explained, the stock ledger balanced against its reservations, one
@@ -23,6 +26,7 @@ import json
 import random
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -49,6 +53,7 @@ class Plan:
     max_delay_s: int = 3
     crashes: int = 2  # per event-driven function
     stripe_every_s: float = 15.0  # a burst of Stripe faults this often
+    hold_webhooks: bool = True  # Stripe's webhooks held during the replay, delivered after it
 
     def cloud(self) -> dict[str, Any]:
         return {
@@ -113,15 +118,20 @@ def run_chaos(state: dict[str, Any], plan: Plan, state_dir: Path) -> Outcome:
     partitions = state["endpoint"].rstrip("/") + PARTITIONS_PATH
     requests.delete(partitions, timeout=10).raise_for_status()  # count this run's writes only
     requests.post(cloud, json=plan.cloud(), timeout=10).raise_for_status()
-    armed = {}
+    armed: set[str] = set()
     for function in event_driven_functions(template):
         fault = CrashFault(function, after="*", calls=rng.randint(1, 3), min_records=1, times=plan.crashes)
-        armed[function] = board.arm(fault).id
+        armed.add(board.arm(fault).id)
+        # Right after a call to an outside provider (Stripe), before what it did is recorded; a function that calls
+        # none never meets it.
+        armed.add(board.arm(CrashFault(function, after="http:*", calls=1, min_records=1, times=1)).id)
     stop = threading.Event()
     bursts = [0]
     stripe = state.get("stripe")
 
     provider = EmulatorControl(stripe) if stripe else None
+    if provider is not None and plan.hold_webhooks:
+        provider.hold_webhooks(True)
 
     def stripe_faults() -> None:
         while provider is not None and not stop.wait(plan.stripe_every_s):
@@ -140,10 +150,14 @@ def run_chaos(state: dict[str, Any], plan: Plan, state_dir: Path) -> Outcome:
         stop.set()
         fired = requests.delete(cloud, timeout=10).json().get("fired", {})
         hottest = requests.get(partitions, timeout=10).json()
-        crashes = {f.function: f.fired for f in board.list() if f.id in armed.values()}
+        crashes: Counter[str] = Counter()
+        for f in board.list():
+            if f.id in armed:
+                crashes[f.function] += f.fired
         board.clear()
         if provider is not None:
             provider.set_fault("error", 0)  # none left armed
+            provider.hold_webhooks(False)  # the endpoint is back: what was held goes out
     checker = Checker(state)
     quiet = checker.wait_quiet(quiet_s=5.0, timeout_s=300.0)
     return Outcome(

@@ -15,11 +15,8 @@ from typing import Any
 
 from ecommerce.cart.service import AvailabilityStore, CartRepository, CheckoutStore, ProductLookup
 from ecommerce.catalog.service import CategoryCatalog, ProductRepository
-from gears_shared.consumers import DynamoInbox, Inbox
 from gears_shared.observability import logger, metrics
 from gears_shared.streams import StreamPublisher, stream_publisher_from_env
-
-INBOX_CONSUMER = "ecommerce-availability"
 
 
 def _table_name() -> str:
@@ -80,12 +77,6 @@ def availability_store() -> AvailabilityStore:
     return DynamoAvailability(_table_name(), dynamodb())
 
 
-@cache
-def inbox() -> Inbox:
-    """The consumer's record of the event ids it applied (in the e-commerce table)."""
-    return DynamoInbox(_table_name(), INBOX_CONSUMER, client=dynamodb())
-
-
 # -- the stream publisher --------------------------------------------------------------------------------------------
 @cache
 def stream_publisher() -> StreamPublisher:
@@ -103,7 +94,6 @@ PORTS = (
     product_lookup,
     checkout_store,
     availability_store,
-    inbox,
     stream_publisher,
 )
 

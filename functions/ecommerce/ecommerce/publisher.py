@@ -5,7 +5,7 @@ the stream into events. A failed record is reported (``ReportBatchItemFailures``
 records after it are reported too, without publishing, so that a product's events leave in stream order. Event ids
 come from the stream record's ``eventID``: a retry publishes the very same ids and consumers dedupe on them.
 An order-placed record (written by a checkout) publishes ``OrderPlaced.v1`` when it is inserted, with an id derived
-from the order id. Other items (categories, carts, checkout keys and receipts, the consumer's inbox) publish nothing,
+from the order id. Other items (categories, carts, checkout keys and receipts) publish nothing,
 and so does a change of a product's availability alone.
 """
 

@@ -23,6 +23,7 @@ import resource
 import signal
 import struct
 import sys
+import threading
 import time
 import traceback
 from pathlib import Path
@@ -139,27 +140,49 @@ def main() -> None:
 
 
 class Crash:
-    """A fault armed for one invocation (gears.local.faults): SIGKILL this worker right after the Nth successful AWS
-    call matching ``after`` (``service:Operation``, shell-style), the way an execution environment dies mid-batch."""
+    """A fault armed for one invocation (gears.local.faults): SIGKILL this worker right after the Nth successful call
+    matching ``after``, the way an execution environment dies mid-batch. AWS calls are named ``service:Operation``
+    (``dynamodb:PutItem``); any other HTTP call out of the function (a payment provider's API) is named
+    ``http:METHOD /path`` (``http:POST /v1/payment_intents``), so "charged, then died before recording it" can be
+    induced too. Patterns are shell-style (``*`` is every call of either kind)."""
 
     armed: dict[str, Any] | None = None
     patched = False
+    inside_aws = threading.local()
 
     @classmethod
     def arm(cls, spec: dict[str, Any] | None) -> None:
         cls.armed = dict(spec) if spec else None
         if spec and not cls.patched:
-            import botocore.client  # the Lambda runtime ships it; imported only when a fault is armed
-
-            original = botocore.client.BaseClient._make_api_call
-
-            def make_api_call(client: Any, operation: str, params: Any) -> Any:
-                result = original(client, operation, params)
-                cls.after_call(f"{client.meta.service_model.service_name}:{operation}")
-                return result
-
-            botocore.client.BaseClient._make_api_call = make_api_call
+            cls._patch()
             cls.patched = True
+
+    @classmethod
+    def _patch(cls) -> None:
+        # The Lambda runtime ships botocore (and urllib3 with it); imported only when a fault is armed.
+        import botocore.client
+        import urllib3.connectionpool
+
+        make_api_call = botocore.client.BaseClient._make_api_call
+        urlopen = urllib3.connectionpool.HTTPConnectionPool.urlopen
+
+        def aws_call(client: Any, operation: str, params: Any) -> Any:
+            cls.inside_aws.depth = getattr(cls.inside_aws, "depth", 0) + 1
+            try:
+                result = make_api_call(client, operation, params)
+            finally:
+                cls.inside_aws.depth -= 1
+            cls.after_call(f"{client.meta.service_model.service_name}:{operation}")
+            return result
+
+        def http_call(pool: Any, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
+            response = urlopen(pool, method, url, *args, **kwargs)
+            if not getattr(cls.inside_aws, "depth", 0) and response.status < 500:
+                cls.after_call(f"http:{method} {url.split('?', 1)[0]}")
+            return response
+
+        botocore.client.BaseClient._make_api_call = aws_call
+        urllib3.connectionpool.HTTPConnectionPool.urlopen = http_call
 
     @classmethod
     def after_call(cls, name: str) -> None:

@@ -2,10 +2,11 @@
 execution environment dies (out of memory, a runtime crash, a killed host), to see the system converge.
 
 A crash fault names a function and a point: "after the Nth successful ``service:Operation`` call of the invocation"
-(``dynamodb:TransactWriteItems``, ``dynamodb:*``, ``*``; shell-style patterns). The call's effect is durable, what
-comes after it never happens: for a queue consumer that is a batch half applied, the state written but the inbox
-not completed, the messages not deleted. The worker is killed with SIGKILL; the runtime reports
-``Runtime.ExitError`` as Lambda does, and the event source does what AWS's does with a failed invocation.
+(``dynamodb:TransactWriteItems``, ``dynamodb:*``, ``*``; shell-style patterns); a call to anything but AWS (a
+payment provider) is ``http:METHOD /path`` (``http:POST /v1/payment_intents*``), and ``*`` counts both kinds. The
+call's effect is durable, what comes after it never happens: for a queue consumer that is a batch half applied, the
+state written but the inbox not completed, the messages not deleted. The worker is killed with SIGKILL; the runtime
+reports ``Runtime.ExitError`` as Lambda does, and the event source does what AWS's does with a failed invocation.
 
 Faults live in ``<state dir>/faults.json`` so that another process (``gears fault``, a test) arms them while the
 shop runs; the runtime reads the file at each invocation (a stat when it is absent). An armed fault fires on the
@@ -47,7 +48,10 @@ class CrashFault:
         if self.calls < 1 or self.times < 0 or self.min_records < 0:
             raise ValueError("calls must be at least 1; times and min_records at least 0")
         if self.after != "*" and ":" not in self.after:
-            raise ValueError(f"--after wants service:Operation (dynamodb:TransactWriteItems), not {self.after!r}")
+            raise ValueError(
+                f"--after wants service:Operation (dynamodb:TransactWriteItems) or http:METHOD /path, "
+                f"not {self.after!r}"
+            )
 
     def matches(self, function: str, event: Any) -> bool:
         if self.function != function or self.times <= 0:

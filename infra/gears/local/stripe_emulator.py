@@ -27,6 +27,8 @@ A control API for tests and operators (no auth; it only ever listens on loopback
 - ``GET /_emulator/payment_intents`` (``?orderId=`` filters on ``metadata[orderId]``): what was created and charged;
 - ``GET /_emulator/events`` and ``POST /_emulator/webhooks/replay/{eventId}`` (delivers it again, signed afresh,
   synchronously; the answer tells the status the webhook endpoint gave);
+- ``POST /_emulator/webhooks/hold {"hold": true|false}``: webhooks wait (the endpoint is down, as after a bad
+  deploy: Stripe keeps retrying for days), then all go out, in order, once released;
 - ``POST /_emulator/reset``.
 
 ``start_stripe_emulator(host, port, webhook_url, webhook_secret)`` runs it in a thread and returns the server and
@@ -183,6 +185,8 @@ class StripeState:
         self.fault_count = 0
         self.fault_delay = DEFAULT_TIMEOUT_DELAY_S
         self.closing = threading.Event()
+        self.released = threading.Event()  # webhooks go out while set; held while clear
+        self.released.set()
         self.outbox: queue.Queue[str | None] = queue.Queue()
         self.sender = threading.Thread(target=self._send_loop, name="stripe-webhooks", daemon=True)
         self.sender.start()
@@ -192,6 +196,7 @@ class StripeState:
             for store in (self.intents, self.charges, self.refunds, self.events, self.deliveries, self.idempotency):
                 store.clear()
             self.fault_mode, self.fault_count = None, 0
+        self.released.set()
 
     # -- faults ------------------------------------------------------------------------------------------------
     def set_fault(self, mode: str | None, count: int, delay: float | None) -> None:
@@ -200,6 +205,22 @@ class StripeState:
             self.fault_count = count
             if delay is not None:
                 self.fault_delay = delay
+
+    def faults_from(self, data: dict[str, Any]) -> dict[str, Any]:
+        """``POST /_emulator/faults``: arm what ``data`` asks; what is armed now."""
+        mode = data.get("mode")
+        if mode not in ("error", "timeout", None):
+            raise invalid('mode is "error" or "timeout".', "mode")
+        delay = data.get("delay")
+        self.set_fault(mode, int(data.get("count", 1)), float(delay) if delay is not None else None)
+        return {"mode": self.fault_mode, "count": self.fault_count, "delay": self.fault_delay}
+
+    def hold_from(self, data: dict[str, Any]) -> dict[str, Any]:
+        """``POST /_emulator/webhooks/hold``: hold the webhooks (the endpoint is down) or release them."""
+        if not isinstance(data.get("hold"), bool):
+            raise invalid("hold is true or false.", "hold")
+        (self.released.clear if data["hold"] else self.released.set)()
+        return {"hold": not self.released.is_set()}
 
     def take_fault(self) -> str | None:
         with self.lock:
@@ -479,6 +500,9 @@ class StripeState:
             event_id = self.outbox.get()
             if event_id is None:
                 return
+            while not self.released.wait(0.5):  # held: the endpoint is down
+                if self.closing.is_set():
+                    return
             for attempt in range(WEBHOOK_ATTEMPTS):
                 if self.closing.is_set():
                     return
@@ -489,6 +513,7 @@ class StripeState:
 
     def close(self) -> None:
         self.closing.set()
+        self.released.set()
         self.outbox.put(None)
 
 
@@ -688,13 +713,7 @@ class StripeHandler(BaseHTTPRequestHandler):
             raise invalid("The control API takes JSON.") from None
         match (method, parts):
             case ("POST", ["faults"]):
-                mode = data.get("mode")
-                if mode not in ("error", "timeout", None):
-                    raise invalid('mode is "error" or "timeout".', "mode")
-                count = int(data.get("count", 1))
-                delay = data.get("delay")
-                state.set_fault(mode, count, float(delay) if delay is not None else None)
-                self._send(200, {"mode": state.fault_mode, "count": state.fault_count, "delay": state.fault_delay})
+                self._send(200, state.faults_from(data))
             case ("GET", ["payment_intents"]):
                 wanted = dict(parse_qsl(query)).get("orderId")
                 with state.lock:
@@ -714,6 +733,8 @@ class StripeHandler(BaseHTTPRequestHandler):
                 if event_id not in state.events:
                     raise invalid(f"No such event: '{event_id}'", status=404)
                 self._send(200, vars(state.deliver(event_id)).copy())
+            case ("POST", ["webhooks", "hold"]):
+                self._send(200, state.hold_from(data))
             case ("POST", ["reset"]):
                 state.reset()
                 self._send(200, {"reset": True})
@@ -740,6 +761,10 @@ class EmulatorControl:
 
     def refunds(self, intent_id: str) -> list[dict[str, Any]]:
         return list(self.control("GET", f"refunds?payment_intent={intent_id}")["data"])
+
+    def hold_webhooks(self, hold: bool) -> dict[str, Any]:
+        """Hold every webhook (the endpoint is down) or release them, in order."""
+        return dict(self.control("POST", "webhooks/hold", {"hold": hold}))
 
     def set_fault(self, mode: str, count: int, delay: float | None = None) -> dict[str, Any]:
         """Arm ``count`` faults (``error``: answer 500; ``timeout``: do the work, then hang); what is now armed."""

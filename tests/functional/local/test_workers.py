@@ -117,7 +117,8 @@ def aws_stub() -> Iterator[tuple[str, list[str]]]:
 
         def do_POST(self) -> None:
             self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            seen.append(str(self.headers.get("X-Amz-Target", "")).rsplit(".", 1)[-1])
+            target = self.headers.get("X-Amz-Target")
+            seen.append(str(target).rsplit(".", 1)[-1] if target else f"POST {self.path.split('?')[0]}")
             self.send_response(200)
             self.send_header("Content-Type", "application/x-amz-json-1.0")
             self.send_header("Content-Length", "2")
@@ -157,3 +158,26 @@ def test_an_armed_crash_kills_the_worker_right_after_the_nth_matching_call(
     spared = pool.invoke(event, crash={"id": "f2", "after": "dynamodb:DescribeLimits", "calls": 3})
     assert spared.ok  # fewer matching calls than it waits for: the invocation ends normally
     assert pool.invoke(event).ok  # and the next one is not armed by what was left of it
+
+
+def test_an_armed_crash_can_strike_right_after_a_call_to_a_provider_not_only_to_aws(
+    pool: FunctionPool, aws_stub: tuple[str, list[str]]
+) -> None:
+    """Charged, then died before recording it: a crash after ``http:...`` (a payment provider's API) is inducible,
+    and an AWS call's own HTTP request is counted once, as the AWS call."""
+    url, seen = aws_stub
+    pool.spec.environment.update(
+        AWS_ENDPOINT_URL=url, AWS_ACCESS_KEY_ID="x", AWS_SECRET_ACCESS_KEY="x", AWS_DEFAULT_REGION="us-east-1"
+    )
+    event = {"action": "steps", "steps": ["list_tables", "/v1/payment_intents", "describe_limits"]}
+
+    crashed = pool.invoke(event, crash={"id": "p1", "after": "http:POST /v1/payment_intents", "calls": 1})
+    assert crashed.error is not None
+    assert crashed.error["errorType"] == "Runtime.ExitError"
+    assert seen == ["ListTables", "POST /v1/payment_intents"]  # the provider was called; what follows never ran
+    assert any("dies after http:POST /v1/payment_intents" in line for line in pool.lines)  # type: ignore[attr-defined]
+
+    seen.clear()
+    crashed = pool.invoke(event, crash={"id": "p2", "after": "*", "calls": 2})  # the AWS call, then the provider's
+    assert crashed.error is not None
+    assert seen == ["ListTables", "POST /v1/payment_intents"]

@@ -161,3 +161,22 @@ def test_webhooks_are_signed_and_verify_with_the_sdk(base: str, hooks: tuple[str
     replay = EmulatorControl(base).control("POST", f"webhooks/replay/{event.id}")
     assert replay["delivered"] is True
     assert len([b for b, _ in hooks[1] if json.loads(b)["id"] == event.id]) == 2
+
+
+def test_held_webhooks_wait_for_the_endpoint_and_then_all_go_out_in_order(
+    base: str, hooks: tuple[str, list[tuple[str, str]]]
+) -> None:
+    control = EmulatorControl(base)
+    assert control.hold_webhooks(True) == {"hold": True}
+    first, second = pay(client(base)), pay(client(base), amount=2000)
+    time.sleep(1.0)
+    assert hooks[1] == []  # the endpoint is down: nothing went out
+
+    assert control.hold_webhooks(False) == {"hold": False}
+    deadline = time.monotonic() + 5
+    while len(hooks[1]) < 2 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    told = [json.loads(body)["data"]["object"]["id"] for body, _ in hooks[1]]
+    assert told == [first.id, second.id]
+    with pytest.raises(Exception, match="400"):
+        control.control("POST", "webhooks/hold", {"hold": "yes"})

@@ -5,8 +5,10 @@ It reads ``StockLevelChanged.v1`` (InventoryTopic, filtered to that type) and ke
 cart compares each line's quantity with it ("only 3 left"). Before inventory says anything about a product its
 availability is ``unknown``.
 
-Each event id is applied once (an inbox in the e-commerce table), and an event older than the level already stored
-(by its CloudEvents ``time``) changes nothing, so a late redelivery cannot turn "out" back into "in stock". An event
+No inbox: applying an event is idempotent by itself. The write is conditioned on the event being no older than the
+level already stored (by its CloudEvents ``time``), so a late redelivery cannot turn "out" back into "in stock", and
+a duplicate writes the same level again, which changes nothing (DynamoDB writes no stream record for it). An inbox
+would add a conditional write and its completion per event to that one write. An event
 about a product the catalog does not have is dropped (inventory may know SKUs before the catalog does; the next
 stock change after the product appears sets it).
 """
@@ -50,7 +52,7 @@ def on_stock_level_changed(event: CloudEvent) -> None:
 
 def inventory_consumer() -> EventConsumer:
     """The availability consumer, of the ports as they are (see :func:`gears_shared.consumers.sqs_handler`)."""
-    return EventConsumer({STOCK_LEVEL_CHANGED: on_stock_level_changed}, inbox=bootstrap.inbox(), logger=logger)
+    return EventConsumer({STOCK_LEVEL_CHANGED: on_stock_level_changed}, inbox=None, logger=logger)
 
 
 inventory_handler = sqs_handler(inventory_consumer)

@@ -182,7 +182,7 @@ class Crash:
             return response
 
         botocore.client.BaseClient._make_api_call = aws_call
-        urllib3.connectionpool.HTTPConnectionPool.urlopen = http_call
+        urllib3.connectionpool.HTTPConnectionPool.urlopen = http_call  # type: ignore[method-assign,assignment]
 
     @classmethod
     def after_call(cls, name: str) -> None:

@@ -10,8 +10,8 @@ While the replay runs:
   (:mod:`gears.local.faults`); which functions comes from the template, so a new consumer is crashed too without
   anyone listing it;
 - the local Stripe answers a burst of 500s, and later hangs past the client's timeout, now and then; its webhooks
-  are held for the whole replay (the endpoint down) and all delivered after it, so the payment consumer's own
-  guards (the idempotency key it charges with) are what stand between a crash and a second charge.
+  are held for the whole run (the endpoint down) and all delivered once the shop is quiet, so the payment
+  consumer's own guards (the idempotency key it charges with) are what stand between a crash and a second charge.
 
 Then every fault is disarmed, the shop is given time to become quiet, and the invariants are checked
 (:mod:`gears.check`): every order settled or explained, the stock ledger balanced against its reservations, one
@@ -125,13 +125,46 @@ def run_chaos(state: dict[str, Any], plan: Plan, state_dir: Path) -> Outcome:
         # Right after a call to an outside provider (Stripe), before what it did is recorded; a function that calls
         # none never meets it.
         armed.add(board.arm(CrashFault(function, after="http:*", calls=1, min_records=1, times=1)).id)
+    stripe = state.get("stripe")
+    provider = EmulatorControl(stripe) if stripe else None
+    hold = provider if provider is not None and plan.hold_webhooks else None
+    if hold is not None:
+        hold.hold_webhooks(True)
+    try:
+        report, fired, hottest, crashes, bursts, quiet = _faulted_replay(
+            state, plan, board, armed, provider, cloud, partitions
+        )
+    finally:
+        if hold is not None:
+            hold.hold_webhooks(False)  # the endpoint is back: what was held goes out
+    checker = Checker(state)
+    quiet = checker.wait_quiet(quiet_s=5.0, timeout_s=120.0) and quiet
+    return Outcome(
+        replay=report.text(),
+        fired=fired,
+        crashes=crashes,
+        stripe_bursts=bursts,
+        check=checker.run(),
+        quiet=quiet,
+        seconds=time.monotonic() - started,
+        partitions=hottest,
+    )
+
+
+def _faulted_replay(
+    state: dict[str, Any],
+    plan: Plan,
+    board: FaultBoard,
+    armed: set[str],
+    provider: EmulatorControl | None,
+    cloud: str,
+    partitions: str,
+) -> tuple[Any, dict[str, int], dict[str, Any], Counter[str], int, bool]:
+    """The replay under the armed faults and Stripe's bursts; then every fault disarmed and the shop left to become
+    quiet (crashed batches come back after their queue's visibility timeout and are retried with the webhooks still
+    held, so what stops a second charge is the payment consumer's own idempotency, not a webhook)."""
     stop = threading.Event()
     bursts = [0]
-    stripe = state.get("stripe")
-
-    provider = EmulatorControl(stripe) if stripe else None
-    if provider is not None and plan.hold_webhooks:
-        provider.hold_webhooks(True)
 
     def stripe_faults() -> None:
         while provider is not None and not stop.wait(plan.stripe_every_s):
@@ -141,8 +174,7 @@ def run_chaos(state: dict[str, Any], plan: Plan, state_dir: Path) -> Outcome:
                 provider.set_fault("timeout", 1, delay=12.0)  # past the payment service's Stripe timeout
             bursts[0] += 1
 
-    stripe_thread = threading.Thread(target=stripe_faults, daemon=True)
-    stripe_thread.start()
+    threading.Thread(target=stripe_faults, daemon=True).start()
     shop = Shop(state["api"], Path(state["mailbox"]), (state["admin"]["email"], state["admin"]["password"]))
     try:
         report = replay(shop, read_invoices(DEFAULT_CSV)[: plan.invoices], workers=plan.workers)
@@ -157,19 +189,8 @@ def run_chaos(state: dict[str, Any], plan: Plan, state_dir: Path) -> Outcome:
         board.clear()
         if provider is not None:
             provider.set_fault("error", 0)  # none left armed
-            provider.hold_webhooks(False)  # the endpoint is back: what was held goes out
-    checker = Checker(state)
-    quiet = checker.wait_quiet(quiet_s=5.0, timeout_s=300.0)
-    return Outcome(
-        replay=report.text(),
-        fired=fired,
-        crashes=crashes,
-        stripe_bursts=bursts[0],
-        check=checker.run(),
-        quiet=quiet,
-        seconds=time.monotonic() - started,
-        partitions=hottest,
-    )
+    quiet = Checker(state).wait_quiet(quiet_s=5.0, timeout_s=300.0)
+    return report, fired, hottest, crashes, bursts[0], quiet
 
 
 def run(args: argparse.Namespace, state: dict[str, Any]) -> int:

@@ -186,6 +186,8 @@ def _faulted_replay(
         for f in board.list():
             if f.id in armed:
                 crashes[f.function] += f.fired
+                if f.after.startswith("http:") and f.fired:
+                    crashes[f"{f.function} (after a provider call)"] += f.fired
         board.clear()
         if provider is not None:
             provider.set_fault("error", 0)  # none left armed

@@ -23,6 +23,10 @@ def test_the_shop_converges_under_chaos(shop: Shop) -> None:
     assert outcome.fired.get("sqs.duplicate", 0) > 0, outcome.text()
     assert sum(outcome.crashes.values()) >= 3, outcome.text()
     assert outcome.stripe_bursts >= 1, outcome.text()
+    # Charged, then dead before recording it (Stripe's webhooks held meanwhile): the charge's own idempotency is what
+    # the retry meets. Without the payment service's idempotency key this run ends with two charges for an order.
+    assert any("after a provider call" in name for name in outcome.crashes), outcome.text()
     # Every function an event source drives was armed: the list comes from the template, not from this test.
-    assert set(outcome.crashes) == set(event_driven_functions(Template(Path(shop.state["template"]))))
+    armed = {name for name in outcome.crashes if "(" not in name}
+    assert armed == set(event_driven_functions(Template(Path(shop.state["template"]))))
     assert all(c["checked"] for c in outcome.check.checks), outcome.text()

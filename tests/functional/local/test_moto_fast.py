@@ -324,3 +324,34 @@ def test_a_stream_read_asked_to_wait_returns_when_a_record_is_written() -> None:
         assert 0.2 < waited < 9.0  # held until the write, not for the whole wait
     finally:
         moto_fast.remove()
+
+
+def test_ssm_is_imported_without_ec2_until_ssm_asks_ec2_something() -> None:
+    """In a fresh interpreter (this one may have imported SSM already): parameters work without EC2's models, and
+    SSM's EC2 backends are the real ones the first time they are used."""
+    import subprocess
+    import sys
+    import textwrap
+
+    script = textwrap.dedent(
+        """
+        import sys
+        from gears.local import moto_fast
+        moto_fast.import_ssm_without_ec2()
+        assert "moto.ec2.models" not in sys.modules and "moto.ec2" not in sys.modules
+        import boto3
+        from moto import mock_aws
+        with mock_aws():
+            ssm = boto3.client("ssm", region_name="us-east-1")
+            ssm.put_parameter(Name="/gears/key", Value="secret", Type="SecureString")
+            assert ssm.get_parameter(Name="/gears/key", WithDecryption=True)["Parameter"]["Value"] == "secret"
+            assert "moto.ec2.models" not in sys.modules
+            import moto.ssm.models as ssm_models
+            assert ssm_models.ec2_backends["123456789012"]["us-east-1"].describe_regions()
+            assert "moto.ec2.models" in sys.modules
+        print("ok")
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", script], check=False, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "ok"

@@ -80,3 +80,30 @@ def test_patterns_lambda_would_refuse_are_refused() -> None:
         parse_filters({"Filters": [{"Pattern": "[]"}]})
     with pytest.raises(FilterError):
         matches({"f": "not a list"}, {"f": 1})
+
+
+def test_the_ecommerce_publisher_is_invoked_for_the_catalog_s_writes_and_not_for_availability_alone() -> None:
+    """The template's own filter: a product's availability (its consumer's UpdateItem) publishes nothing, so it
+    invokes nothing; the catalog's inserts, changes and removals and a placed order do."""
+    from pathlib import Path
+
+    from gears.local.template import Template
+
+    template = Template(Path(__file__).resolve().parents[3] / "template.yaml")
+    source = next(e for e in template.functions()["EcommercePublisherFunction"].events if e.type == "DynamoDB")
+    patterns = parse_filters(source.properties["FilterCriteria"])
+
+    def product(name: str, new_by: str | None = None, old_by: str | None = None) -> dict:
+        record = _stream(name, "Product" if new_by else None, "Product" if old_by else None)
+        for image, by in (("NewImage", new_by), ("OldImage", old_by)):
+            if by:
+                record["dynamodb"][image]["writtenBy"] = {"S": by}
+        return record
+
+    assert delivered(patterns, product("INSERT", new_by="catalog"))
+    assert delivered(patterns, product("MODIFY", new_by="catalog", old_by="availability"))
+    assert delivered(patterns, product("REMOVE", old_by="availability"))
+    assert delivered(patterns, _stream("INSERT", "OrderPlaced"))
+    assert not delivered(patterns, product("MODIFY", new_by="availability", old_by="catalog"))
+    assert not delivered(patterns, product("MODIFY", new_by="availability", old_by="availability"))
+    assert not delivered(patterns, _stream("MODIFY", "Cart", "Cart"))

@@ -37,7 +37,13 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from ecommerce.cart.domain import Cart, CartLine, PlacedOrder
 from ecommerce.cart.service import CheckoutRecord, KeyTaken
 from ecommerce.catalog.domain import Availability, Product, utc_iso
-from ecommerce.catalog.store import BATCH_GET, MAX_ID_LENGTH, product_from_image, product_key
+from ecommerce.catalog.store import (
+    BATCH_GET,
+    MAX_ID_LENGTH,
+    WRITTEN_BY_AVAILABILITY,
+    product_from_image,
+    product_key,
+)
 from ecommerce.errors import CartChanged
 
 CART = "Cart"
@@ -308,10 +314,15 @@ class DynamoAvailability:
             self.client.update_item(
                 TableName=self.table,
                 Key={"pk": {"S": pk}, "sk": {"S": sk}},
-                UpdateExpression="SET availability = :a, availabilityAt = :t",
+                # writtenBy: the publisher's filter skips this write (an availability change publishes nothing)
+                UpdateExpression="SET availability = :a, availabilityAt = :t, writtenBy = :by",
                 ConditionExpression="attribute_exists(pk) AND (attribute_not_exists(availabilityAt) "
                 "OR availabilityAt <= :t)",
-                ExpressionAttributeValues={":a": _dynamo(value), ":t": {"S": availability.as_of or ""}},
+                ExpressionAttributeValues={
+                    ":a": _dynamo(value),
+                    ":t": {"S": availability.as_of or ""},
+                    ":by": {"S": WRITTEN_BY_AVAILABILITY},
+                },
             )
         except self.client.exceptions.ConditionalCheckFailedException:
             return False

@@ -59,6 +59,8 @@ CATEGORY_PK = "CATEGORY"
 CATEGORY_PREFIX = "CATEGORY#"
 BATCH_GET = 100
 MAX_ID_LENGTH = 128
+WRITTEN_BY_CATALOG = "catalog"
+WRITTEN_BY_AVAILABILITY = "availability"
 
 
 def product_key(product_id: str) -> tuple[str, str]:
@@ -101,6 +103,10 @@ class ProductItem(Model):
     # Inventory's word on the product (ecommerce.cart.consumers), written by an UpdateItem of its own: not a detail.
     availability = AvailabilityAttribute(null=True)
     availability_at = UnicodeAttribute(attr_name="availabilityAt", null=True)
+    # Who wrote the item last: "catalog" (every write of the catalog's), or "availability" (the consumer's
+    # UpdateItem). The stream publisher's FilterCriteria takes only the catalog's, since Lambda's filters cannot
+    # compare an old image with a new one and an availability change alone publishes nothing (template.yaml).
+    written_by = UnicodeAttribute(attr_name="writtenBy", null=True)
     gsi1pk = UnicodeAttribute(null=True)
     gsi1sk = UnicodeAttribute(null=True)
     gsi2pk = UnicodeAttribute(null=True)
@@ -191,6 +197,7 @@ def to_item(model: type[ProductItem], product: Product, *, correlation_id: str =
         created_at=utc_iso(product.created_at),
         updated_at=utc_iso(product.updated_at),
         correlation_id=correlation_id or None,
+        written_by=WRITTEN_BY_CATALOG,
     )
     if product.version:
         item.version = product.version

@@ -90,8 +90,14 @@ class Spec:
                 )
         # A literal segment wins over a parameter (/inventory/low-stock is not /inventory/{sku}).
         self.operations.sort(key=lambda o: (len(o.path_params), o.path))
+        # Values worth keeping from answers: those a path or query parameter of some operation is named after.
         self.parameter_names = {n for o in self.operations for n in o.path_params} | {
-            n for o in self.operations for n, _ in o.query
+            str(p["name"])
+            for item in document.get("paths", {}).values()
+            for method, op in item.items()
+            if method in METHODS
+            for p in op.get("parameters", [])
+            if isinstance(p, dict) and p.get("in") == "query"
         }
 
     @classmethod

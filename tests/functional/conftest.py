@@ -25,10 +25,20 @@ def template() -> Template:
     return Template(TEMPLATE)
 
 
+@pytest.fixture(scope="session")
+def aws_session() -> boto3.Session:
+    """One session for every test's provisioning: a new one loads every service's model from JSON again (half of
+    what provisioning the template cost); its clients reach each test's own moto all the same."""
+    from gears.local import moto_fast
+
+    moto_fast.share_cognito_signing_key()  # a user pool per test: the same key, imported once
+    return boto3.Session(region_name="us-east-1")
+
+
 @pytest.fixture
-def cloud(template: Template) -> Iterator[Stack]:
+def cloud(template: Template, aws_session: boto3.Session) -> Iterator[Stack]:
     with mock_aws():
-        yield provision(template, boto3.Session(region_name="us-east-1"))
+        yield provision(template, aws_session)
 
 
 @pytest.fixture

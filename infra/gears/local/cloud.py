@@ -317,6 +317,7 @@ def serve(host: str, port: int, mailbox_path: Path) -> None:
     from gears.local import chaos, moto_dynamodb, moto_fast
 
     moto_fast.import_ssm_without_ec2()
+    moto_fast.share_cognito_signing_key()
     moto_dynamodb.apply()
     moto_fast.apply()
     chaos.patch_sqs()

@@ -257,6 +257,27 @@ def _sqs_script(cloud: _InProcess) -> list[Any]:
     out.append(_call(sqs.receive_message, QueueUrl=url, MaxNumberOfMessages=10, MessageSystemAttributeNames=["All"]))
     out.append(_call(sqs.receive_message, QueueUrl=url, MaxNumberOfMessages=11))
     out.append(_call(sqs.receive_message, QueueUrl=url + "-missing"))
+    # FIFO queues: a send reads ContentBasedDeduplication (with it, a repeated body is one message; without it, a
+    # send lacking a deduplication id is refused)
+    for dedup in ("true", "false"):
+        fifo = f"f-{dedup}.fifo"
+        out.append(
+            _call(
+                sqs.create_queue,
+                QueueName=fifo,
+                Attributes={"FifoQueue": "true", "ContentBasedDeduplication": dedup},
+            )
+        )
+        fifo_url = sqs.get_queue_url(QueueName=fifo)["QueueUrl"]
+        for _ in range(2):
+            out.append(_call(sqs.send_message, QueueUrl=fifo_url, MessageBody="same", MessageGroupId="g"))
+        out.append(
+            _call(
+                sqs.send_message, QueueUrl=fifo_url, MessageBody="same", MessageGroupId="g", MessageDeduplicationId="d"
+            )
+        )
+        out.append(_call(sqs.get_queue_attributes, QueueUrl=fifo_url, AttributeNames=["All"]))
+        out.append(_mask(sqs.receive_message(QueueUrl=fifo_url, MaxNumberOfMessages=10)))
     return out
 
 

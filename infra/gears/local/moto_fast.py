@@ -96,7 +96,7 @@ def share_cognito_signing_key() -> None:
     def imported(text: str) -> Any:
         return real.RSAKey.import_key(json.loads(text))
 
-    class RSAKey(real.RSAKey):  # type: ignore[misc, name-defined]
+    class RSAKey(real.RSAKey):
         @classmethod
         def import_key(cls, value: Any, *args: Any, **kwargs: Any) -> Any:
             if isinstance(value, dict) and not args and not kwargs:

@@ -41,7 +41,7 @@ run: $(STAMP) ## the whole shop on this machine: moto cloud, local API on :3000,
 
 test: $(STAMP) ## every test: unit and functional on two workers, then e2e and security against one local shop
 	$(PY) -m pytest -n 2 tests/unit tests/functional
-	$(PY) -m pytest tests/e2e tests/security
+	$(PY) -m pytest --durations=20 tests/e2e tests/security
 
 test-unit: $(STAMP)
 	$(PY) -m pytest tests/unit

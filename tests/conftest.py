@@ -27,6 +27,12 @@ os.environ.pop("AWS_PROFILE", None)
 
 SHOP_TIERS = ("tests/e2e/", "tests/security/")
 
+# The running shop, registered here once: a session fixture imported by two directories' conftests is two fixtures,
+# and the e2e and security tiers each started a shop of their own (81 s, and two shops alive side by side).
+from tests.support.shop import moto_signing_key, shop  # noqa: E402
+
+__all__ = ["moto_signing_key", "shop"]
+
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Tests that drive the running shop are marked e2e. They share one shop per session, so `make test` runs

@@ -1,4 +1,4 @@
-"""End-to-end tier: HTTP flows through the running local shop (fixtures in tests/support/shop.py).
+"""End-to-end tier: HTTP flows through the running local shop (the ``shop`` fixture: tests/conftest.py).
 
 The tier shares one shop. Tests marked ``shop_wide`` change it for everyone (the chaos run fills and drains
 stock; contract fuzzing as an admin archives and edits products): they run after every other test of the tier.
@@ -7,10 +7,6 @@ stock; contract fuzzing as an admin archives and edits products): they run after
 from __future__ import annotations
 
 import pytest
-
-from tests.support.shop import moto_signing_key, shop
-
-__all__ = ["moto_signing_key", "shop"]
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -1,5 +1,1 @@
-"""Security tier: attacks on the running local shop (fixtures in tests/support/shop.py)."""
-
-from tests.support.shop import moto_signing_key, shop
-
-__all__ = ["moto_signing_key", "shop"]
+"""Security tier: attacks on the running local shop (the ``shop`` fixture: tests/conftest.py, shared with e2e)."""

@@ -570,7 +570,8 @@ def markdown(r: dict[str, Any], figures: dict[str, str] | None = None) -> str:  
         "",
         *targets_markdown(r),
         "",
-        "`make test`'s time is CI's (its log), not this run's.",
+        "`make test`'s time is CI's (its log), not this run's. The load test (`make load`) reports in "
+        "[load.md](load.md), with its plot; the long chaos run (`make chaos`) in [chaos.md](chaos.md).",
         "",
     ]
     for name, title in (("latency", "Warm latency"), ("cold_start", "Cold start"), ("saga", "The saga")):

@@ -362,7 +362,7 @@ class Driver:
         rng = random.Random(self.plan.seed * 1000 + n)
         values = Values(self.spec.parameter_names, rng)
         token = self.shop.customer_token(f"load-{self.plan.seed}-{n}")
-        in_stock: dict[str, int] = {}
+        in_stock: set[str] = set()
         while time.monotonic() < self.deadline:
             self.look_at_products(token, values, rng, in_stock)
             self.browse("customer", token, values, rng, pages=rng.randint(2, 4))
@@ -377,7 +377,7 @@ class Driver:
             if placed:
                 self.track(*placed, token, values)
 
-    def look_at_products(self, token: str, values: Values, rng: random.Random, in_stock: dict[str, int]) -> None:
+    def look_at_products(self, token: str, values: Values, rng: random.Random, in_stock: set[str]) -> None:
         """A page of the catalog (a category's, now and then): what is in stock is what the customer may buy."""
         params: dict[str, Any] = {"limit": 20}
         category = values.pick("category")
@@ -391,9 +391,9 @@ class Driver:
         for product in page.get("items", []):
             level = (product.get("availability") or {}).get("level")
             if level in ("in_stock", "low"):
-                in_stock[str(product["productId"])] = 1
+                in_stock.add(str(product["productId"]))
             else:
-                in_stock.pop(str(product["productId"]), None)
+                in_stock.discard(str(product["productId"]))
 
     def checkout(self, token: str, values: Values) -> tuple[str, float] | None:
         started = time.monotonic()
@@ -442,7 +442,7 @@ class Driver:
         values = Values(self.spec.parameter_names, rng)
         token = self.shop.admin_token()
         while time.monotonic() < self.deadline:
-            self.look_at_products(token, values, rng, {})  # the admin reads stock by the catalog's SKUs
+            self.look_at_products(token, values, rng, set())  # the admin reads stock by the catalog's SKUs
             self.restock(token, values)
             self.fulfil(token, values, rng)
             self.browse("admin", token, values, rng, pages=2)

@@ -550,6 +550,14 @@ class StripeServer(ThreadingHTTPServer):
         self.state.close()
         super().server_close()
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that gave up and closed its connection (a timeout fault's client) is not an error here."""
+        import sys
+
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
+
     @property
     def base_url(self) -> str:
         host, port = self.server_address[:2]

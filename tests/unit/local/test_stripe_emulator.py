@@ -180,3 +180,19 @@ def test_held_webhooks_wait_for_the_endpoint_and_then_all_go_out_in_order(
     assert told == [first.id, second.id]
     with pytest.raises(Exception, match="400"):
         control.control("POST", "webhooks/hold", {"hold": "yes"})
+
+
+def test_a_client_that_resets_its_connection_is_not_reported_as_an_error(
+    base: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import socket
+    import struct
+    from urllib.parse import urlsplit
+
+    address = urlsplit(base)
+    with socket.create_connection((address.hostname, address.port)) as conn:
+        conn.sendall(b"POST /v1/payment_intents HTTP/1.1\r\nHost: x\r\n")
+        conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # close with a reset
+    time.sleep(0.3)
+    assert "Traceback" not in capsys.readouterr().err
+    assert pay(client(base)).status == "succeeded"  # and it goes on serving

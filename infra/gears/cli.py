@@ -2,7 +2,7 @@
 
 gears local                      the whole shop on this machine (what `make run` starts)
 gears invoke FUNCTION --event F  one function, once, like `sam local invoke` (no Docker)
-gears mail [--to EMAIL]          the local mailbox (confirmation codes, notifications)
+gears mail [--to TO] [--channel C]  the local mailbox: e-mail, SMS, push (codes, notifications)
 gears seed                       load each service's demo data into the running shop (idempotent)
 gears dlq list|show|redrive      the dead-letter queues of the running shop
 gears replay [--limit N | --returns N]  the dataset's real orders through checkout and the saga
@@ -138,18 +138,35 @@ def cmd_invoke(args: argparse.Namespace) -> int:
         runtime.stop()
 
 
+def _account_code(message: dict[str, Any]) -> bool:
+    """A message that may carry an account code: Cognito's mail and SMS (the phone confirmation code), never a
+    notification e-mail, whose order numbers and amounts can look like a code."""
+    return message.get("via") != "ses" and message.get("channel", "email") in ("email", "sms")
+
+
+def _show(message: dict[str, Any]) -> str:
+    channel = message.get("channel", "email")
+    subject = f"  {message['subject']}" if message.get("subject") else ""
+    lines = [f"{message['time']}  {channel} to {', '.join(message['to'])}  [{message['via']}]{subject}"]
+    lines += [f"    {line}" for line in str(message["body"]).splitlines() or [""]]
+    for name, value in (message.get("headers") or {}).items():
+        if name.lower().startswith("list-unsubscribe"):
+            lines.append(f"    ({name}: {value})")
+    return "\n".join(lines)
+
+
 def cmd_mail(args: argparse.Namespace) -> int:
     from gears.local.cloud import read_mailbox
 
     state = running_shop(Path(args.state_dir))
     path = Path(state["mailbox"])
-    messages = read_mailbox(path, args.to)
+    messages = read_mailbox(path, args.to, args.channel)
     if args.last:
         messages = messages[-args.last :]
     if args.code:
-        codes = [c for m in messages for c in re.findall(r"\b(\d{6})\b", m["body"])]
+        codes = [c for m in messages if _account_code(m) for c in re.findall(r"\b(\d{6})\b", m["body"])]
         if not codes:
-            print(f"gears: no code was mailed{' to ' + args.to if args.to else ''}", file=sys.stderr)
+            print(f"gears: no code was sent{' to ' + args.to if args.to else ''}", file=sys.stderr)
             return 1
         print(codes[-1])
         return 0
@@ -157,7 +174,7 @@ def cmd_mail(args: argparse.Namespace) -> int:
         print(json.dumps(messages, indent=2))
     else:
         for m in messages:
-            print(f"{m['time']}  to {', '.join(m['to'])}  [{m['via']}]  {m['subject']}\n    {m['body']}")
+            print(_show(m))
         if not messages:
             print("(no mail)")
     return 0
@@ -274,11 +291,14 @@ def main(argv: list[str] | None = None) -> int:
     invoke.add_argument("--event", "-e", help="a JSON event file (see events/)")
     invoke.set_defaults(func=cmd_invoke)
 
-    mail = sub.add_parser("mail", help="read the local mailbox")
-    mail.add_argument("--to", help="only mail sent to this address")
+    mail = sub.add_parser("mail", help="read the local mailbox: e-mail, SMS and push messages")
+    mail.add_argument("--to", help="only messages sent to this address, phone number or push endpoint ARN")
+    mail.add_argument("--channel", choices=["email", "sms", "push"], help="only messages of this channel")
     mail.add_argument("--last", type=int, help="only the last N messages")
     mail.add_argument("--json", action="store_true")
-    mail.add_argument("--code", action="store_true", help="print only the newest 6-digit code (for scripts)")
+    mail.add_argument(
+        "--code", action="store_true", help="print only the newest 6-digit account code, mailed or by SMS (for scripts)"
+    )
     mail.set_defaults(func=cmd_mail)
 
     seed = sub.add_parser("seed", help="load the services' demo data into the running local shop (idempotent)")

@@ -5,7 +5,12 @@ make a real six-digit code, "send" it by writing the message to the local mailbo
 one the notification path's SES mail lands in), and confirmation checks it, as Cognito does. Three more gaps
 are closed the way Cognito behaves (see :func:`patch_cognito`): sign-out by an admin revokes the user's tokens
 whatever name the admin gave the user by, a deleted user's tokens stop working, and repeated wrong passwords lock
-the account out for a growing time. Everything else is moto as it is.
+the account out for a growing time.
+
+Every other outgoing message lands in the same mailbox (see :func:`patch_channels`): SES v1 and v2 e-mail, plain
+and raw (MIME), SNS SMS and SNS mobile push; and an e-mail sent with a configuration set that has an SNS event
+destination gets the feedback SES would publish there, with the meaning of SES's mailbox simulator. Everything
+else is moto as it is (moto keeps its own record of every message too).
 
 Run as ``python -m gears.local.cloud --port 4566 --mailbox .gears/mailbox.jsonl``.
 """
@@ -13,28 +18,54 @@ Run as ``python -m gears.local.cloud --port 4566 --mailbox .gears/mailbox.jsonl`
 from __future__ import annotations
 
 import argparse
+import base64
 import contextlib
+import email
+import email.policy
+import html as html_lib
+import inspect
 import json
 import os
+import re
 import secrets
 import signal
+import sys
 import threading
 import time
+import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from email.utils import getaddresses, parseaddr
 from pathlib import Path
 from typing import Any
 
 
 class Mailbox:
-    """The local mailbox: one JSON object per line (to, from, subject, body, time, via)."""
+    """The local mailbox: one JSON object per line.
+
+    ``time, to, from, subject, body, via`` and ``channel`` ("email", "sms" or "push"), ``html`` (or None),
+    ``headers`` ({name: value}), ``messageId`` (what the provider answered, or None) and ``tags`` ({name: value}).
+    An SMS is addressed to the phone number, a push message to the platform endpoint's ARN."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self._lock = threading.Lock()
         path.parent.mkdir(parents=True, exist_ok=True)
 
-    def deliver(self, to: list[str], subject: str, body: str, *, sender: str, via: str) -> None:
+    def deliver(
+        self,
+        to: list[str],
+        subject: str,
+        body: str,
+        *,
+        sender: str,
+        via: str,
+        channel: str = "email",
+        html: str | None = None,
+        headers: dict[str, str] | None = None,
+        message_id: str | None = None,
+        tags: dict[str, str] | None = None,
+    ) -> None:
         record = {
             "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "to": to,
@@ -42,21 +73,30 @@ class Mailbox:
             "subject": subject,
             "body": body,
             "via": via,
+            "channel": channel,
+            "html": html,
+            "headers": headers or {},
+            "messageId": message_id,
+            "tags": tags or {},
         }
         with self._lock, open(self.path, "a", encoding="utf-8") as fh:
             fh.write(json.dumps(record) + "\n")
 
 
-def read_mailbox(path: Path, to: str | None = None) -> list[dict[str, Any]]:
-    """Every message in the mailbox, oldest first, optionally only those sent to ``to``."""
+def read_mailbox(path: Path, to: str | None = None, channel: str | None = None) -> list[dict[str, Any]]:
+    """Every message in the mailbox, oldest first, optionally only those sent to ``to`` (an address, a phone number
+    or an endpoint ARN) and only those of one ``channel``. A line written before channels existed is e-mail."""
     if not path.exists():
         return []
     out = []
     for line in path.read_text(encoding="utf-8").splitlines():
         if line.strip():
             msg = json.loads(line)
-            if to is None or to.lower() in [t.lower() for t in msg.get("to", [])]:
-                out.append(msg)
+            if to is not None and to.lower() not in [t.lower() for t in msg.get("to", [])]:
+                continue
+            if channel is not None and msg.get("channel", "email") != channel:
+                continue
+            out.append(msg)
     return out
 
 
@@ -272,19 +312,439 @@ def _patch_lockout(clock: Callable[[], float]) -> None:  # noqa: C901 - the patc
     CognitoIdpBackend.admin_initiate_auth = admin_initiate_auth  # type: ignore[method-assign,assignment]
 
 
-def patch_ses(mailbox: Mailbox) -> None:
-    """Copy every e-mail sent through moto's SES into the mailbox."""
+# -- outgoing messages: SES e-mail, SNS SMS and mobile push, SES feedback -----------------------------------------
+
+# SES's mailbox simulator (SES developer guide, "Using the mailbox simulator"): mail to these local parts at this
+# domain bounces, complains or lands on the suppression list; a "+label" suffix keeps the meaning.
+SIMULATOR_DOMAIN = "simulator.amazonses.com"
+# How long after a send its feedback reaches the event destination's topic in the local cloud: SES publishes it
+# seconds later, never inside the send; the sender has stored the message id by then (and a consumer must cope).
+FEEDBACK_DELAY_S = 1.0
+# Headers a letter's own fields already carry: the mailbox's ``headers`` keeps the others (List-Unsubscribe ...).
+_ENVELOPE_HEADERS = frozenset(
+    {"from", "to", "cc", "bcc", "subject", "mime-version", "content-type", "content-transfer-encoding"}
+)
+_TAG = re.compile(r"<[^>]+>")
+
+
+@dataclass
+class Letter:
+    """An e-mail as SES accepted it: what the mailbox shows and feedback needs."""
+
+    sender: str
+    to: list[str]
+    subject: str
+    text: str | None
+    html: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
+    configuration_set: str | None = None
+
+    @property
+    def body(self) -> str:
+        """The text part; for an HTML-only letter, the HTML's text."""
+        if self.text is not None:
+            return self.text
+        return html_lib.unescape(_TAG.sub("", self.html or "")).strip()
+
+
+def plain_addresses(values: list[str]) -> list[str]:
+    """``Name <a@b>`` and ``a@b, c@d`` as the bare addresses, each once, in order."""
+    out: list[str] = []
+    for _, address in getaddresses(values):
+        if address and address not in out:
+            out.append(address)
+    return out
+
+
+def _mime(raw: str | bytes) -> Any:
+    # moto hands a raw message over decoded as UTF-8: its bytes again, so that 8bit parts decode as they were sent
+    data = raw.encode("utf-8", "surrogateescape") if isinstance(raw, str) else raw
+    return email.message_from_bytes(data, policy=email.policy.default)
+
+
+def parse_mime(raw: str | bytes) -> tuple[str, str | None, str | None, dict[str, str]]:
+    """A raw MIME message's subject, text part, HTML part and its other headers, decoded."""
+    message = _mime(raw)
+    text_part = message.get_body(preferencelist=("plain",))
+    html_part = message.get_body(preferencelist=("html",))
+    headers = {str(k): str(v) for k, v in message.items() if k.lower() not in _ENVELOPE_HEADERS}
+    return (
+        str(message.get("Subject", "")),
+        text_part.get_content() if text_part is not None else None,
+        html_part.get_content() if html_part is not None else None,
+        headers,
+    )
+
+
+def raw_letter(raw: str | bytes, source: str | None, destinations: list[str]) -> Letter:
+    """A raw send as a letter: recipients from the call and the To/Cc/Bcc headers, sender from the call or From."""
+    subject, text, html, headers = parse_mime(raw)
+    message = _mime(raw)
+    in_headers = [str(v) for name in ("To", "Cc", "Bcc") for v in message.get_all(name, [])]
+    sender = source or str(message.get("From", ""))
+    return Letter(
+        parseaddr(sender)[1] or sender, plain_addresses([*destinations, *in_headers]), subject, text, html, headers
+    )
+
+
+def simulator_outcome(address: str) -> str:
+    """What SES's mailbox simulator makes of mail to ``address``: "Bounce" (bounce@, and suppressionlist@: the
+    address is on SES's suppression list), "Complaint" (complaint@: delivered, then complained about) or, for any
+    other address, "Delivery"."""
+    local, _, domain = parseaddr(address)[1].rpartition("@")
+    if domain.lower() != SIMULATOR_DOMAIN:
+        return "Delivery"
+    base = local.split("+", 1)[0].lower()
+    return {"bounce": "Bounce", "suppressionlist": "Bounce", "complaint": "Complaint"}.get(base, "Delivery")
+
+
+def _iso_ms(at: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(at)) + f".{int(at * 1000) % 1000:03d}Z"
+
+
+def ses_events(
+    letter: Letter,
+    message_id: str,
+    *,
+    account: str,
+    region: str,
+    event_types: set[str],
+    sent_at: float,
+) -> list[dict[str, Any]]:
+    """The events SES publishes to a configuration set's event destination for one send, in the order it publishes
+    them (the shape of "Examples of event data that Amazon SES publishes to Amazon SNS"): ``Send`` once, then per
+    recipient ``Delivery``, ``Bounce`` (Permanent) or ``Delivery`` and ``Complaint`` as :func:`simulator_outcome`
+    says; only the types in ``event_types`` (lower case, as the destination's MatchingEventTypes)."""
+    domain = letter.sender.rpartition("@")[2]
+    tags: dict[str, list[str]] = {
+        "ses:configuration-set": [letter.configuration_set or ""],
+        "ses:source-ip": ["127.0.0.1"],
+        "ses:from-domain": [domain],
+        "ses:caller-identity": ["local"],
+        **{name: [value] for name, value in letter.tags.items()},
+    }
+    headers = [
+        {"name": "From", "value": letter.sender},
+        {"name": "To", "value": ", ".join(letter.to)},
+        {"name": "Subject", "value": letter.subject},
+        *({"name": k, "value": v} for k, v in letter.headers.items()),
+    ]
+    mail = {
+        "timestamp": _iso_ms(sent_at),
+        "source": letter.sender,
+        "sourceArn": f"arn:aws:ses:{region}:{account}:identity/{letter.sender}",
+        "sendingAccountId": account,
+        "messageId": message_id,
+        "destination": list(letter.to),
+        "headersTruncated": False,
+        "headers": headers,
+        "commonHeaders": {
+            "from": [letter.sender],
+            "to": list(letter.to),
+            "messageId": message_id,
+            "subject": letter.subject,
+        },
+        "tags": tags,
+    }
+    later = _iso_ms(sent_at + 0.5)
+    events: list[dict[str, Any]] = [{"eventType": "Send", "mail": mail, "send": {}}]
+    for recipient in letter.to:
+        outcome = simulator_outcome(recipient)
+        if outcome in ("Delivery", "Complaint"):
+            events.append(
+                {
+                    "eventType": "Delivery",
+                    "mail": mail,
+                    "delivery": {
+                        "timestamp": later,
+                        "processingTimeMillis": 500,
+                        "recipients": [recipient],
+                        "smtpResponse": "250 2.6.0 Message received",
+                        "reportingMTA": "a8-local.smtp-out.amazonses.com",
+                    },
+                }
+            )
+        if outcome == "Complaint":
+            events.append(
+                {
+                    "eventType": "Complaint",
+                    "mail": mail,
+                    "complaint": {
+                        "complainedRecipients": [{"emailAddress": recipient}],
+                        "timestamp": later,
+                        "feedbackId": f"local-{uuid.uuid4()}",
+                        "userAgent": "Amazon SES Mailbox Simulator",
+                        "complaintFeedbackType": "abuse",
+                        "arrivalDate": later,
+                    },
+                }
+            )
+        if outcome == "Bounce":
+            suppressed = parseaddr(recipient)[1].lower().startswith("suppressionlist")
+            events.append(
+                {
+                    "eventType": "Bounce",
+                    "mail": mail,
+                    "bounce": {
+                        "bounceType": "Permanent",
+                        "bounceSubType": "OnAccountSuppressionList" if suppressed else "General",
+                        "bouncedRecipients": [
+                            {
+                                "emailAddress": recipient,
+                                "action": "failed",
+                                "status": "5.1.1",
+                                "diagnosticCode": "smtp; 550 5.1.1 user unknown",
+                            }
+                        ],
+                        "timestamp": later,
+                        "feedbackId": f"local-{uuid.uuid4()}",
+                        "reportingMTA": "dsn; a8-local.smtp-out.amazonses.com",
+                    },
+                }
+            )
+    return [e for e in events if e["eventType"].lower() in event_types]
+
+
+def _flag(value: Any) -> bool:
+    return value is True or str(value).lower() == "true"
+
+
+def _tag_map(tags: Any) -> dict[str, str]:
+    return {str(t.get("Name")): str(t.get("Value", "")) for t in tags or [] if isinstance(t, dict)}
+
+
+def _attribute(attributes: dict[str, Any] | None, name: str) -> str | None:
+    value = (attributes or {}).get(name) or {}
+    found = value.get("StringValue", value.get("Value")) if isinstance(value, dict) else value
+    return None if found is None else str(found)
+
+
+def push_text(message: str, structured: bool, platform: str) -> tuple[str, str]:
+    """The title and text a device would show for an SNS mobile push ``message``: with ``MessageStructure=json``
+    the platform's own payload (else ``default``); an FCM (legacy or v1) or APNs payload's notification title and
+    body; any other message as it is."""
+    payload: Any = message
+    if structured:
+        with contextlib.suppress(ValueError):
+            whole = json.loads(message)
+            if isinstance(whole, dict):
+                payload = whole.get(platform, whole.get("default", message))
+    if isinstance(payload, str):
+        try:
+            payload = json.loads(payload)
+        except ValueError:
+            return "", payload
+    if not isinstance(payload, dict):
+        return "", json.dumps(payload)
+    note: Any = (
+        ((payload.get("fcmV1Message") or {}).get("message") or {}).get("notification")
+        or payload.get("notification")
+        or (payload.get("aps") or {}).get("alert")
+    )
+    if isinstance(note, str):
+        return "", note
+    if isinstance(note, dict) and (note.get("body") or note.get("title")):
+        return str(note.get("title") or ""), str(note.get("body") or "")
+    return "", json.dumps(payload)
+
+
+class Channels:
+    """Puts what moto's SES and SNS send into the mailbox, and SES's feedback on the event destinations' topics."""
+
+    def __init__(self, mailbox: Mailbox, feedback_delay_s: float = 0.0) -> None:
+        self.mailbox = mailbox
+        self.feedback_delay_s = feedback_delay_s
+
+    def email(self, letter: Letter, message_id: str, account: str, region: str) -> None:
+        self.mailbox.deliver(
+            letter.to,
+            letter.subject,
+            letter.body,
+            sender=letter.sender,
+            via="ses",
+            channel="email",
+            html=letter.html,
+            headers=letter.headers,
+            message_id=message_id,
+            tags=letter.tags,
+        )
+        self.feedback(letter, message_id, account, region)
+
+    def feedback(self, letter: Letter, message_id: str, account: str, region: str) -> None:
+        """Publish SES's events for this send to its configuration set's SNS event destination, if it has one and it
+        is enabled (CloudFormation's ``Enabled`` defaults to false, and so does SES's)."""
+        if not letter.configuration_set:
+            return
+        from moto.ses.models import ses_backends
+
+        destination = ses_backends[account][region].config_set_event_destination.get(letter.configuration_set)
+        topic = ((destination or {}).get("SNSDestination") or {}).get("TopicARN")
+        if not destination or not topic or not _flag(destination.get("Enabled")):
+            return
+        matching = destination.get("MatchingEventTypes") or []
+        if isinstance(matching, dict):  # a query-string list that moto left as {"member": [...]}
+            matching = matching.get("member") or []
+        types = {str(t).lower() for t in ([matching] if isinstance(matching, str) else matching)}
+        events = ses_events(letter, message_id, account=account, region=region, event_types=types, sent_at=time.time())
+        if not events:
+            return
+        if self.feedback_delay_s <= 0:
+            _publish_feedback(str(topic), events)
+        else:
+            timer = threading.Timer(self.feedback_delay_s, _publish_feedback, args=(str(topic), events))
+            timer.daemon = True
+            timer.start()
+
+    def sms(self, phone_number: str, message: str, attributes: dict[str, Any] | None, message_id: str) -> None:
+        sender = _attribute(attributes, "AWS.SNS.SMS.SenderID") or "sns"
+        self.mailbox.deliver(
+            [phone_number], "", message, sender=sender, via="sns", channel="sms", message_id=message_id
+        )
+
+    def push(self, endpoint: Any, message: str, structured: bool, message_id: str) -> None:
+        application = endpoint.application
+        title, text = push_text(message, structured, str(application.platform))
+        self.mailbox.deliver(
+            [str(endpoint.arn)],
+            title,
+            text,
+            sender=str(application.arn),
+            via="sns",
+            channel="push",
+            message_id=message_id,
+        )
+
+
+def _publish_feedback(topic_arn: str, events: list[dict[str, Any]]) -> None:
+    from moto.sns.models import sns_backends
+
+    _, _, _, region, account, _ = topic_arn.split(":", 5)
+    for event in events:
+        try:
+            sns_backends[account][region].publish(json.dumps(event), arn=topic_arn)
+        except Exception as exc:  # noqa: BLE001 - a topic gone since; SES drops the event too, say so in the log
+            print(f"ses feedback to {topic_arn} not published: {exc!r}", file=sys.stderr, flush=True)
+
+
+def patch_channels(mailbox: Mailbox, feedback_delay_s: float = 0.0) -> Callable[[], None]:  # noqa: C901 - one closure per patched call
+    """Put every message moto's SES and SNS send into ``mailbox``, and publish SES's feedback for sends that name a
+    configuration set with an SNS event destination (after ``feedback_delay_s``; 0: inside the send, for tests).
+
+    - SES v1 ``SendEmail`` / ``SendRawEmail`` and SES v2 ``SendEmail`` (``Content.Simple`` and ``Content.Raw``):
+      channel ``email``; a raw message's MIME gives subject, text, HTML and headers; tags are the EmailTags.
+    - SNS ``Publish`` to a ``PhoneNumber``: channel ``sms``, to the number; to a platform endpoint: channel
+      ``push``, to the endpoint's ARN (a disabled endpoint's refusal sends nothing, as SNS does).
+
+    Returns what takes the patches off again (tests share one process with other tests of moto)."""
     from moto.ses.models import SESBackend
+    from moto.ses.responses import EmailResponse
+    from moto.sesv2.responses import SESV2Response
+    from moto.sns.models import SNSBackend
 
-    original_send = SESBackend.send_email
+    channels = Channels(mailbox, feedback_delay_s)
+    sent = threading.local()  # the message moto's SES backend made for the request this thread answers
+    undo: list[tuple[Any, str, Any]] = []
 
-    def send_email(self: Any, source: str, subject: str, body: str, destinations: dict[str, list[str]]) -> Any:
-        message = original_send(self, source, subject, body, destinations)
-        to = [*destinations.get("ToAddresses", []), *destinations.get("CcAddresses", [])]
-        mailbox.deliver(to, subject, body, sender=source, via="ses")
-        return message
+    def replace(owner: Any, name: str, make: Callable[[Any], Any]) -> None:
+        original = owner.__dict__[name]
+        undo.append((owner, name, original))
+        setattr(owner, name, make(original))
 
-    SESBackend.send_email = send_email  # type: ignore[method-assign]
+    def remember(original: Any) -> Any:
+        def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+            message = original(self, *args, **kwargs)
+            sent.message = message
+            return message
+
+        return wrapper
+
+    replace(SESBackend, "send_email", remember)
+    replace(SESBackend, "send_raw_email", remember)
+
+    def answered(original: Any, letter_of: Callable[[Any, Any], Letter]) -> Any:
+        def wrapper(self: Any) -> Any:
+            sent.message = None
+            result = original(self)
+            message, sent.message = sent.message, None
+            if message is not None:
+                channels.email(letter_of(self, message), str(message.id), self.current_account, self.region)
+            return result
+
+        return wrapper
+
+    def v1_simple(response: Any, message: Any) -> Letter:
+        destinations = response._get_param("Destination", {}) or {}
+        return Letter(
+            sender=parseaddr(response._get_param("Source") or "")[1],
+            to=plain_addresses(
+                [a for key in ("ToAddresses", "CcAddresses", "BccAddresses") for a in destinations.get(key) or []]
+            ),
+            subject=response._get_param("Message.Subject.Data") or "",
+            text=response._get_param("Message.Body.Text.Data"),
+            html=response._get_param("Message.Body.Html.Data"),
+            tags=_tag_map(response._get_param("Tags", [])),
+            configuration_set=response._get_param("ConfigurationSetName"),
+        )
+
+    def v1_raw(response: Any, message: Any) -> Letter:
+        letter = raw_letter(message.raw_data, message.source, list(message.destinations))
+        letter.tags = _tag_map(response._get_param("Tags", []))
+        letter.configuration_set = response._get_param("ConfigurationSetName")
+        return letter
+
+    def v2(response: Any, message: Any) -> Letter:
+        params = json.loads(response.body)
+        content = params.get("Content") or {}
+        destination = params.get("Destination") or {}
+        addresses = [a for key in ("ToAddresses", "CcAddresses", "BccAddresses") for a in destination.get(key) or []]
+        if "Raw" in content:
+            raw = base64.b64decode(content["Raw"]["Data"])
+            letter = raw_letter(raw, params.get("FromEmailAddress"), addresses)
+        else:
+            simple = content.get("Simple") or {}
+            body = simple.get("Body") or {}
+            letter = Letter(
+                sender=parseaddr(params.get("FromEmailAddress") or "")[1],
+                to=plain_addresses(addresses),
+                subject=(simple.get("Subject") or {}).get("Data") or "",
+                text=(body.get("Text") or {}).get("Data"),
+                html=(body.get("Html") or {}).get("Data"),
+                headers={str(h["Name"]): str(h["Value"]) for h in simple.get("Headers") or []},
+            )
+        letter.tags = _tag_map(params.get("EmailTags"))
+        letter.configuration_set = params.get("ConfigurationSetName")
+        return letter
+
+    replace(EmailResponse, "send_email", lambda original: answered(original, v1_simple))
+    replace(EmailResponse, "send_raw_email", lambda original: answered(original, v1_raw))
+    replace(SESV2Response, "send_email", lambda original: answered(original, v2))
+
+    def publishing(original: Any) -> Any:
+        signature = inspect.signature(original)
+
+        def publish(self: Any, *args: Any, **kwargs: Any) -> Any:
+            message_id = original(self, *args, **kwargs)
+            call = signature.bind(self, *args, **kwargs)
+            call.apply_defaults()
+            given = call.arguments
+            if given.get("phone_number"):
+                channels.sms(given["phone_number"], given["message"], given.get("message_attributes"), message_id)
+            elif given.get("arn") in self.platform_endpoints:
+                endpoint = self.platform_endpoints[given["arn"]]
+                channels.push(endpoint, given["message"], given.get("message_structure") == "json", message_id)
+            return message_id
+
+        return publish
+
+    replace(SNSBackend, "publish", publishing)
+
+    def take_off() -> None:
+        for owner, name, original in reversed(undo):
+            setattr(owner, name, original)
+        undo.clear()
+
+    return take_off
 
 
 def speed_up_sqs_clock() -> None:
@@ -324,7 +784,7 @@ def serve(host: str, port: int, mailbox_path: Path) -> None:
     speed_up_sqs_clock()
     mailbox = Mailbox(mailbox_path)
     patch_cognito(mailbox)
-    patch_ses(mailbox)
+    patch_channels(mailbox, FEEDBACK_DELAY_S)
     app = chaos.wsgi(moto_fast.direct(DomainDispatcherApplication(create_backend_app)))
     server = create_server(
         app, host=host, port=port, threads=SERVER_THREADS, connection_limit=1000, channel_timeout=300, ident="moto"

@@ -33,12 +33,37 @@ PASSIVE = {
 }
 
 
+# The gateway's address when the caller names none (``gears local``'s default host and port).
+DEFAULT_GATEWAY_URL = "http://127.0.0.1:3000"
+# The parameter naming the SNS platform application that push messages go through (FCM/APNs credentials are made
+# outside CloudFormation): locally a GCM application on the endpoint, unless a value is given.
+PUSH_PARAMETER = "PushPlatformApplicationArn"
+# Where a stack keeps parameter values it chose itself (the local push application), so that a stack rebuilt from a
+# running shop's state (``gears invoke``, ``gears seed``) resolves them the same. Not a logical id: ids are
+# alphanumeric.
+LOCAL_PARAMETERS = "::LocalParameters"
+HTTP_API_TYPES = ("AWS::Serverless::HttpApi", "AWS::ApiGatewayV2::Api")
+
+
+def set_parameter(template: Template, name: str, value: Any) -> None:
+    """Give a template parameter a value after the template was read (its conditions are evaluated again)."""
+    template.parameters[name] = value
+    template.conditions.clear()
+    for condition in template.doc.get("Conditions") or {}:
+        template._condition(condition)
+
+
 @dataclass
 class Stack:
     """What the template's logical ids became on the endpoint."""
 
     template: Template
     attrs: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for name, value in (self.attrs.get(LOCAL_PARAMETERS) or {}).items():
+            if name in self.template.parameters and not self.template.parameters[name]:
+                set_parameter(self.template, name, value)
 
     def lookup(self, logical_id: str, attribute: str | None) -> Any:
         if logical_id not in self.attrs:
@@ -56,8 +81,23 @@ class Stack:
         return self.template.resolve(value, self.lookup)
 
     def function_environment(self, function: Function) -> dict[str, str]:
+        """A function's environment variables, resolved; an HTTP API's public URL in them (``!Sub
+        https://${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}/...``) is the local gateway's."""
         env = self.resolve(function.environment)
-        return {k: _env_str(v) for k, v in env.items()}
+        return {k: self.local_url(_env_str(v)) for k, v in env.items()}
+
+    def local_url(self, value: str) -> str:
+        """``value`` with an HTTP API's public execute-api address (as the template spells it, from the API's
+        ``Ref``) at its start replaced by the local gateway's (the API's ``ApiEndpoint`` here)."""
+        suffix = self.template.pseudo("AWS::URLSuffix")
+        for lid in self.template.of_type(*HTTP_API_TYPES):
+            api = self.attrs.get(lid) or {}
+            if not api.get("ApiEndpoint"):
+                continue
+            public = f"https://{api['Ref']}.execute-api.{self.template.region}.{suffix}"
+            if value == public or value.startswith(public + "/"):
+                return str(api["ApiEndpoint"]).rstrip("/") + value[len(public) :]
+        return value
 
     def by_arn(self, arn: str) -> str | None:
         """The logical id whose ARN (or stream ARN) is ``arn``."""
@@ -108,9 +148,15 @@ def _order(template: Template, logical_ids: list[str]) -> list[str]:
 
 class Provisioner:
     def __init__(
-        self, template: Template, session: Any, endpoint_url: str | None, progress: Progress | None = None
+        self,
+        template: Template,
+        session: Any,
+        endpoint_url: str | None,
+        progress: Progress | None = None,
+        gateway_url: str | None = None,
     ) -> None:
         self.template = template
+        self.gateway_url = gateway_url or DEFAULT_GATEWAY_URL
         self.stack = Stack(template)
         self.progress = progress or (lambda _msg: None)
         region = template.region
@@ -132,6 +178,7 @@ class Provisioner:
         return f"{self.template.stack_name}-{logical_id}"
 
     def run(self, only: set[str] | None = None) -> Stack:
+        self._local_parameters()
         ids = [lid for lid in self.template.resources if self.template.included(lid) and (only is None or lid in only)]
         counts: dict[str, int] = {}
         for lid in _order(self.template, ids):
@@ -146,6 +193,34 @@ class Provisioner:
             if kind not in PASSIVE and not kind.startswith("Custom::"):
                 self.progress(f"{n:>3} x {kind}")
         return self.stack
+
+    def _local_parameters(self) -> None:
+        """Parameters whose value is made on the endpoint when none is given: the push platform application."""
+        if PUSH_PARAMETER in self.template.parameters and not self.template.parameters[PUSH_PARAMETER]:
+            arn = self._push_application()
+            set_parameter(self.template, PUSH_PARAMETER, arn)
+            self.stack.attrs.setdefault(LOCAL_PARAMETERS, {})[PUSH_PARAMETER] = arn
+            self.progress(f"  1 x SNS platform application (GCM, local): {PUSH_PARAMETER}")
+
+    def _push_application(self) -> str:
+        """A GCM (FCM) platform application on the endpoint, found again if it is there: devices register
+        endpoints under it and push messages are published to those (the local cloud puts them in the mailbox)."""
+        sns = self._c("sns")
+        name = f"{self.template.stack_name}-push"
+        token: str | None = None
+        while True:
+            page = sns.list_platform_applications(**({"NextToken": token} if token else {}))
+            for app in page.get("PlatformApplications") or []:
+                if app["PlatformApplicationArn"].endswith(f":app/GCM/{name}"):
+                    return str(app["PlatformApplicationArn"])
+            token = page.get("NextToken")
+            if not token:
+                break
+        return str(
+            sns.create_platform_application(
+                Name=name, Platform="GCM", Attributes={"PlatformCredential": "local-fcm-server-key"}
+            )["PlatformApplicationArn"]
+        )
 
     def _arn(self, service: str, resource: str) -> str:
         return f"arn:aws:{service}:{self.region}:{self.account}:{resource}"
@@ -166,7 +241,9 @@ class Provisioner:
         return {"Ref": self._arn("lambda", f"layer:{name}:1")}
 
     def _AWS_Serverless_HttpApi(self, lid: str, props: dict[str, Any]) -> dict[str, Any]:
-        return {"Ref": "local", "ApiEndpoint": "http://127.0.0.1:3000"}
+        # Ref is the API's id ("local"); the public URL the template builds from it becomes the gateway's in the
+        # functions' environment (Stack.local_url).
+        return {"Ref": "local", "ApiId": "local", "ApiEndpoint": self.gateway_url}
 
     # -- DynamoDB -----------------------------------------------------------------------------------------------
     def _AWS_DynamoDB_Table(self, lid: str, props: dict[str, Any]) -> dict[str, Any]:  # noqa: C901 - one optional table property per branch
@@ -346,6 +423,134 @@ class Provisioner:
                 raise
         return {"Ref": props["GroupName"]}
 
+    # -- SES ----------------------------------------------------------------------------------------------------
+    def _AWS_SES_EmailIdentity(self, lid: str, props: dict[str, Any]) -> dict[str, Any]:
+        """A sending identity, verified at once (the endpoint's SES sends from it; on AWS the address or domain
+        must be confirmed first)."""
+        identity = str(props["EmailIdentity"])
+        args: dict[str, Any] = {"EmailIdentity": identity}
+        configuration_set = (props.get("ConfigurationSetAttributes") or {}).get("ConfigurationSetName")
+        if configuration_set:
+            args["ConfigurationSetName"] = configuration_set
+        try:
+            self._c("sesv2").create_email_identity(**args)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "AlreadyExistsException":
+                raise
+        domain = identity.rpartition("@")[2]
+        out: dict[str, Any] = {"Ref": identity}
+        for i in (1, 2, 3):
+            out[f"DkimDNSTokenName{i}"] = f"local{i}._domainkey.{domain}"
+            out[f"DkimDNSTokenValue{i}"] = f"local{i}.dkim.amazonses.com"
+        return out
+
+    def _AWS_SES_ConfigurationSet(self, lid: str, props: dict[str, Any]) -> dict[str, Any]:
+        name = str(props.get("Name") or self.name_for(lid))
+        try:
+            self._c("ses").create_configuration_set(ConfigurationSet={"Name": name})
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] not in ("ConfigurationSetAlreadyExists", "AlreadyExistsException"):
+                raise
+        return {"Ref": name}
+
+    # CloudFormation's MatchingEventTypes (as its reference lists them, in any case) as SES's API names them.
+    _SES_EVENT_TYPES = {
+        t.lower(): t
+        for t in (
+            "send",
+            "reject",
+            "bounce",
+            "complaint",
+            "delivery",
+            "open",
+            "click",
+            "renderingFailure",
+            "deliveryDelay",
+            "subscription",
+        )
+    }
+
+    def _AWS_SES_ConfigurationSetEventDestination(self, lid: str, props: dict[str, Any]) -> dict[str, Any]:
+        """An event destination of a configuration set. Only an SNS destination has a local effect: the local cloud
+        publishes SES's events there (gears.local.cloud); others are noted and left."""
+        spec = props.get("EventDestination") or {}
+        name = str(spec.get("Name") or self.name_for(lid))
+        sns = spec.get("SnsDestination") or {}
+        if not sns.get("TopicARN"):
+            self.progress(f"{lid}: only an SnsDestination has a local effect; nothing made")
+            return {"Ref": name, "Id": name}
+        types = []
+        for given in spec.get("MatchingEventTypes") or []:
+            key = str(given).lower().replace("_", "")
+            if key not in self._SES_EVENT_TYPES:
+                raise TemplateError(f"{lid}: unknown MatchingEventTypes value {given!r}")
+            types.append(self._SES_EVENT_TYPES[key])
+        destination = {
+            "Name": name,
+            # CloudFormation's (and SES's) default is false: a destination publishes only once enabled
+            "Enabled": spec.get("Enabled") in (True, "true", "True"),
+            "MatchingEventTypes": types,
+            "SNSDestination": {"TopicARN": sns["TopicARN"]},
+        }
+        try:
+            self._c("ses").create_configuration_set_event_destination(
+                ConfigurationSetName=props["ConfigurationSetName"], EventDestination=destination
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] not in ("EventDestinationAlreadyExists", "AlreadyExistsException"):
+                raise
+        return {"Ref": name, "Id": name}
+
+    # -- Secrets Manager ----------------------------------------------------------------------------------------
+    _PASSWORD_KEYS = (
+        "PasswordLength",
+        "ExcludeCharacters",
+        "ExcludeNumbers",
+        "ExcludePunctuation",
+        "ExcludeUppercase",
+        "ExcludeLowercase",
+        "IncludeSpace",
+        "RequireEachIncludedType",
+    )
+
+    def _AWS_SecretsManager_Secret(self, lid: str, props: dict[str, Any]) -> dict[str, Any]:
+        """A secret, ``Ref`` its ARN as CloudFormation answers. ``GenerateSecretString`` makes a random value (a JSON
+        object with it under ``GenerateStringKey`` when a ``SecretStringTemplate`` is given), as CloudFormation does;
+        a secret already there keeps its value (provisioning again does not rotate it)."""
+        sm = self._c("secretsmanager")
+        name = str(props.get("Name") or self.name_for(lid))
+        try:
+            arn = sm.describe_secret(SecretId=name)["ARN"]
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ResourceNotFoundException":
+                raise
+            args: dict[str, Any] = {"Name": name}
+            if props.get("Description"):
+                args["Description"] = props["Description"]
+            if props.get("Tags"):
+                args["Tags"] = props["Tags"]
+            value = self._secret_value(props)
+            if value is not None:
+                args["SecretString"] = value
+            arn = sm.create_secret(**args)["ARN"]
+        return {"Ref": arn, "Id": arn}
+
+    def _secret_value(self, props: dict[str, Any]) -> str | None:
+        if "SecretString" in props:
+            return str(props["SecretString"])
+        spec = props.get("GenerateSecretString")
+        if spec is None:
+            return None
+        options = {k: spec[k] for k in self._PASSWORD_KEYS if k in spec}
+        if "PasswordLength" in options:
+            options["PasswordLength"] = int(options["PasswordLength"])
+        password = str(self._c("secretsmanager").get_random_password(**options)["RandomPassword"])
+        if spec.get("SecretStringTemplate") and spec.get("GenerateStringKey"):
+            document = json.loads(spec["SecretStringTemplate"])
+            document[spec["GenerateStringKey"]] = password
+            return json.dumps(document)
+        return password
+
     # -- others -------------------------------------------------------------------------------------------------
     def _AWS_SSM_Parameter(self, lid: str, props: dict[str, Any]) -> dict[str, Any]:
         name = props.get("Name") or f"/{self.template.stack_name}/{lid}"
@@ -382,6 +587,8 @@ def provision(
     endpoint_url: str | None = None,
     progress: Progress | None = None,
     only: set[str] | None = None,
+    gateway_url: str | None = None,
 ) -> Stack:
-    """Create (or find) every resource the template declares and return what they became."""
-    return Provisioner(template, session, endpoint_url, progress).run(only)
+    """Create (or find) every resource the template declares and return what they became. ``gateway_url`` is the
+    local API gateway's address (default :data:`DEFAULT_GATEWAY_URL`): an HTTP API's URL resolves to it."""
+    return Provisioner(template, session, endpoint_url, progress, gateway_url).run(only)

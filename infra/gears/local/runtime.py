@@ -187,7 +187,13 @@ class LocalRuntime:
         self._start_stripe()
         self.template = Template(self.o.template, self.o.parameters, region=self.o.region)
         step = time.perf_counter()
-        self.stack = provision(self.template, self.session, self.endpoint, progress=lambda m: self._say(f"  {m}"))
+        self.stack = provision(
+            self.template,
+            self.session,
+            self.endpoint,
+            progress=lambda m: self._say(f"  {m}"),
+            gateway_url=self.gateway_url,
+        )
         self._say(f"[gears] provisioned the template's resources ({time.perf_counter() - step:.1f}s)")
         self._put_stripe_secrets()
         self._build_pools()
@@ -498,6 +504,12 @@ class LocalRuntime:
             time.sleep(0.2)
         return False
 
+    @property
+    def gateway_url(self) -> str:
+        """Where a client reaches the local API (the base of links the functions put in mail)."""
+        host = "127.0.0.1" if self.o.host in ("0.0.0.0", "::", "") else self.o.host  # noqa: S104 - compared, not bound
+        return f"http://{host}:{self.o.port}"
+
     def attach(self, state: dict[str, Any]) -> None:
         """Use the resources of a shop that is already running (from its ``.gears/runtime.json``)."""
         self.template = Template(self.o.template, self.o.parameters, region=self.o.region)
@@ -510,7 +522,7 @@ class LocalRuntime:
         self._start_cloud()
         self._start_stripe()
         self.template = Template(self.o.template, self.o.parameters, region=self.o.region)
-        self.stack = provision(self.template, self.session, self.endpoint)
+        self.stack = provision(self.template, self.session, self.endpoint, gateway_url=self.gateway_url)
         self._put_stripe_secrets()
         self._build_pools()
 

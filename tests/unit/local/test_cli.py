@@ -48,3 +48,73 @@ def test_the_state_folder_is_found_from_a_subfolder(
     monkeypatch.delenv("GEARS_STATE_DIR", raising=False)
     assert main(["mail", "--code"]) == 0
     assert capsys.readouterr().out.strip() == "123456"
+
+
+def _fill_across_channels(state_dir: Path) -> None:
+    box = Mailbox(_running_shop(state_dir))
+    box.deliver(["ann@example.com"], "Your Gears confirmation code", "Your code is 111111", sender="c", via="cognito")
+    box.deliver(["+447700900123"], "", "Your Gears phone code is 222222", sender="sns", via="sns", channel="sms")
+    box.deliver(
+        ["ann@example.com"],
+        "Order placed",
+        "Order 333333 is placed: total 12.00 GBP",
+        sender="shop@gears.example",
+        via="ses",
+        html="<p>Order 333333</p>",
+        headers={"List-Unsubscribe": "<http://127.0.0.1:3000/notifications/unsubscribe?token=t>"},
+        message_id="ses-1",
+        tags={"notificationId": "n-1"},
+    )
+    box.deliver(
+        ["arn:aws:sns:us-east-1:1:endpoint/GCM/app/e1"], "Shipped", "On its way", sender="a", via="sns", channel="push"
+    )
+
+
+def test_mail_shows_email_sms_and_push_and_filters_by_channel(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _fill_across_channels(tmp_path)
+    assert main(["--state-dir", str(tmp_path), "mail"]) == 0
+    out = capsys.readouterr().out
+    assert "sms to +447700900123" in out
+    assert "push to arn:aws:sns:us-east-1:1:endpoint/GCM/app/e1  [sns]  Shipped" in out
+    assert "List-Unsubscribe: <http://127.0.0.1:3000/notifications/unsubscribe?token=t>" in out
+
+    assert main(["--state-dir", str(tmp_path), "mail", "--channel", "sms", "--json"]) == 0
+    [sms] = json.loads(capsys.readouterr().out)
+    assert sms["to"] == ["+447700900123"]
+    assert sms["channel"] == "sms"
+
+    assert main(["--state-dir", str(tmp_path), "mail", "--to", "ann@example.com", "--channel", "email", "--json"]) == 0
+    mails = json.loads(capsys.readouterr().out)
+    assert [m["via"] for m in mails] == ["cognito", "ses"]
+    assert mails[1]["html"] == "<p>Order 333333</p>"
+    assert mails[1]["tags"] == {"notificationId": "n-1"}
+    assert mails[1]["messageId"] == "ses-1"
+
+
+def test_mail_code_reads_sms_codes_and_never_a_notification_email(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _fill_across_channels(tmp_path)
+    assert main(["--state-dir", str(tmp_path), "mail", "--to", "+447700900123", "--code"]) == 0
+    assert capsys.readouterr().out.strip() == "222222"
+    # the order e-mail came last and carries a six-digit number: the code is still the confirmation's
+    assert main(["--state-dir", str(tmp_path), "mail", "--to", "ann@example.com", "--code"]) == 0
+    assert capsys.readouterr().out.strip() == "111111"
+
+
+def test_mail_reads_a_mailbox_written_before_channels(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    old = {
+        "time": "2026-01-01T00:00:00Z",
+        "to": ["a@example.com"],
+        "from": "x",
+        "subject": "Hi",
+        "body": "b",
+        "via": "t",
+    }
+    _running_shop(tmp_path).write_text(json.dumps(old) + "\n")
+    assert main(["--state-dir", str(tmp_path), "mail", "--channel", "email"]) == 0
+    assert "email to a@example.com  [t]  Hi" in capsys.readouterr().out
+    assert main(["--state-dir", str(tmp_path), "mail", "--channel", "sms"]) == 0
+    assert capsys.readouterr().out.strip() == "(no mail)"

@@ -14,7 +14,7 @@ REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 
 
-.PHONY: openapi demo-data
+.PHONY: openapi demo-data segments
 .PHONY: install run test test-unit test-functional test-e2e lint lint-ruff lint-types validate build bench chaos load clean
 
 $(STAMP): pyproject.toml shared/requirements.txt
@@ -79,6 +79,11 @@ DATASET := data/online-retail/online-retail-sample.csv
 demo-data: $(STAMP) ## regenerate the services' demo data files from $(DATASET)
 	PYTHONPATH=shared:functions/ecommerce $(PY) -m ecommerce.catalog.demo $(DATASET)
 	PYTHONPATH=shared:functions/inventory $(PY) -m inventory.demo $(DATASET) functions/ecommerce/ecommerce/catalog/demo_products.csv
+
+# The CRM's RFM segments (functions/crm/crm/rfm.py, the shop's own scoring) over the dataset's customers; the table
+# and what a retailer reads in it are in docs/crm.md.
+segments: $(STAMP) ## each RFM segment's size and revenue share over $(DATASET)
+	PYTHONPATH=shared:functions/crm $(PY) -m crm.dataset $(DATASET)
 
 bench: $(STAMP) ## benchmarks; results (with plots) in bench/results/latest.md
 	$(PY) -m gears.bench

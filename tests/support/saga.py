@@ -124,8 +124,13 @@ def path_of(order: dict[str, Any]) -> list[str]:
 
 
 def sqs_client(shop: Shop) -> Any:
+    return aws_client(shop, "sqs")
+
+
+def aws_client(shop: Shop, service: str) -> Any:
+    """A client of the shop's local cloud (to reach a queue or look at a table, as an operator would)."""
     return boto3.client(
-        "sqs",
+        service,
         endpoint_url=shop.endpoint,
         region_name=shop.state.get("region", "us-east-1"),
         aws_access_key_id="local",

@@ -38,6 +38,8 @@ PUBLIC_ROUTES = frozenset(
         ("GET", "/search"),
         ("GET", "/products/{productId}/related"),
         ("POST", "/payments/webhooks/stripe"),
+        ("GET", "/notifications/unsubscribe"),
+        ("POST", "/notifications/unsubscribe"),
     }
 )
 

@@ -1,5 +1,6 @@
-"""HTTP functions of the auth service: the public routes (AuthPublicFunction), /me (MeFunction), logout
-(AuthSessionFunction) and user administration (AuthAdminFunction).
+"""HTTP functions of the auth service: the public routes (AuthPublicFunction), reading /me (MeFunction), changing
+it and confirming its phone (MeUpdateFunction), logout (AuthSessionFunction) and user administration
+(AuthAdminFunction).
 
 Every signed-in route reads its caller through ``gears_shared`` (an access token, roles from ``cognito:groups``).
 The two that act on the user pool with the caller's own token (logout, roles) take it from the ``Authorization``
@@ -20,9 +21,25 @@ from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import BaseModel, ConfigDict, Field
 
 from auth import bootstrap, service
-from auth.domain import EMAIL_MAX_LENGTH, PASSWORD_POLICY, InvalidEmail, Tokens, WeakPassword, utc_iso
+from auth.domain import (
+    EMAIL_MAX_LENGTH,
+    PASSWORD_POLICY,
+    InvalidEmail,
+    InvalidLocale,
+    InvalidName,
+    InvalidPhone,
+    NoPendingPhone,
+    PhoneCodeAttemptsExhausted,
+    PhoneCodeExpired,
+    PhoneCodeLimitReached,
+    PhoneCodeRecentlySent,
+    Tokens,
+    WeakPassword,
+    WrongPhoneCode,
+    utc_iso,
+)
 from auth.errors import InvalidCredentials, SignInLockedOut, UserNotFound
-from auth.service import AuditLog, IdentityProvider, ProfileRepository
+from auth.service import AuditLog, IdentityProvider, Me, ProfileRepository, SmsSender
 from gears_shared.answers import Answer, Timestamp
 from gears_shared.auth import ADMIN, CUSTOMER, SUPPORT
 from gears_shared.errors import Unauthorized
@@ -38,10 +55,23 @@ from gears_shared.http import (
 from gears_shared.observability import metrics
 
 # The account rules' errors, from the domain; the service's own errors are shared kinds and need no row.
-ERRORS = {InvalidEmail: 400, WeakPassword: 400}
+ERRORS = {
+    InvalidEmail: 400,
+    WeakPassword: 400,
+    InvalidName: 400,
+    InvalidPhone: 400,
+    InvalidLocale: 400,
+    WrongPhoneCode: 400,
+    PhoneCodeExpired: 400,
+    PhoneCodeAttemptsExhausted: 400,  # like an expired code: a new one is needed, waiting does not help
+    NoPendingPhone: 409,
+    PhoneCodeRecentlySent: 429,
+    PhoneCodeLimitReached: 429,
+}
 
 public_app = create_resolver(ERRORS)
 me_app = create_resolver(ERRORS)
+me_update_app = create_resolver(ERRORS)
 session_app = create_resolver(ERRORS)
 # Admins only: the role is checked before the body is read, so who may not do this learns nothing of valid input.
 admin_app = create_resolver(ERRORS, roles=(ADMIN,))
@@ -49,6 +79,7 @@ admin_app = create_resolver(ERRORS, roles=(ADMIN,))
 UserPool = Annotated[IdentityProvider, Depends(bootstrap.identity_provider)]
 Profiles = Annotated[ProfileRepository, Depends(bootstrap.profiles)]
 Audit = Annotated[AuditLog, Depends(bootstrap.audit_log)]
+Sms = Annotated[SmsSender, Depends(bootstrap.sms_sender)]
 
 # Token and profile answers are for their owner only: no shared cache may keep them (RFC 6749, section 5.1).
 PRIVATE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
@@ -60,9 +91,41 @@ class Request(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+# Bounds on what is read at all; the domain's rules (trimmed, 1..100 characters, E.164, BCP 47) say what is valid.
+NAME_INPUT_MAX_LENGTH = 400
+PHONE_INPUT_MAX_LENGTH = 32
+LOCALE_INPUT_MAX_LENGTH = 64
+
+
 class SignUpRequest(Request):
     email: str = Field(min_length=1, max_length=EMAIL_MAX_LENGTH)
     password: str = Field(min_length=1, max_length=PASSWORD_POLICY.max_length, repr=False)
+    name: str | None = Field(
+        default=None,
+        max_length=NAME_INPUT_MAX_LENGTH,
+        description="Optional: how the shop addresses you (1 to 100 characters, trimmed; no control characters)",
+    )
+
+
+class UpdateMeRequest(Request):
+    """The fields to change; a field left out stays as it is, and ``null`` removes it. Email is not changed here."""
+
+    name: str | None = Field(
+        default=None, max_length=NAME_INPUT_MAX_LENGTH, description="1 to 100 characters, trimmed; null removes it"
+    )
+    phone: str | None = Field(
+        default=None,
+        max_length=PHONE_INPUT_MAX_LENGTH,
+        description="E.164 (+447700900123): a new number is confirmed by a 6-digit code sent to it by SMS; null "
+        "removes the phone",
+    )
+    locale: str | None = Field(
+        default=None, max_length=LOCALE_INPUT_MAX_LENGTH, description="A BCP 47 tag such as en-GB; null removes it"
+    )
+
+
+class ConfirmPhoneRequest(Request):
+    code: str = Field(min_length=1, max_length=32, repr=False, description="The 6-digit code sent by SMS")
 
 
 class ConfirmRequest(Request):
@@ -147,6 +210,12 @@ class MeAnswer(Answer):
     status: AccountStatusValue
     createdAt: Timestamp | None  # null for an account made outside sign-up
     confirmedAt: Timestamp | None
+    name: str | None
+    phone: str | None = Field(description="E.164, confirmed by its code: the number SMS go to")
+    pendingPhone: str | None = Field(description="A number awaiting its code (POST /me/phone/confirm)")
+    phoneCodeExpiresAt: Timestamp | None = Field(description="When the pending number's code expires")
+    phoneVerified: bool
+    locale: str | None
 
 
 class RoleChangeAnswer(Answer):
@@ -177,13 +246,13 @@ def _count(name: str) -> None:
 @public_app.post(
     "/auth/signup",
     summary="Create a customer account; a confirmation code is emailed (201)",
-    description="Body: `{email, password}`; a weak password is 400 with every unmet rule in `unmet`; a taken "
-    "email is 409.",
+    description="Body: `{email, password, name?}`; a weak password is 400 with every unmet rule in `unmet`; a "
+    "taken email is 409; an invalid name is 400.",
 )
 @documented(answers={201: SignUpAnswer})
 def signup(body: Annotated[SignUpRequest, Body()], identity: UserPool, profiles: Profiles) -> Response[str]:
     command = service.SignUp(
-        email=body.email, password=body.password, correlation_id=current_correlation_id(public_app)
+        email=body.email, password=body.password, correlation_id=current_correlation_id(public_app), name=body.name
     )
     result = service.sign_up(command, identity, profiles)
     _count("SignUps")
@@ -288,21 +357,76 @@ def bearer_token(event: dict[str, Any]) -> str:
     return token
 
 
+def _me_body(me: Me) -> dict[str, Any]:
+    return {
+        "userId": me.user_id,
+        "email": me.email,
+        "roles": sorted(me.roles),
+        "status": me.status.value,
+        "createdAt": utc_iso(me.created_at) if me.created_at else None,
+        "confirmedAt": utc_iso(me.confirmed_at) if me.confirmed_at else None,
+        "name": me.name,
+        "phone": me.phone,
+        "pendingPhone": me.pending_phone,
+        "phoneCodeExpiresAt": utc_iso(me.phone_code_expires_at) if me.phone_code_expires_at else None,
+        "phoneVerified": me.phone_verified,
+        "locale": me.locale,
+    }
+
+
 @me_app.get("/me", summary="The signed-in caller's profile and roles")
 @documented(answers={200: MeAnswer})
 def get_me(profiles: Profiles) -> Response[str]:
     me = service.get_me(service.GetMe(caller=current_caller(me_app)), profiles)
-    return json_response(
-        {
-            "userId": me.user_id,
-            "email": me.email,
-            "roles": sorted(me.roles),
-            "status": me.status.value,
-            "createdAt": utc_iso(me.created_at) if me.created_at else None,
-            "confirmedAt": utc_iso(me.confirmed_at) if me.confirmed_at else None,
-        },
-        headers=PRIVATE,
+    return json_response(_me_body(me), headers=PRIVATE)
+
+
+@me_update_app.patch(
+    "/me",
+    summary="Change the caller's name, phone or locale; a new phone is confirmed by a code sent to it by SMS",
+    description="Body: any of `{name, phone, locale}` (null removes one; unknown fields are 400). A new phone "
+    "becomes `pendingPhone` and a 6-digit code goes to it by SMS, valid 10 minutes and for 5 tries; confirm it "
+    "with `POST /me/phone/confirm`. Sending the pending number again sends a new code: at most one a minute and "
+    "5 a day (429 with `retryAfterSeconds`). A number the SMS provider refuses is 400 (`phone-refused`) and "
+    "changes nothing. An account made outside sign-up has no profile (404).",
+)
+@documented(body=UpdateMeRequest, answers={200: MeAnswer})
+def update_me(profiles: Profiles, sms: Sms) -> Response[str]:
+    caller = current_caller(me_update_app)
+    body = request_body(me_update_app, UpdateMeRequest, empty=UpdateMeRequest())
+    command = service.UpdateMe(
+        caller=caller,
+        given=frozenset(body.model_fields_set),
+        name=body.name,
+        phone=body.phone,
+        locale=body.locale,
+        correlation_id=current_correlation_id(me_update_app),
     )
+    me = service.update_me(command, profiles, sms)
+    if "phone" in command.given and me.pending_phone:
+        _count("PhoneCodesSent")
+    return json_response(_me_body(me), headers=PRIVATE)
+
+
+@me_update_app.post(
+    "/me/phone/confirm",
+    summary="Confirm the pending phone with the code sent to it by SMS",
+    description="Body: `{code}`. A wrong code is 400 (`invalid-code`, with `attemptsLeft`); an expired one 400 "
+    "(`expired-code`); after 5 wrong codes 400 (`code-attempts-exhausted`) until a new code is asked for with "
+    "`PATCH /me`; no phone awaiting a code is 409. The phone is unchanged by any of them.",
+)
+@documented(body=ConfirmPhoneRequest, answers={200: MeAnswer})
+def confirm_phone(profiles: Profiles) -> Response[str]:
+    caller = current_caller(me_update_app)
+    body = request_body(me_update_app, ConfirmPhoneRequest)
+    command = service.ConfirmPhone(caller=caller, code=body.code, correlation_id=current_correlation_id(me_update_app))
+    try:
+        me = service.confirm_phone(command, profiles)
+    except WrongPhoneCode:
+        _count("WrongPhoneCodes")
+        raise
+    _count("PhonesConfirmed")
+    return json_response(_me_body(me), headers=PRIVATE)
 
 
 @session_app.post(
@@ -350,5 +474,6 @@ def set_roles(user_id: str, identity: UserPool, audit: Audit) -> Response[str]:
 
 public_handler = http_handler(public_app)
 me_handler = http_handler(me_app)
+me_update_handler = http_handler(me_update_app)
 session_handler = http_handler(session_app)
 admin_handler = http_handler(admin_app)

@@ -12,13 +12,17 @@ from functools import cache
 from typing import NoReturn
 
 from auth.errors import ServiceMisconfigured
-from auth.service import AuditLog, IdentityProvider, ProfileRepository
+from auth.service import AuditLog, IdentityProvider, ProfileRepository, SmsSender
 from gears_shared.streams import StreamPublisher
 
 # Inside the function's 10 s timeout, with room for a retry: Cognito answers in well under a second.
 COGNITO_CONNECT_TIMEOUT_S = 2
 COGNITO_READ_TIMEOUT_S = 4
 COGNITO_MAX_ATTEMPTS = 2
+# SNS the same: the code's SMS is sent while the client waits for its PATCH /me.
+SNS_CONNECT_TIMEOUT_S = 2
+SNS_READ_TIMEOUT_S = 4
+SNS_MAX_ATTEMPTS = 2
 
 
 def _setting(name: str) -> str:
@@ -74,6 +78,22 @@ def identity_provider() -> IdentityProvider:
 
 
 @cache
+def sms_sender() -> SmsSender:
+    """SMS by SNS ``Publish`` to a phone number (the phone's confirmation codes)."""
+    import boto3
+    from botocore.config import Config
+
+    from auth.sms import SnsSmsSender
+
+    config = Config(
+        connect_timeout=SNS_CONNECT_TIMEOUT_S,
+        read_timeout=SNS_READ_TIMEOUT_S,
+        retries={"max_attempts": SNS_MAX_ATTEMPTS, "mode": "standard"},
+    )
+    return SnsSmsSender(boto3.client("sns", config=config))
+
+
+@cache
 def stream_publisher() -> StreamPublisher:
     """The auth table's stream, published on the auth topic (TOPIC_ARN)."""
     from auth.publisher import events_for_record
@@ -85,5 +105,5 @@ def stream_publisher() -> StreamPublisher:
 
 def reset() -> None:
     """Forget every adapter built so far: the next use builds it again from the environment."""
-    for built in (profiles, audit_log, identity_provider, stream_publisher):
+    for built in (profiles, audit_log, identity_provider, sms_sender, stream_publisher):
         built.cache_clear()

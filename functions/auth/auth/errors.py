@@ -93,8 +93,31 @@ class UserNotFound(NotFound):
     code = "user-not-found"
 
 
+class ProfileNotFound(NotFound):
+    """An account made outside sign-up (by an operator) has no profile to change."""
+
+    title = "Profile not found"
+    code = "profile-not-found"
+
+
+class PhoneRefused(BadRequest):
+    """The SMS provider will not send to this number (not a mobile, not reachable, not allowed)."""
+
+    title = "Phone number refused"
+    code = "phone-refused"
+
+
+class SmsFailed(DependencyFailed):
+    code = "sms-failed"
+
+
 class TooManyAttempts(Throttled):
     code = "too-many-attempts"
+
+
+class SmsThrottled(TooManyAttempts):
+    title = "SMS sending throttled"
+    code = "sms-throttled"
 
 
 class SignInLockedOut(TooManyAttempts):

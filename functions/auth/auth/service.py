@@ -3,7 +3,10 @@ the ports it needs (the user pool, the profile store, the audit log; a clock, wh
 
 Roles are the user pool's groups; the profile store keeps what the tokens do not carry (the email of an access
 token's owner, when the account was made and confirmed). A profile is written at sign-up and confirmed with the
-account, so the auth table's stream is where the ``UserRegistered`` event starts (``auth.publisher``).
+account, so the auth table's stream is where the ``UserRegistered`` event starts (``auth.publisher``). What the
+customer tells of themselves (name, phone, locale) is kept on the profile too (:func:`update_me`); a phone is used
+only once the code sent to it by SMS is confirmed (:func:`confirm_phone`), and ``UserProfileUpdated`` publishes
+only what is confirmed.
 
 Revocation. API Gateway's JWT authorizer checks a token's signature and expiry, never whether it was revoked: an
 access token stays good at the gateway until it expires (60 minutes, the app client's ``AccessTokenValidity``)
@@ -23,14 +26,18 @@ so.
 
 from __future__ import annotations
 
+import logging
+import secrets
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from auth.domain import (
     PASSWORD_POLICY,
+    PHONE_CODE_DIGITS,
+    PHONE_CODE_TTL,
     AccountStatus,
     Identity,
     PasswordPolicy,
@@ -39,11 +46,13 @@ from auth.domain import (
     RoleChange,
     Tokens,
     normalize_email,
+    normalize_name,
 )
 from auth.errors import (
     AccountAlreadyConfirmed,
     CannotRemoveOwnAdmin,
     ConfirmationRefused,
+    ProfileNotFound,
     ResetNotStarted,
     SessionRevoked,
     UserNotFound,
@@ -52,6 +61,7 @@ from gears_shared.auth import ADMIN, CUSTOMER, ROLES, Caller, require_role
 from gears_shared.clock import utc_now
 
 Clock = Callable[[], datetime]
+logger = logging.getLogger(__name__)
 
 
 # -- ports ---------------------------------------------------------------------------------------------------------
@@ -117,6 +127,14 @@ class ProfileRepository(Protocol):
         ...
 
 
+class SmsSender(Protocol):
+    def send(self, phone: str, text: str) -> str:
+        """Send ``text`` by SMS to ``phone`` (E.164) as a transactional message; the provider's message id.
+        :class:`~auth.errors.PhoneRefused` for a number the provider will not send to,
+        :class:`~auth.errors.SmsThrottled` or :class:`~auth.errors.SmsFailed` otherwise."""
+        ...
+
+
 class AuditLog(Protocol):
     def record(self, change: RoleChange) -> None:
         """Keep ``change``; recording the same change twice keeps it once."""
@@ -130,6 +148,7 @@ class SignUp:
     email: str
     password: str = field(repr=False)
     correlation_id: str = ""
+    name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -153,6 +172,26 @@ class RefreshTokens:
 @dataclass(frozen=True)
 class GetMe:
     caller: Caller
+
+
+@dataclass(frozen=True)
+class UpdateMe:
+    """The caller's changes to their profile: ``given`` names the fields the request set (``name``, ``phone``,
+    ``locale``), so that ``None`` there means "remove" and a field left out stays as it is."""
+
+    caller: Caller
+    given: frozenset[str]
+    name: str | None = None
+    phone: str | None = None
+    locale: str | None = None
+    correlation_id: str = ""
+
+
+@dataclass(frozen=True)
+class ConfirmPhone:
+    caller: Caller
+    code: str = field(repr=False)
+    correlation_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -201,6 +240,32 @@ class Me:
     status: AccountStatus
     created_at: datetime | None = None
     confirmed_at: datetime | None = None
+    name: str | None = None
+    phone: str | None = None  # confirmed by its code
+    pending_phone: str | None = None  # awaiting its code
+    locale: str | None = None
+    phone_code_expires_at: datetime | None = None  # the pending phone's code, while one is out
+
+    @property
+    def phone_verified(self) -> bool:
+        return self.phone is not None
+
+    @classmethod
+    def of(cls, caller: Caller, profile: Profile) -> Me:
+        code = profile.phone_code if profile.pending_phone else None
+        return cls(
+            user_id=caller.user_id,
+            email=profile.email,
+            roles=caller.roles,
+            status=profile.status,
+            created_at=profile.created_at,
+            confirmed_at=profile.confirmed_at,
+            name=profile.name,
+            phone=profile.phone,
+            pending_phone=profile.pending_phone,
+            locale=profile.locale,
+            phone_code_expires_at=code.expires_at if code else None,
+        )
 
 
 # -- use cases -----------------------------------------------------------------------------------------------------
@@ -217,9 +282,10 @@ def sign_up(
     Should the profile write fail after the user pool accepted the account, confirmation writes it instead.
     """
     email = normalize_email(command.email)
+    name = normalize_name(command.name) if command.name is not None else None
     policy.check(command.password)
     registration = identity.sign_up(email, command.password)
-    profile = Profile.register(registration.user_id, email, now())
+    profile = Profile.register(registration.user_id, email, now(), name=name)
     if registration.confirmed:  # a pool with auto-confirmation: no code will come
         profile = profile.confirm(profile.created_at)
     profile = profiles.save(profile, correlation_id=command.correlation_id)
@@ -309,14 +375,100 @@ def get_me(command: GetMe, profiles: ProfileRepository) -> Me:
     profile = profiles.get(caller.user_id)
     if profile is None:
         return Me(user_id=caller.user_id, email=caller.email, roles=caller.roles, status=AccountStatus.CONFIRMED)
-    return Me(
-        user_id=caller.user_id,
-        email=profile.email,
-        roles=caller.roles,
-        status=profile.status,
-        created_at=profile.created_at,
-        confirmed_at=profile.confirmed_at,
-    )
+    return Me.of(caller, profile)
+
+
+def phone_code_text(code: str) -> str:
+    """The SMS that carries a phone's confirmation code: one GSM-7 segment, the code first for phones that offer
+    it to the app."""
+    minutes = int(PHONE_CODE_TTL.total_seconds() // 60)
+    return f"{code} is your Gears code. It expires in {minutes} minutes. Did not ask for it? Ignore this message."
+
+
+def new_phone_code() -> str:
+    """A random code of :data:`~auth.domain.PHONE_CODE_DIGITS` digits, from the operating system's CSPRNG."""
+    return f"{secrets.randbelow(10**PHONE_CODE_DIGITS):0{PHONE_CODE_DIGITS}d}"
+
+
+def new_salt() -> str:
+    return secrets.token_hex(16)
+
+
+def update_me(
+    command: UpdateMe,
+    profiles: ProfileRepository,
+    sms: SmsSender,
+    *,
+    now: Clock = utc_now,
+    new_code: Callable[[], str] = new_phone_code,
+    salt: Callable[[], str] = new_salt,
+) -> Me:
+    """Change the caller's name, phone or locale; every field is checked before anything is stored.
+
+    A new phone becomes the pending phone and its code goes out by SMS. The profile is stored first (a
+    conditional write on its version), then the SMS is sent: two requests at once cannot both send, and the
+    limits on codes hold. Should the SMS not go out, the profile is put back as it was (nothing changed, the code
+    not counted) and the provider's refusal or failure is raised. A crash between the write and the SMS leaves a
+    pending phone whose code never came: asking again after a minute sends a new one.
+    """
+    caller = command.caller
+    before = profiles.get(caller.user_id)
+    if before is None:
+        raise ProfileNotFound("This account was not made by sign-up and has no profile to change.")
+    at = now()
+    after = before
+    if "name" in command.given:
+        after = after.with_name(command.name, at)
+    if "locale" in command.given:
+        after = after.with_locale(command.locale, at)
+    code: str | None = None
+    if "phone" in command.given:
+        if command.phone is None:
+            after = after.without_phone(at)
+        elif after.needs_code_for(command.phone):
+            code = new_code()
+            after = after.request_phone(command.phone, code, salt(), at)
+        else:  # the confirmed phone again: drops any number awaiting its code
+            after = after.without_pending_phone(at)
+    if after is before:
+        return Me.of(caller, before)
+    saved = profiles.save(after, correlation_id=command.correlation_id)
+    if code is not None and saved.pending_phone is not None:
+        try:
+            sms.send(saved.pending_phone, phone_code_text(code))
+        except Exception:
+            # Later than the write it undoes (by a millisecond at least, the events' precision), so that a consumer
+            # keeping the newest profile keeps this one.
+            undone_at = max(now(), at + timedelta(milliseconds=1))
+            _put_back(replace(before, updated_at=undone_at), saved, profiles, command.correlation_id)
+            raise
+    return Me.of(caller, saved)
+
+
+def _put_back(before: Profile, saved: Profile, profiles: ProfileRepository, correlation_id: str) -> None:
+    """Undo a profile write whose SMS did not go out; should that fail too, the pending phone stays without a
+    code that arrived, and a new code may be asked for after a minute."""
+    try:
+        profiles.save(replace(before, version=saved.version), correlation_id=correlation_id)
+    except Exception:
+        logger.exception("could not put the profile back after a failed SMS")
+
+
+def confirm_phone(command: ConfirmPhone, profiles: ProfileRepository, *, now: Clock = utc_now) -> Me:
+    """Confirm the pending phone with the code sent to it: it becomes the phone SMS may use.
+
+    A wrong code is counted (stored) before it is answered, so concurrent guesses cannot outrun the limit: a guess
+    whose count could not be stored is a 409, never an answer. An expired code, or one that took too many wrong
+    guesses, changes nothing; a new code is asked for with ``PATCH /me``.
+    """
+    profile = profiles.get(command.caller.user_id)
+    if profile is None:
+        raise ProfileNotFound("This account was not made by sign-up and has no phone to confirm.")
+    updated, wrong = profile.attempt_phone_code(command.code, now())
+    saved = profiles.save(updated, correlation_id=command.correlation_id)
+    if wrong is not None:
+        raise wrong
+    return Me.of(command.caller, saved)
 
 
 def forgot_password(command: ForgotPassword, identity: IdentityProvider) -> None:
@@ -377,6 +529,7 @@ def set_roles(
         after=after,
         at=now(),
         correlation_id=command.correlation_id,
+        email=target.email,
     )
     audit.record(change)
     for group in sorted(change.added):

@@ -2,21 +2,31 @@
 optimistic locking need no more than PynamoDB's own conditions. The :class:`~auth.service.ProfileRepository` and
 the :class:`~auth.service.AuditLog` over it.
 
-One table, generic keys: ``pk``/``sk`` strings. A profile is ``pk=USER#<sub>``, ``sk=PROFILE``; the audit of
-the user's role changes sits under the same ``pk`` (``sk=ROLES#<time>#<change id>``, so a query of the user's
-partition lists them in order). ``entity`` names the kind of item, so the table's stream consumer can tell a
+One table, generic keys: ``pk``/``sk`` strings. A profile is ``pk=USER#<sub>``, ``sk=PROFILE``, with the name,
+phone, pending phone (and its code's digest) and locale: one item per customer, written by its owner only. The
+audit of the user's role changes sits under the same ``pk`` (``sk=ROLES#<time>#<change id>``, so a query of the
+user's partition lists them in order). ``entity`` names the kind of item, so the table's stream consumer can tell a
 profile from anything else without parsing keys.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime
+from typing import cast
 
-from pynamodb.attributes import UnicodeAttribute, UnicodeSetAttribute, UTCDateTimeAttribute, VersionAttribute
+from pynamodb.attributes import (
+    ListAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UnicodeSetAttribute,
+    UTCDateTimeAttribute,
+    VersionAttribute,
+)
 from pynamodb.exceptions import PutError
 from pynamodb.models import Model
 
-from auth.domain import AccountStatus, Profile, RoleChange
+from auth.domain import AccountStatus, PhoneCode, Profile, RoleChange
 from auth.errors import ConcurrentUpdate
 from gears_shared.store import bind
 
@@ -43,6 +53,18 @@ class ProfileItem(Model):
     created_at = UTCDateTimeAttribute(attr_name="createdAt")
     updated_at = UTCDateTimeAttribute(attr_name="updatedAt")
     confirmed_at = UTCDateTimeAttribute(attr_name="confirmedAt", null=True)
+    name = UnicodeAttribute(null=True)
+    phone = UnicodeAttribute(null=True)  # E.164, confirmed by its code
+    pending_phone = UnicodeAttribute(attr_name="pendingPhone", null=True)
+    locale = UnicodeAttribute(null=True)
+    # The pending phone's code: its salted digest, never the code (auth.domain.phone_code_digest).
+    phone_code_digest = UnicodeAttribute(attr_name="phoneCodeDigest", null=True)
+    phone_code_salt = UnicodeAttribute(attr_name="phoneCodeSalt", null=True)
+    phone_code_sent_at = UTCDateTimeAttribute(attr_name="phoneCodeSentAt", null=True)
+    phone_code_expires_at = UTCDateTimeAttribute(attr_name="phoneCodeExpiresAt", null=True)
+    phone_code_attempts = NumberAttribute(attr_name="phoneCodeAttempts", null=True)
+    # When the codes of the last 24 hours were sent (at most a day's allowance of them).
+    codes_sent = ListAttribute(attr_name="codesSent", of=UTCDateTimeAttribute, null=True)
     # The request that last wrote the profile: the stream publisher puts it on the event the write causes.
     correlation_id = UnicodeAttribute(attr_name="correlationId", null=True)
     version = VersionAttribute()
@@ -62,6 +84,8 @@ class RoleChangeItem(Model):
     after = UnicodeSetAttribute(null=True)
     at = UTCDateTimeAttribute()
     correlation_id = UnicodeAttribute(attr_name="correlationId", null=True)
+    # The user's email, for the UserRolesChanged event the item publishes (null on items audited before it was kept).
+    email = UnicodeAttribute(null=True)
 
 
 def role_change_sk(change: RoleChange) -> str:
@@ -78,12 +102,36 @@ def to_item(model: type[ProfileItem], profile: Profile, correlation_id: str = ""
         created_at=profile.created_at,
         updated_at=profile.updated_at,
         confirmed_at=profile.confirmed_at,
+        name=profile.name,
+        phone=profile.phone,
+        pending_phone=profile.pending_phone,
+        locale=profile.locale,
+        codes_sent=list(profile.codes_sent) or None,
         correlation_id=correlation_id or None,
     )
+    code = profile.phone_code
+    if code is not None:
+        item.phone_code_digest = code.digest
+        item.phone_code_salt = code.salt
+        item.phone_code_sent_at = code.sent_at
+        item.phone_code_expires_at = code.expires_at
+        item.phone_code_attempts = code.attempts
     # PynamoDB conditions the write on this version (or, for None, on the item not existing) and bumps it.
     if profile.version:
         item.version = profile.version
     return item
+
+
+def _phone_code(item: ProfileItem) -> PhoneCode | None:
+    if not (item.phone_code_digest and item.phone_code_salt and item.phone_code_sent_at and item.phone_code_expires_at):
+        return None
+    return PhoneCode(
+        digest=item.phone_code_digest,
+        salt=item.phone_code_salt,
+        sent_at=item.phone_code_sent_at,
+        expires_at=item.phone_code_expires_at,
+        attempts=int(item.phone_code_attempts or 0),
+    )
 
 
 def to_profile(item: ProfileItem) -> Profile:
@@ -95,6 +143,12 @@ def to_profile(item: ProfileItem) -> Profile:
         updated_at=item.updated_at,
         confirmed_at=item.confirmed_at,
         version=int(item.version or 0),
+        name=item.name,
+        phone=item.phone,
+        pending_phone=item.pending_phone,
+        phone_code=_phone_code(item),
+        codes_sent=tuple(cast(list[datetime], item.codes_sent or [])),
+        locale=item.locale,
     )
 
 
@@ -138,6 +192,7 @@ class DynamoAuditLog:
             after=set(change.after) or None,
             at=change.at,
             correlation_id=change.correlation_id or None,
+            email=change.email or None,
         )
         try:
             item.save(condition=self.model.sk.does_not_exist())
@@ -157,6 +212,7 @@ class DynamoAuditLog:
                 after=frozenset(item.after or ()),
                 at=item.at,
                 correlation_id=item.correlation_id or "",
+                email=item.email or "",
             )
             for item in self.model.query(user_pk(user_id), self.model.sk.startswith(ROLE_CHANGE_PREFIX))
         ]

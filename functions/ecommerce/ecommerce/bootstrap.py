@@ -15,6 +15,7 @@ from typing import Any
 
 from ecommerce.cart.service import AvailabilityStore, CartRepository, CheckoutStore, ProductLookup
 from ecommerce.catalog.service import CategoryCatalog, ProductRepository
+from ecommerce.discounts.service import DiscountRepository, UsageReleases
 from gears_shared.observability import logger, metrics
 from gears_shared.streams import StreamPublisher, stream_publisher_from_env
 
@@ -69,6 +70,23 @@ def checkout_store() -> CheckoutStore:
     return DynamoCheckoutStore(_table_name(), dynamodb())
 
 
+# -- discount codes --------------------------------------------------------------------------------------------------
+@cache
+def discount_repository() -> DiscountRepository:
+    """Discount codes and their usage shards (the admin API's, and the checkout's look-up of a code)."""
+    from ecommerce.discounts.store import DynamoDiscountRepository
+
+    return DynamoDiscountRepository(_table_name(), dynamodb())
+
+
+@cache
+def usage_releases() -> UsageReleases:
+    """Gives back the use of an order cancelled unpaid (the orders consumer's)."""
+    from ecommerce.discounts.store import DynamoUsageReleases
+
+    return DynamoUsageReleases(_table_name(), dynamodb())
+
+
 # -- the availability consumer ---------------------------------------------------------------------------------------
 @cache
 def availability_store() -> AvailabilityStore:
@@ -93,6 +111,8 @@ PORTS = (
     cart_repository,
     product_lookup,
     checkout_store,
+    discount_repository,
+    usage_releases,
     availability_store,
     stream_publisher,
 )

@@ -102,3 +102,32 @@ class CheckoutNotFound(NotFound):
 class InvalidId(BadRequest):
     title = "Invalid id"
     code = "invalid-id"
+
+
+# -- discount codes --------------------------------------------------------------------------------------------------
+class DiscountNotFound(NotFound):
+    title = "Discount code not found"
+    code = "discount-not-found"
+
+
+class DiscountExists(Conflict):
+    """The code is taken (perhaps by a deactivated code: change that one with PUT instead)."""
+
+    title = "Discount code already exists"
+    code = "discount-exists"
+
+
+class StaleDiscount(Conflict):
+    """The code changed since the caller read it (its ``version`` is not the one sent), or kept changing while
+    this request changed it."""
+
+    title = "Discount code was changed"
+    code = "stale-discount"
+
+
+class DiscountBusy(Conflict):
+    """Every usage shard of the code was taken by another checkout at that instant; trying again succeeds while
+    uses are left."""
+
+    title = "Discount code busy"
+    code = "discount-busy"

@@ -10,7 +10,9 @@ type                   when
 ``OrderPlaced.v1``     a checkout was accepted; ``data`` is the order (docs/events.md), ``subject`` the order id
 =====================  =============================================================================================
 
-A change of a product's availability alone (inventory's ``StockLevelChanged.v1``, consumed here) publishes nothing.
+A change of a product's availability alone (inventory's ``StockLevelChanged.v1``, consumed here) publishes nothing;
+nor does a discount's use given back when orders' ``OrderCancelled.v1`` (consumed here) says an order was cancelled
+unpaid.
 
 Every envelope has ``source`` :data:`SOURCE`, ``subject`` the product id, ``time`` the change's time in the table
 stream, an ``id`` derived from the stream record (a retried batch publishes the same ids, so consumers dedupe), and
@@ -33,6 +35,7 @@ PRODUCT_UPDATED = "ProductUpdated.v1"
 PRODUCT_DELETED = "ProductDeleted.v1"
 ORDER_PLACED = "OrderPlaced.v1"
 STOCK_LEVEL_CHANGED = "StockLevelChanged.v1"
+ORDER_CANCELLED = "OrderCancelled.v1"
 
 
 class PriceData(PublishedData):
@@ -92,12 +95,20 @@ class ShippingAddressData(PublishedData):
     country: str
 
 
+class DiscountData(PublishedData):
+    code: str
+    amount: PriceData
+
+
 class OrderPlaced(PublishedData):
+    """``total = subtotal - discount.amount + shipping``; ``discount`` is null when no code was used."""
+
     orderId: str
     userId: str
     lines: list[OrderLineData]
     subtotal: PriceData
     shipping: PriceData
+    discount: DiscountData | None
     total: PriceData
     shippingAddress: ShippingAddressData
     paymentMethod: str
@@ -124,3 +135,10 @@ class StockLevelChanged(ConsumedData):
     available: int
     threshold: int | None = None
     level: Literal["in_stock", "low", "out"]
+
+
+class OrderCancelled(ConsumedData):
+    """Orders' ``OrderCancelled.v1`` as this service reads it: which order, and whether it had been paid."""
+
+    orderId: str
+    paid: bool

@@ -104,6 +104,11 @@ class OrderShipmentAnswer(Answer):
     deliveredAt: Timestamp | None
 
 
+class OrderDiscountAnswer(Answer):
+    code: str
+    amount: Money = Field(description="What the code took off the subtotal")
+
+
 class OrderAnswer(Answer):
     orderId: str
     userId: str
@@ -111,7 +116,8 @@ class OrderAnswer(Answer):
     lines: list[OrderLineAnswer]
     subtotal: Money
     shipping: Money
-    total: Money
+    discount: OrderDiscountAnswer | None = Field(description="The discount code checkout applied; null: none")
+    total: Money = Field(description="subtotal - discount + shipping")
     # A map, not a model: orders keeps the address as OrderPlaced carried it (read tolerantly, never validated
     # here), so its keys are checkout's (name, line1, line2, city, postalCode, country), not a shape orders promises.
     shippingAddress: dict[str, str | None] = Field(description="As checkout placed it")

@@ -127,6 +127,23 @@ class Money:
 
 
 @dataclass(frozen=True)
+class Discount:
+    """The discount code checkout applied to the order and what it took off the subtotal."""
+
+    code: str
+    amount: Money
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "amount": self.amount.to_dict()}
+
+    @classmethod
+    def from_dict(cls, value: dict[str, Any] | None) -> Discount | None:
+        if not value:
+            return None
+        return cls(str(value["code"]), Money.from_dict(value["amount"]))
+
+
+@dataclass(frozen=True)
 class OrderLine:
     product_id: str
     sku: str
@@ -340,6 +357,7 @@ class Order:
     history: tuple[Transition, ...] = ()
     cancel_reason: str | None = None
     version: int = 0
+    discount: Discount | None = None
 
     # -- creation --------------------------------------------------------------------------------------------
     @classmethod
@@ -357,18 +375,24 @@ class Order:
         placed_at: str,
         cause: Cause,
         now: datetime,
+        discount: Discount | None = None,
     ) -> Order:
-        """A new PENDING order, as checkout placed it."""
+        """A new PENDING order, as checkout placed it (``total = subtotal - discount + shipping``)."""
         if not lines:
             raise InvalidOrder("An order has at least one line.")
         currencies = {subtotal.currency, shipping.currency, total.currency}
         currencies |= {line.line_total.currency for line in lines}
+        if discount is not None:
+            currencies.add(discount.amount.currency)
         if len(currencies) != 1:
             raise InvalidOrder("An order is in one currency.")
         if any(line.quantity <= 0 for line in lines):
             raise InvalidOrder("Every line has a positive quantity.")
-        if total.amount != subtotal.amount + shipping.amount:
-            raise InvalidOrder("The total is the subtotal plus shipping.")
+        off = discount.amount.amount if discount is not None else 0
+        if not 0 <= off <= subtotal.amount:
+            raise InvalidOrder("A discount takes off no more than the subtotal.")
+        if total.amount != subtotal.amount - off + shipping.amount:
+            raise InvalidOrder("The total is the subtotal, less the discount, plus shipping.")
         first = Transition(0, None, S.PENDING, utc_iso(now), cause)
         return cls(
             order_id=order_id,
@@ -382,6 +406,7 @@ class Order:
             status=S.PENDING,
             payment=Payment(method=payment_method, currency=total.currency),
             history=(first,),
+            discount=discount,
         )
 
     # -- questions -------------------------------------------------------------------------------------------
@@ -492,6 +517,7 @@ class Order:
             "lines": [line.to_dict() for line in self.lines],
             "subtotal": self.subtotal.to_dict(),
             "shipping": self.shipping.to_dict(),
+            "discount": self.discount.to_dict() if self.discount else None,
             "total": self.total.to_dict(),
             "shippingAddress": dict(self.shipping_address),
             "placedAt": self.placed_at,
@@ -532,4 +558,5 @@ class Order:
             history=tuple(Transition.from_dict(t) for t in value.get("history") or ()),
             cancel_reason=value.get("cancelReason") or None,
             version=int(value.get("version") or 0),
+            discount=Discount.from_dict(value.get("discount")),
         )

@@ -76,12 +76,18 @@ Amount = Annotated[MoneyData, BeforeValidator(_money)]
 
 
 # -- consumed ----------------------------------------------------------------------------------------------------
+class DiscountData(ConsumedData):
+    code: str = Field(min_length=1, max_length=64)
+    amount: MoneyData
+
+
 class OrderPlaced(ConsumedData):
     orderId: str = Id
     userId: str = Id
     lines: list[LineData] = Field(min_length=1)
     subtotal: MoneyData
     shipping: MoneyData
+    discount: DiscountData | None = None  # the code checkout applied (absent before discount codes existed)
     total: MoneyData
     shippingAddress: dict[str, Any] = Field(default_factory=dict)
     paymentMethod: str = ""

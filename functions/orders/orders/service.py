@@ -28,6 +28,7 @@ from orders.domain import (
     CANCELLABLE,
     CancelReason,
     Cause,
+    Discount,
     IllegalTransition,
     Money,
     Order,
@@ -167,6 +168,12 @@ class RecordVoid(EventCommand[ev.PaymentVoided]):
     """PaymentVoided: an authorisation was released without a charge."""
 
 
+def _discount(data: ev.DiscountData | None) -> Discount | None:
+    if data is None:
+        return None
+    return Discount(data.code, Money(data.amount.amount, data.amount.currency))
+
+
 def place_order(cmd: PlaceOrder, orders: OrderRepository, *, clock: Clock = utc_now) -> Outcome:
     """A new PENDING order; a repeat of the same order id changes nothing."""
     data = cmd.data
@@ -177,6 +184,7 @@ def place_order(cmd: PlaceOrder, orders: OrderRepository, *, clock: Clock = utc_
         subtotal=Money(data.subtotal.amount, data.subtotal.currency),
         shipping=Money(data.shipping.amount, data.shipping.currency),
         total=Money(data.total.amount, data.total.currency),
+        discount=_discount(data.discount),
         shipping_address=data.shippingAddress,
         payment_method=data.paymentMethod,
         placed_at=data.placedAt,

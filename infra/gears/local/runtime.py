@@ -151,6 +151,9 @@ class LocalRuntime:
         self.say = say or (lambda msg: print(msg, flush=True))
         self.cloud: subprocess.Popen[bytes] | None = None
         self.endpoint = options.endpoint or f"http://127.0.0.1:{options.cloud_port}"
+        # The local admin is made in the user pool, as an operator makes a shop's first admin: alerts reach it as the
+        # shop's operations address (a template without the parameter ignores it).
+        options.parameters.setdefault("AlertEmails", self.o.admin_email)
         self.pools: dict[str, FunctionPool] = {}
         self.faults = FaultBoard(options.state_dir / "faults.json")  # gears.local.faults: armed from outside
         self.pollers: list[_Poller] = []

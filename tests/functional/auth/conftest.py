@@ -43,6 +43,7 @@ class AuthApi:
     stack: Any
     invoke_session: Callable[[dict[str, Any]], Answer] | None = None
     invoke_admin: Callable[[dict[str, Any]], Answer] | None = None
+    invoke_me_update: Callable[[dict[str, Any]], Answer] | None = None
     mailbox: Path | None = None  # set when the user pool sends real codes (the faithful_cognito fixture)
     sent: dict[str, int] = field(default_factory=dict)
 
@@ -52,11 +53,12 @@ class AuthApi:
     def me(self, claims: Mapping[str, Any] | None) -> Answer:
         return self.invoke_me(http_api_event("GET", "/me", claims=claims))
 
-    def signed_in(self, method: str, path: str, token: str, body: Any = None, **kw: Any) -> dict[str, Any]:
+    def signed_in(
+        self, method: str, path: str, token: str, body: Any = None, headers: Mapping[str, str] | None = None, **kw: Any
+    ) -> dict[str, Any]:
         """The event of a request whose token the JWT authorizer accepted: its claims and its header."""
-        return http_api_event(
-            method, path, body=body, claims=claims_of(token), headers={"Authorization": f"Bearer {token}"}, **kw
-        )
+        headers = {"Authorization": f"Bearer {token}", **(headers or {})}
+        return http_api_event(method, path, body=body, claims=claims_of(token), headers=headers, **kw)
 
     def logout(self, token: str) -> Answer:
         assert self.invoke_session is not None
@@ -74,6 +76,14 @@ class AuthApi:
                 path_parameters={"userId": user_id},
             )
         )
+
+    def patch_me(self, token: str, body: Any, **kw: Any) -> Answer:
+        assert self.invoke_me_update is not None
+        return self.invoke_me_update(self.signed_in("PATCH", "/me", token, body=body, **kw))
+
+    def confirm_phone(self, token: str, code: str) -> Answer:
+        assert self.invoke_me_update is not None
+        return self.invoke_me_update(self.signed_in("POST", "/me/phone/confirm", token, body={"code": code}))
 
     def refresh(self, refresh_token: str) -> Answer:
         return self.post("/auth/refresh", {"refreshToken": refresh_token})
@@ -110,6 +120,21 @@ class AuthApi:
         return answer.body
 
 
+def sms_sent_to(phone: str) -> list[str]:
+    """The SMS texts moto's SNS recorded for ``phone`` (``Publish`` with ``PhoneNumber``), oldest first."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.sns.models import sns_backends
+
+    backend = sns_backends[DEFAULT_ACCOUNT_ID]["us-east-1"]
+    return [text for number, text in backend.sms_messages.values() if number == phone]
+
+
+def code_in(text: str) -> str:
+    found = re.search(r"\b(\d{6})\b", text)
+    assert found, f"no code in {text!r}"
+    return found.group(1)
+
+
 def claims_of(token: str) -> dict[str, Any]:
     """The claims the JWT authorizer would pass on (moto signs the token; the authorizer has checked it)."""
     return jwt.decode(token, options={"verify_signature": False})
@@ -140,12 +165,16 @@ def auth_api(lambda_env, context_for, cloud) -> Iterator[AuthApi]:
     def invoke_admin(event: dict[str, Any]) -> Answer:
         return _answer(api.admin_handler(event, context_for("AuthAdminFunction")))
 
+    def invoke_me_update(event: dict[str, Any]) -> Answer:
+        return _answer(api.me_update_handler(event, context_for("MeUpdateFunction")))
+
     yield AuthApi(
         invoke_public=invoke_public,
         invoke_me=invoke_me,
         stack=cloud,
         invoke_session=invoke_session,
         invoke_admin=invoke_admin,
+        invoke_me_update=invoke_me_update,
     )
     bootstrap.reset()  # nothing wired to this test's cloud outlives it
 

@@ -29,6 +29,31 @@ def test_the_http_samples(real_auth_api: AuthApi) -> None:
     assert status(api.admin_handler, "AuthAdminFunction/set-roles.json") == 401
 
 
+def test_the_profile_samples(auth_api: AuthApi, lambda_env: Any) -> None:
+    """The samples' caller has no profile in a fresh table: the routes run, validate the body, and say so."""
+    lambda_env("MeUpdateFunction")
+    from auth import api
+
+    for sample in ("MeUpdateFunction/patch-me.json", "MeUpdateFunction/confirm-phone.json"):
+        answer = api.me_update_handler(load(sample), LambdaContext("MeUpdateFunction"))
+        assert answer["statusCode"] == 404, answer
+        assert json.loads(answer["body"])["type"].endswith("/profile-not-found")
+
+
+def test_the_profile_and_roles_stream_samples(lambda_env: Any) -> None:
+    lambda_env("AuthPublisherFunction")
+    from auth import bootstrap, publisher
+
+    bootstrap.reset()
+    for sample, type_ in (
+        ("AuthPublisherFunction/profile-updated.json", "UserProfileUpdated.v1"),
+        ("AuthPublisherFunction/role-changed.json", "UserRolesChanged.v1"),
+    ):
+        (record,) = load(sample)["Records"]
+        assert [e.type for e in publisher.events_for_record(record)] == [type_]
+        assert publisher.handler(load(sample), LambdaContext("AuthPublisher")) == {"batchItemFailures": []}
+
+
 def test_the_stream_sample(lambda_env: Any) -> None:
     lambda_env("AuthPublisherFunction")
     from auth import bootstrap, publisher

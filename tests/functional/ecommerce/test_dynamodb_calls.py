@@ -14,8 +14,15 @@ PUT /cart/items/{productId}     GetItem (cart) + BatchGetItem (its products and 
 DELETE /cart/items/{productId}  GetItem + PutItem + BatchGetItem (to price what is left)
 DELETE /cart                    DeleteItem
 POST /checkout                  BatchGetItem (cart + key record) + BatchGetItem (products) + TransactWriteItems;
+                                with a discount code, + GetItem (the code), and one TransactWriteItems per usage
+                                shard tried (a shard with no use left sends the checkout to the next);
                                 a replayed key: the first BatchGetItem only
 GET /checkout/{orderId}         GetItem (the receipt, by customer and order id)
+POST /admin/discounts           TransactWriteItems (the code and its usage shards)
+GET /admin/discounts            Query (the codes' index partition) + BatchGetItem (their shards)
+GET /admin/discounts/{code}     GetItem + BatchGetItem (its shards)
+PUT /admin/discounts/{code}     GetItem + BatchGetItem + PutItem; TransactWriteItems instead of the PutItem when the
+                                limit changes (the shards' allowances move with it)
 ==============================  ================================================================================
 """
 
@@ -194,3 +201,68 @@ def test_cart_and_checkout_routes(functions: dict[str, ModuleType], dynamo_calls
     answer, counted = dynamo_calls.during(lambda: cart("DELETE", "/cart"))
     assert answer.status == 204
     assert_exactly(counted, {"DeleteItem": 1})
+
+
+def test_discount_routes_and_a_checkout_with_a_code(
+    functions: dict[str, ModuleType], dynamo_calls: DynamoCalls, lambda_env: Any
+) -> None:
+    from ecommerce.discounts import api as discount_api
+
+    api, shop = functions["catalog"], functions["shop"]
+    admin = {"sub": "admin-1", "cognito:groups": ["admin"], "token_use": "access"}
+    lambda_env("DiscountAdminFunction")
+    discounts = discount_api.discount_admin_handler
+
+    answer, counted = dynamo_calls.during(
+        lambda: invoke(
+            discounts,
+            "POST",
+            "/admin/discounts",
+            claims=admin,
+            body={"code": "CNT10", "percentOff": 10, "usageLimit": 2},
+        )
+    )
+    assert answer.status == 201, answer
+    assert_exactly(counted, {"TransactWriteItems": 1})
+    answer, counted = dynamo_calls.during(lambda: invoke(discounts, "GET", "/admin/discounts", claims=admin))
+    assert [d["code"] for d in answer.body["items"]] == ["CNT10"]
+    assert_exactly(counted, {"Query": 1, "BatchGetItem": 1})
+    answer, counted = dynamo_calls.during(lambda: invoke(discounts, "GET", "/admin/discounts/cnt10", claims=admin))
+    assert answer.status == 200
+    assert_exactly(counted, {"GetItem": 1, "BatchGetItem": 1})
+    replaced = {"percentOff": 20, "usageLimit": 2}
+    answer, counted = dynamo_calls.during(
+        lambda: invoke(discounts, "PUT", "/admin/discounts/CNT10", claims=admin, body=replaced)
+    )
+    assert answer.status == 200, answer
+    assert_exactly(counted, {"GetItem": 1, "BatchGetItem": 1, "PutItem": 1})
+
+    body = {
+        "sku": "CNT-D",
+        "title": "D",
+        "price": {"amount": 700, "currency": "GBP"},
+        "category": "mugs",
+        "status": "active",
+    }
+    pid = invoke(api.catalog_admin_handler, "POST", "/products", claims=admin, body=body).body["productId"]
+    for n in range(3):
+        user = claims_for(f"counted-{n}")
+        invoke(shop.cart_handler, "PUT", f"/cart/items/{pid}", claims=user, body={"quantity": 1})
+        key = {"Idempotency-Key": str(uuid.uuid4())}
+        answer, counted = dynamo_calls.during(
+            lambda u=user, k=key: invoke(  # type: ignore[misc]
+                shop.checkout_handler,
+                "POST",
+                "/checkout",
+                claims=u,
+                headers=k,
+                body=checkout_body(discountCode="cnt10"),
+            )
+        )
+        # two shards of one use each: at most one try per shard, and never a read of a shard
+        assert counted["GetItem"] == 1
+        assert counted["BatchGetItem"] == 2
+        assert 1 <= counted["TransactWriteItems"] <= 2
+        assert set(counted) == {"GetItem", "BatchGetItem", "TransactWriteItems"}
+    assert (answer.status, answer.body["type"].rsplit("/", 1)[1]) == (422, "discount-exhausted")
+    assert counted["TransactWriteItems"] == 2  # the third tried both shards

@@ -37,3 +37,25 @@ def test_the_stream_sample(lambda_env: Any) -> None:
     event = load("EcommercePublisherFunction/stream-insert.json")
     result = publisher.handler(event, LambdaContext("EcommercePublisherFunction"))
     assert result == {"batchItemFailures": []}
+
+
+def test_the_discount_admin_samples(table_name: str, lambda_env: Any) -> None:
+    from ecommerce.discounts import api as discount_api
+
+    lambda_env("DiscountAdminFunction")
+    context: Any = LambdaContext("DiscountAdminFunction")
+    created = discount_api.discount_admin_handler(load("DiscountAdminFunction/create-discount.json"), context)
+    assert created["statusCode"] == 201, created["body"]
+    got = discount_api.discount_admin_handler(load("DiscountAdminFunction/get-discount.json"), context)
+    assert (got["statusCode"], json.loads(got["body"])["usageLimit"]) == (200, 500)
+    listed = discount_api.discount_admin_handler(load("DiscountAdminFunction/list-discounts.json"), context)
+    assert [d["code"] for d in json.loads(listed["body"])["items"]] == ["SPRING10"]
+
+
+def test_the_orders_consumer_sample(table_name: str, lambda_env: Any) -> None:
+    from ecommerce.discounts import consumers
+
+    lambda_env("EcommerceOrdersConsumerFunction")
+    context: Any = LambdaContext("EcommerceOrdersConsumerFunction")
+    result = consumers.orders_handler(load("EcommerceOrdersConsumerFunction/order-cancelled.json"), context)
+    assert result == {"batchItemFailures": []}  # an order this table does not know: nothing to give back

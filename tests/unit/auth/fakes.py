@@ -14,9 +14,11 @@ from auth.errors import (
     InvalidCode,
     InvalidCredentials,
     InvalidRefreshToken,
+    PhoneRefused,
     ResetNotStarted,
     SessionRevoked,
     SignInLockedOut,
+    SmsFailed,
     UserAlreadyExists,
     UserNotFound,
 )
@@ -210,8 +212,39 @@ class InMemoryAuditLog:
             self.changes.append(change)
 
 
+@dataclass
+class SentSms:
+    phone: str
+    text: str
+    message_id: str
+
+
+class FakeSmsSender:
+    """SMS kept in a list. ``refuse`` holds numbers the provider will not send to (:class:`PhoneRefused`);
+    ``fail_next`` makes the next sends fail as an outage would (:class:`SmsFailed`)."""
+
+    def __init__(self) -> None:
+        self.sent: list[SentSms] = []
+        self.refuse: set[str] = set()
+        self.fail_next = 0
+
+    def send(self, phone: str, text: str) -> str:
+        if phone in self.refuse:
+            raise PhoneRefused("This phone number cannot receive our SMS; check it or use another.")
+        if self.fail_next:
+            self.fail_next -= 1
+            raise SmsFailed("The SMS could not be sent (ServiceUnavailable).")
+        message = SentSms(phone=phone, text=text, message_id=uuid.uuid4().hex)
+        self.sent.append(message)
+        return message.message_id
+
+    def codes_to(self, phone: str) -> list[str]:
+        """The codes sent to ``phone``, oldest first."""
+        return [m.text.split(" ", 1)[0] for m in self.sent if m.phone == phone]
+
+
 class SteppingClock:
-    """A clock that moves a second on each reading."""
+    """A clock that moves a second on each reading; :meth:`advance` moves it further by hand."""
 
     def __init__(self, start: datetime | None = None) -> None:
         self.current = start or datetime(2025, 1, 1, 12, 0, tzinfo=UTC)
@@ -221,12 +254,16 @@ class SteppingClock:
         self.current += timedelta(seconds=1)
         return now
 
+    def advance(self, **delta: float) -> None:
+        self.current += timedelta(**delta)
+
 
 def _fakes_implement_the_ports() -> None:
     """Never called: mypy checks here that the fakes keep up with the ports they stand in for."""
-    from auth.service import AuditLog, IdentityProvider, ProfileRepository
+    from auth.service import AuditLog, IdentityProvider, ProfileRepository, SmsSender
 
     identity: IdentityProvider = FakeIdentityProvider()
     profiles: ProfileRepository = InMemoryProfileRepository()
     audit: AuditLog = InMemoryAuditLog()
-    del identity, profiles, audit
+    sms: SmsSender = FakeSmsSender()
+    del identity, profiles, audit, sms

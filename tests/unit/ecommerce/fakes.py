@@ -8,9 +8,18 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ecommerce.cart.domain import Cart, PlacedOrder
-from ecommerce.cart.service import CheckoutRecord, KeyTaken
+from ecommerce.cart.service import CheckoutRecord, KeyTaken, ShardBusy, ShardExhausted, UsageClaim
 from ecommerce.catalog.domain import Category, Partition, Product
-from ecommerce.errors import CartChanged, InvalidCursor, ProductExists, StaleProduct
+from ecommerce.discounts.domain import DiscountCode, Usage, split_allowance
+from ecommerce.discounts.service import Reallocation, UsageMoved
+from ecommerce.errors import (
+    CartChanged,
+    DiscountExists,
+    InvalidCursor,
+    ProductExists,
+    StaleDiscount,
+    StaleProduct,
+)
 
 
 class InMemoryProducts:
@@ -143,13 +152,17 @@ class CatalogLookup:
 
 
 class InMemoryCheckouts:
-    """:class:`ecommerce.cart.service.CheckoutStore` over the in-memory carts: the transaction's three conditions."""
+    """:class:`ecommerce.cart.service.CheckoutStore` over the in-memory carts (and discount codes): the
+    transaction's conditions."""
 
-    def __init__(self, carts: InMemoryCarts) -> None:
+    def __init__(self, carts: InMemoryCarts, discounts: InMemoryDiscounts | None = None) -> None:
         self.carts = carts
+        self.discounts = discounts
         self.records: dict[tuple[str, str], CheckoutRecord] = {}
         self.receipts: dict[tuple[str, str], dict[str, Any]] = {}
         self.orders: dict[str, PlacedOrder] = {}
+        self.claims: list[UsageClaim] = []  # every claim tried, in order
+        self.claimed: dict[str, UsageClaim] = {}  # order id -> the claim its transaction counted
         self.before_place: Callable[[], None] | None = None
 
     def begin(self, user_id: str, key: str, now: datetime) -> tuple[Cart, CheckoutRecord | None]:
@@ -161,7 +174,16 @@ class InMemoryCheckouts:
     def receipt(self, user_id: str, order_id: str) -> dict[str, Any] | None:
         return self.receipts.get((user_id, order_id))
 
-    def place(self, order: PlacedOrder, record: CheckoutRecord, *, key: str, cart: Cart, correlation_id: str) -> None:
+    def place(
+        self,
+        order: PlacedOrder,
+        record: CheckoutRecord,
+        *,
+        key: str,
+        cart: Cart,
+        correlation_id: str,
+        usage: UsageClaim | None = None,
+    ) -> None:
         if self.before_place is not None:
             hook, self.before_place = self.before_place, None
             hook()
@@ -170,7 +192,100 @@ class InMemoryCheckouts:
         stored = self.carts.items.get(cart.user_id)
         if stored is None or stored.version != cart.version:
             raise CartChanged("changed")
+        if usage is not None:
+            self.claims.append(usage)
+            assert self.discounts is not None
+            self.discounts.claim(usage)
+            self.claimed[order.order_id] = usage
         self.orders[order.order_id] = order
         self.records[(order.user_id, key)] = record
         self.receipts[(order.user_id, order.order_id)] = record.receipt
         del self.carts.items[cart.user_id]
+
+
+# -- discount codes --------------------------------------------------------------------------------------------------
+class InMemoryDiscounts:
+    """:class:`ecommerce.discounts.service.DiscountRepository` over dicts: a code, and per shard its uses and
+    allowance (``None``: no limit), with the store's conditions."""
+
+    def __init__(self) -> None:
+        self.codes: dict[str, DiscountCode] = {}
+        self.used: dict[tuple[str, int], int] = {}
+        self.allowance: dict[tuple[str, int], int | None] = {}
+        self.busy: set[tuple[str, int]] = set()  # shards another transaction holds (ShardBusy)
+        self.before_save: Callable[[], None] | None = None  # runs once before the next save: a racing writer
+
+    def get(self, code: str) -> DiscountCode | None:
+        return self.codes.get(code)
+
+    def usage(self, discount: DiscountCode) -> Usage:
+        return Usage(tuple(self.used.get((discount.code, n), 0) for n in range(discount.shards)))
+
+    def usages(self, discounts: list[DiscountCode]) -> dict[str, Usage]:
+        return {d.code: self.usage(d) for d in discounts}
+
+    def add(self, discount: DiscountCode) -> DiscountCode:
+        if discount.code in self.codes:
+            raise DiscountExists("taken")
+        stored = replace(discount, version=1)
+        self.codes[discount.code] = stored
+        limit = discount.terms.usage_limit
+        allowances = split_allowance(limit, [0] * discount.shards) if limit is not None else None
+        for n in range(discount.shards):
+            self.used[(discount.code, n)] = 0
+            self.allowance[(discount.code, n)] = allowances[n] if allowances else None
+        return stored
+
+    def save(self, discount: DiscountCode, *, expected_version: int, reallocation: Reallocation | None) -> DiscountCode:
+        if self.before_save is not None:
+            hook, self.before_save = self.before_save, None
+            hook()
+        current = self.codes.get(discount.code)
+        if current is None or current.version != expected_version:
+            raise StaleDiscount("stale")
+        if reallocation is not None:
+            counted = reallocation.counted
+            if any(self.used[(discount.code, n)] != c for n, c in enumerate(counted)):
+                raise UsageMoved(discount.code)
+            for n in range(discount.shards):
+                self.used.setdefault((discount.code, n), 0)
+                allowances = reallocation.allowances
+                self.allowance[(discount.code, n)] = allowances[n] if allowances is not None else None
+        stored = replace(discount, version=expected_version + 1)
+        self.codes[discount.code] = stored
+        return stored
+
+    def page(self, limit: int, after: str | None) -> tuple[list[DiscountCode], str | None]:
+        codes = sorted(c for c in self.codes if after is None or c > after)
+        page = [self.codes[c] for c in codes[:limit]]
+        return page, (page[-1].code if len(codes) > limit else None)
+
+    def claim(self, usage: UsageClaim) -> None:
+        """One use on a shard, as the checkout's transaction counts it."""
+        shard = (usage.code, usage.shard)
+        if shard in self.busy:
+            raise ShardBusy(usage)
+        allowance = self.allowance[shard]
+        if allowance is not None and self.used[shard] >= allowance:
+            raise ShardExhausted(usage)
+        self.used[shard] += 1
+
+    def allowances(self, code: str) -> list[int | None]:
+        return [self.allowance[(code, n)] for n in range(self.codes[code].shards)]
+
+
+class InMemoryUsageReleases:
+    """:class:`ecommerce.discounts.service.UsageReleases` over the in-memory checkouts' claims and codes."""
+
+    def __init__(self, checkouts: InMemoryCheckouts, discounts: InMemoryDiscounts) -> None:
+        self.checkouts = checkouts
+        self.discounts = discounts
+        self.released: dict[str, datetime] = {}
+
+    def release(self, order_id: str, now: datetime) -> bool:
+        claim = self.checkouts.claimed.get(order_id)
+        if claim is None or order_id in self.released:
+            return False
+        self.released[order_id] = now
+        self.discounts.used[(claim.code, claim.shard)] -= 1
+        return True

@@ -25,6 +25,7 @@ from tests.unit.ecommerce.fakes import (
     InMemoryCarts,
     InMemoryCategories,
     InMemoryCheckouts,
+    InMemoryDiscounts,
     InMemoryProducts,
     Monotonic,
 )
@@ -54,7 +55,8 @@ class Shop:
 def shop() -> Iterator[Shop]:
     products = InMemoryProducts()
     carts = InMemoryCarts()
-    world = Shop(products, carts, InMemoryCheckouts(carts))
+    discounts = InMemoryDiscounts()
+    world = Shop(products, carts, InMemoryCheckouts(carts, discounts))
     categories = CategoryCatalog(InMemoryCategories(TREE), clock=Monotonic())
     overrides = {
         bootstrap.product_repository: lambda: world.products,
@@ -62,6 +64,7 @@ def shop() -> Iterator[Shop]:
         bootstrap.cart_repository: lambda: world.carts,
         bootstrap.product_lookup: lambda: CatalogLookup(world.products),
         bootstrap.checkout_store: lambda: world.checkouts,
+        bootstrap.discount_repository: lambda: discounts,
     }
     apps = (catalog_api.read_app, catalog_api.admin_app, cart_api.cart_app, cart_api.checkout_app)
     for app in apps:

@@ -15,6 +15,7 @@ from ecommerce.cart.store import ORDER_PLACED as ORDER_ENTITY
 from ecommerce.cart.store import _dynamo
 from ecommerce.catalog.domain import Availability, Money, Product, ProductDetails, StockLevel, product_id_for_sku
 from ecommerce.catalog.store import product_model, to_item
+from ecommerce.discounts.domain import AppliedDiscount
 from ecommerce.events import ORDER_PLACED, SOURCE, OrderPlaced
 from ecommerce.publisher import events_for_record, order_event_id
 from gears_shared.events import new_event
@@ -29,7 +30,7 @@ def a_product() -> Product:
     )
 
 
-def order_image() -> dict[str, Any]:
+def order_image(discount: AppliedDiscount | None = None) -> dict[str, Any]:
     mug = a_product()
     order = place_order(
         price_cart(Cart("u1").with_quantity(mug, 2, NOW), {mug.product_id: mug}),
@@ -38,6 +39,8 @@ def order_image() -> dict[str, Any]:
         payment_method="pm_card_visa",
         now=NOW,
     )
+    if discount is not None:
+        order = order.with_discount(discount)
     return {
         "pk": {"S": "ORDER#order-1"},
         "sk": {"S": "ORDER"},
@@ -67,14 +70,24 @@ def test_an_order_record_inserted_is_order_placed_as_the_contract_says() -> None
         "lines",
         "subtotal",
         "shipping",
+        "discount",
         "total",
         "shippingAddress",
         "paymentMethod",
         "placedAt",
     }
     assert event.data["lines"][0]["lineTotal"] == {"amount": 2500, "currency": "GBP"}
+    assert event.data["discount"] is None
     assert event.data["total"] == {"amount": 2999, "currency": "GBP"}
     assert event.time == "2024-05-01T12:00:00.000Z"
+
+
+def test_an_order_placed_with_a_code_carries_its_discount_and_the_discounted_total() -> None:
+    [event] = events_for_record(stream("INSERT", order_image(AppliedDiscount("SPRING10", Money(250, "GBP")))))
+    OrderPlaced.model_validate(event.data)
+    assert event.data["discount"] == {"code": "SPRING10", "amount": {"amount": 250, "currency": "GBP"}}
+    # total = subtotal - discount + shipping: 2500 - 250 + 499 (shipping decided on the subtotal before the discount)
+    assert (event.data["subtotal"]["amount"], event.data["total"]["amount"]) == (2500, 2749)
 
 
 def test_the_order_placed_id_is_the_orders_whatever_stream_record_carries_it() -> None:

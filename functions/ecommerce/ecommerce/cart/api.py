@@ -13,7 +13,8 @@ from ecommerce import bootstrap
 from ecommerce.answers import ProductAvailability
 from ecommerce.cart import service
 from ecommerce.cart.domain import MAX_QUANTITY, MIN_QUANTITY, CartRuleError, PricedCart, ShippingAddress, fingerprint
-from ecommerce.cart.service import CartRepository, CheckoutStore, ProductLookup
+from ecommerce.cart.service import CartRepository, CheckoutStore, DiscountLookup, ProductLookup
+from ecommerce.discounts.domain import DiscountRuleError
 from ecommerce.errors import IdempotencyKeyRequired, InvalidId
 from gears_shared.answers import Answer, Money, Timestamp
 from gears_shared.http import (
@@ -27,8 +28,9 @@ from gears_shared.http import (
     request_body,
 )
 
-# The cart's domain errors carry their own title and code ("cart-full", "products-unavailable", ...).
-ERRORS: ErrorTable = {CartRuleError: 422}
+# The cart's and the discount codes' domain errors carry their own title and code ("cart-full",
+# "discount-expired", ...).
+ERRORS: ErrorTable = {CartRuleError: 422, DiscountRuleError: 422}
 
 PRODUCT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$")
 IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_.:-]{8,128}$")
@@ -37,6 +39,7 @@ NO_STORE = {"Cache-Control": "no-store"}
 Carts = Annotated[CartRepository, Depends(bootstrap.cart_repository)]
 Catalog = Annotated[ProductLookup, Depends(bootstrap.product_lookup)]
 Checkouts = Annotated[CheckoutStore, Depends(bootstrap.checkout_store)]
+Discounts = Annotated[DiscountLookup, Depends(bootstrap.discount_repository)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
 LINE_FIELDS = (
@@ -85,6 +88,16 @@ class CheckoutIn(BaseModel):
 
     shippingAddress: AddressIn
     paymentMethod: Annotated[str, StringConstraints(pattern=r"^pm_[A-Za-z0-9_]{1,100}$")]
+    discountCode: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)] | None = Field(
+        None, description="A discount code, in any case (`SPRING10` or `spring10`)"
+    )
+
+    def digest(self) -> str:
+        """The request's digest; a checkout without a code digests as it did before codes existed."""
+        request = self.model_dump(mode="json")
+        if request.get("discountCode") is None:
+            request.pop("discountCode", None)
+        return fingerprint(request)
 
 
 # -- answers (what the routes send back) -----------------------------------------------------------------------------
@@ -130,6 +143,11 @@ class CheckoutLine(Answer):
     lineTotal: Money
 
 
+class AppliedDiscountAnswer(Answer):
+    code: str
+    amount: Money
+
+
 class CheckoutReceipt(Answer):
     """The 202 of POST /checkout, and its replay."""
 
@@ -138,7 +156,8 @@ class CheckoutReceipt(Answer):
     lines: list[CheckoutLine]
     subtotal: Money
     shipping: Money
-    total: Money
+    discount: AppliedDiscountAnswer | None = Field(description="The code applied and what it took off; null: none")
+    total: Money = Field(description="subtotal - discount + shipping")
     placedAt: Timestamp
 
 
@@ -234,7 +253,13 @@ def _idempotency_key() -> str:
     "answer the same order (`Idempotent-Replayed: true`); the same key with another body is 422 "
     "`idempotency-key-reused`. An empty cart is 422 `empty-cart`; a line that cannot be bought (archived, or more "
     "than the units available) 422 `products-unavailable`, naming the lines in `unavailable`, before any order is "
-    "placed. Shipping: free from 50.00, else 4.99, in the cart's currency.",
+    "placed. Shipping: free from 50.00, else 4.99, in the cart's currency. `discountCode` (optional, any case) takes "
+    "its discount off the subtotal (`discount: {code, amount}` in the answer; `total = subtotal - discount + "
+    "shipping`, shipping decided on the subtotal before the discount) and uses the code once, in the order's own "
+    "transaction; a code that does not apply places nothing: 422 `discount-unknown`, `discount-inactive`, "
+    "`discount-not-yet-valid`, `discount-expired`, `discount-currency-mismatch`, `discount-below-minimum` or "
+    "`discount-exhausted` (used as many times as its limit allows); 409 `discount-busy` when every use left was "
+    "being claimed by other checkouts at that instant (try again).",
 )
 @documented(
     body=CheckoutIn,
@@ -250,7 +275,7 @@ def _idempotency_key() -> str:
         }
     },
 )
-def post_checkout(checkouts: Checkouts, catalog: Catalog) -> Response[str]:
+def post_checkout(checkouts: Checkouts, catalog: Catalog, discounts: Discounts) -> Response[str]:
     user, key = current_caller(checkout_app).user_id, _idempotency_key()
     body = request_body(checkout_app, CheckoutIn)
     cmd = service.Checkout(
@@ -258,10 +283,11 @@ def post_checkout(checkouts: Checkouts, catalog: Catalog) -> Response[str]:
         key=key,
         shipping_address=body.shippingAddress.domain(),
         payment_method=body.paymentMethod,
-        fingerprint=fingerprint(body.model_dump(mode="json")),
+        fingerprint=body.digest(),
         correlation_id=current_correlation_id(checkout_app),
+        discount_code=body.discountCode,
     )
-    result = service.checkout(cmd, checkouts, catalog)
+    result = service.checkout(cmd, checkouts, catalog, discounts=discounts)
     headers = {"Location": f"/checkout/{result.receipt['orderId']}", **NO_STORE}
     if result.replayed:
         headers["Idempotent-Replayed"] = "true"

@@ -11,7 +11,9 @@ inventory has said anything about a product, its lines are available whatever th
 decides (a reservation that fails cancels the order).
 
 Shipping rule (in the cart's currency, minor units): free from :data:`FREE_SHIPPING_FROM` (50.00) of subtotal,
-else :data:`SHIPPING_FEE` (4.99); an empty cart ships nothing and costs nothing.
+else :data:`SHIPPING_FEE` (4.99); an empty cart ships nothing and costs nothing. A discount code
+(:mod:`ecommerce.discounts.domain`) comes off the subtotal at checkout and does not change shipping, which is
+decided on the subtotal before it: ``total = subtotal - discount + shipping``.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ecommerce.catalog.domain import Money, Product, ProductStatus, utc_iso
+from ecommerce.discounts.domain import AppliedDiscount
 
 MIN_QUANTITY = 1
 MAX_QUANTITY = 99
@@ -348,6 +351,15 @@ class PlacedOrder:
     shipping_address: ShippingAddress
     payment_method: str
     placed_at: datetime
+    discount: AppliedDiscount | None = None
+
+    def with_discount(self, discount: AppliedDiscount) -> PlacedOrder:
+        """The order with a discount code applied: ``total = subtotal - discount + shipping`` (the discount is never
+        more than the subtotal, so the total never falls below shipping)."""
+        off = min(discount.amount.amount, self.subtotal.amount)
+        applied = AppliedDiscount(discount.code, Money(off, self.subtotal.currency))
+        total = Money(self.subtotal.amount - off + self.shipping.amount, self.total.currency)
+        return replace(self, discount=applied, total=total)
 
     def to_event_data(self) -> dict[str, Any]:
         """``OrderPlaced.v1``'s data, as docs/events.md lists it."""
@@ -357,6 +369,7 @@ class PlacedOrder:
             "lines": [line.to_dict() for line in self.lines],
             "subtotal": _money(self.subtotal),
             "shipping": _money(self.shipping),
+            "discount": self.discount.to_dict() if self.discount else None,
             "total": _money(self.total),
             "shippingAddress": self.shipping_address.to_dict(),
             "paymentMethod": self.payment_method,
@@ -371,6 +384,7 @@ class PlacedOrder:
             "lines": [line.to_dict() for line in self.lines],
             "subtotal": _money(self.subtotal),
             "shipping": _money(self.shipping),
+            "discount": self.discount.to_dict() if self.discount else None,
             "total": _money(self.total),
             "placedAt": utc_iso(self.placed_at),
         }

@@ -5,13 +5,16 @@ Every read of a cart prices it from the catalog as it is now (one batch read of 
 optimistic: a cart is saved only if it is still at the version read, and a change that lost a race is redone on
 the fresh cart (a few times, then 409). Checkout writes the order, its idempotency record, its receipt and the
 cart's deletion in one transaction, so the cart is emptied exactly when an order is accepted, a retried key finds
-its order, and the receipt answers ``GET /checkout/{orderId}`` from the moment the 202 is sent.
+its order, and the receipt answers ``GET /checkout/{orderId}`` from the moment the 202 is sent. A discount code's
+use is claimed in that same transaction, on one of the code's usage shards (:mod:`ecommerce.discounts.domain`):
+the order is placed with its discount exactly when a use was left, and a retried key uses the code once.
 
 Rule errors of the cart's domain (:class:`ecommerce.cart.domain.CartRuleError`) pass through as they are.
 """
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -29,10 +32,18 @@ from ecommerce.cart.domain import (
     price_cart,
 )
 from ecommerce.catalog.domain import Availability, Product, ProductStatus
+from ecommerce.discounts.domain import (
+    DiscountCode,
+    DiscountExhausted,
+    DiscountUnknown,
+    normalise_code,
+    shard_order,
+)
 from ecommerce.errors import (
     CartChanged,
     CheckoutInProgress,
     CheckoutNotFound,
+    DiscountBusy,
     IdempotencyKeyReused,
     NotInCart,
     ProductNotFound,
@@ -77,10 +88,21 @@ class CheckoutStore(Protocol):
         """The cart and what this key already did, if anything, in one read."""
         ...
 
-    def place(self, order: PlacedOrder, record: CheckoutRecord, *, key: str, cart: Cart, correlation_id: str) -> None:
+    def place(
+        self,
+        order: PlacedOrder,
+        record: CheckoutRecord,
+        *,
+        key: str,
+        cart: Cart,
+        correlation_id: str,
+        usage: UsageClaim | None = None,
+    ) -> None:
         """In one transaction: the order record, the key's record and the receipt under the customer and order id
-        (only if the key is new), and the deletion of the cart (only if still at ``cart.version``).
-        :class:`KeyTaken` if the key was used meanwhile, :class:`CartChanged` if the cart changed."""
+        (only if the key is new), the deletion of the cart (only if still at ``cart.version``) and, for an order
+        with a discount, one use of its code on ``usage``'s shard (only if that shard has one left).
+        :class:`KeyTaken` if the key was used meanwhile, :class:`CartChanged` if the cart changed,
+        :class:`ShardExhausted` if the shard had no use left, :class:`ShardBusy` if another transaction held it."""
         ...
 
     def record(self, user_id: str, key: str) -> CheckoutRecord | None: ...
@@ -93,6 +115,28 @@ class CheckoutStore(Protocol):
 
 class KeyTaken(Exception):
     """The checkout key's record appeared between the read and the transaction (a racing retry)."""
+
+
+@dataclass(frozen=True)
+class UsageClaim:
+    """One use of a discount code, claimed on one of its usage shards."""
+
+    code: str
+    shard: int
+
+
+class ShardExhausted(Exception):
+    """The usage shard tried has no use left (another shard may)."""
+
+
+class ShardBusy(Exception):
+    """Another transaction held the usage shard at that instant (DynamoDB's ``TransactionConflict``)."""
+
+
+class DiscountLookup(Protocol):
+    def get(self, code: str) -> DiscountCode | None:
+        """The code as stored (read consistently), or ``None``."""
+        ...
 
 
 class AvailabilityStore(Protocol):
@@ -138,6 +182,7 @@ class Checkout:
     payment_method: str
     fingerprint: str
     correlation_id: str = ""
+    discount_code: str | None = None  # as the customer typed it (any case)
 
 
 @dataclass(frozen=True)
@@ -209,21 +254,50 @@ def clear_cart(cmd: ClearCart, carts: CartRepository) -> None:
 
 
 # -- checkout --------------------------------------------------------------------------------------------------------
+def with_discount_field(receipt: dict[str, Any]) -> dict[str, Any]:
+    """A receipt as answered today: one kept from before discount codes has ``discount: null``."""
+    return {**receipt, "discount": receipt.get("discount")}
+
+
 def _replay(record: CheckoutRecord, cmd: Checkout) -> CheckoutResult:
     if record.fingerprint != cmd.fingerprint:
         raise IdempotencyKeyReused(
             "This Idempotency-Key was already used for a different checkout; use a new key for a new order.",
             orderId=record.order_id,
         )
-    return CheckoutResult(record.receipt, replayed=True)
+    return CheckoutResult(with_discount_field(record.receipt), replayed=True)
 
 
-def checkout(cmd: Checkout, store: CheckoutStore, catalog: ProductLookup, clock: Clock = utc_now) -> CheckoutResult:
+def _discount(code_text: str | None, discounts: DiscountLookup | None) -> DiscountCode | None:
+    """The code the customer typed, as stored; :class:`DiscountUnknown` if there is none such."""
+    if code_text is None:
+        return None
+    code = normalise_code(code_text)
+    found = discounts.get(code) if code and discounts is not None else None
+    if found is None:
+        raise DiscountUnknown("There is no such discount code.", discountCode=code_text.strip()[:64])
+    return found
+
+
+def checkout(
+    cmd: Checkout,
+    store: CheckoutStore,
+    catalog: ProductLookup,
+    clock: Clock = utc_now,
+    *,
+    discounts: DiscountLookup | None = None,
+    pick: Callable[[int], int] = random.randrange,
+) -> CheckoutResult:
     """Turn the cart into an order (PENDING), once per key.
 
     The same key with the same request answers the same order again; with another request, 422. Prices, shipping
     and totals are the catalog's now, whatever the client believes them to be. A cart with a line that cannot be
     bought (not sold any more, or asking for more than the units known to be available) places nothing (422).
+
+    With a discount code, the order is placed with the discount and one use of the code in one transaction, on a
+    usage shard ``pick`` chooses, then on each other shard in turn while the one tried has no use left (at most
+    one try per shard). A code that does not apply (unknown, inactive, not yet valid, expired, another currency,
+    below its minimum, used up) places nothing (422, each with its own code).
     """
     now = clock()
     cart, record = store.begin(cmd.user_id, cmd.key, now)
@@ -237,21 +311,35 @@ def checkout(cmd: Checkout, store: CheckoutStore, catalog: ProductLookup, clock:
         payment_method=cmd.payment_method,
         now=now,
     )
+    discount = _discount(cmd.discount_code, discounts)
+    if discount is not None:
+        order = order.with_discount(discount.apply(order.subtotal, now))
     receipt = order.to_receipt()
-    try:
-        store.place(
-            order,
-            CheckoutRecord(order.order_id, cmd.fingerprint, receipt),
-            key=cmd.key,
-            cart=cart,
-            correlation_id=cmd.correlation_id,
-        )
-    except KeyTaken:
-        raced = store.record(cmd.user_id, cmd.key)
-        if raced is None:
-            raise CheckoutInProgress("A checkout with this key is in progress; retry shortly.") from None
-        return _replay(raced, cmd)
-    return CheckoutResult(receipt, replayed=False)
+    checkout_record = CheckoutRecord(order.order_id, cmd.fingerprint, receipt)
+    claims: list[UsageClaim | None] = (
+        [None] if discount is None else [UsageClaim(discount.code, n) for n in shard_order(discount.shards, pick)]
+    )
+    busy = False
+    for claim in claims:
+        try:
+            store.place(order, checkout_record, key=cmd.key, cart=cart, correlation_id=cmd.correlation_id, usage=claim)
+        except KeyTaken:
+            raced = store.record(cmd.user_id, cmd.key)
+            if raced is None:
+                raise CheckoutInProgress("A checkout with this key is in progress; retry shortly.") from None
+            return _replay(raced, cmd)
+        except ShardExhausted:
+            continue  # no use left on this shard: another may have one
+        except ShardBusy:
+            busy = True
+            continue
+        return CheckoutResult(receipt, replayed=False)
+    assert discount is not None  # without a code the one try above returned or raised
+    if busy:
+        raise DiscountBusy("Many checkouts are using this discount code right now; try again.")
+    raise DiscountExhausted(
+        f"The discount code {discount.code} has been used as many times as it may be.", discountCode=discount.code
+    )
 
 
 def show_checkout(query: ShowCheckout, store: CheckoutStore) -> dict[str, Any]:
@@ -263,7 +351,7 @@ def show_checkout(query: ShowCheckout, store: CheckoutStore) -> dict[str, Any]:
     receipt = store.receipt(query.user_id, query.order_id)
     if receipt is None:
         raise CheckoutNotFound("You have no checkout of this order.")
-    return {**receipt, "order": f"/orders/{receipt['orderId']}"}
+    return {**with_discount_field(receipt), "order": f"/orders/{receipt['orderId']}"}
 
 
 # -- availability ----------------------------------------------------------------------------------------------------

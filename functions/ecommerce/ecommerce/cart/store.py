@@ -13,8 +13,13 @@ checkout key        ``CHECKOUT#<userId>#<key>``         ``CHECKOUT``  orderId, r
 checkout receipt    ``RECEIPT#<userId>#<orderId>``      ``RECEIPT``   the receipt again, by customer and order id,
                                                                       for ``GET /checkout/{orderId}`` (TTL: 7 days)
 order placed        ``ORDER#<orderId>``                 ``ORDER``     ``order``: OrderPlaced.v1's data (the outbox
-                                                                      the stream publisher reads; TTL: 90 days)
+                                                                      the stream publisher reads; TTL: 90 days);
+                                                                      with a discount, ``discountCode`` and the
+                                                                      ``discountShard`` its use was counted on
 ==================  ==================================  ============  =============================================
+
+A checkout with a discount code adds one item to its transaction: one use on a usage shard of the code
+(:func:`ecommerce.discounts.store.claim_update`), conditioned on the shard having a use left.
 
 The client (not PynamoDB) because a checkout reads a cart and a key record of two kinds in one BatchGetItem and
 writes four items of four kinds in one TransactWriteItems. Products are read with BatchGetItem and mapped with the
@@ -35,7 +40,7 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 from ecommerce.cart.domain import Cart, CartLine, PlacedOrder
-from ecommerce.cart.service import CheckoutRecord, KeyTaken
+from ecommerce.cart.service import CheckoutRecord, KeyTaken, ShardBusy, ShardExhausted, UsageClaim
 from ecommerce.catalog.domain import Availability, Product, utc_iso
 from ecommerce.catalog.store import (
     BATCH_GET,
@@ -242,7 +247,18 @@ class DynamoCheckoutStore:
         data = from_image(answer.get("Item"))
         return None if data is None else dict(json.loads(str(data["receipt"])))
 
-    def place(self, order: PlacedOrder, record: CheckoutRecord, *, key: str, cart: Cart, correlation_id: str) -> None:
+    def place(
+        self,
+        order: PlacedOrder,
+        record: CheckoutRecord,
+        *,
+        key: str,
+        cart: Cart,
+        correlation_id: str,
+        usage: UsageClaim | None = None,
+    ) -> None:
+        from ecommerce.discounts.store import claim_update  # here: that module imports this one's helpers
+
         placed = order.placed_at
         created = {"createdAt": {"S": utc_iso(placed)}}
         kept_as_checkout = {**created, "expiresAt": {"N": str(_epoch(placed + CHECKOUT_KEEP))}}
@@ -260,6 +276,9 @@ class DynamoCheckoutStore:
             **created,
             "expiresAt": {"N": str(_epoch(placed + ORDER_KEEP))},
         }
+        if usage is not None:
+            order_item["discountCode"] = {"S": usage.code}
+            order_item["discountShard"] = {"N": str(usage.shard)}
         key_item = {
             **checkout_key(order.user_id, key),
             "entity": {"S": CHECKOUT},
@@ -285,14 +304,20 @@ class DynamoCheckoutStore:
             {"Put": {"TableName": self.table, "Item": item, "ConditionExpression": "attribute_not_exists(pk)"}}
             for item in new_items
         ]
+        claimed = [] if usage is None else [claim_update(self.table, usage.code, usage.shard)]
         try:
-            self.client.transact_write_items(TransactItems=[*puts, {"Delete": cart_deleted}])
+            self.client.transact_write_items(TransactItems=[*puts, {"Delete": cart_deleted}, *claimed])
         except self.client.exceptions.TransactionCanceledException as exc:
             reasons = [r.get("Code") for r in exc.response.get("CancellationReasons") or []]
             if any(code == "ConditionalCheckFailed" for code in reasons[: len(puts)]):
                 raise KeyTaken(order.order_id) from exc
             if len(reasons) > len(puts) and reasons[len(puts)] == "ConditionalCheckFailed":
                 raise CartChanged("The cart changed during checkout; review it and check out again.") from exc
+            shard = reasons[len(puts) + 1] if claimed and len(reasons) > len(puts) + 1 else None
+            if shard == "ConditionalCheckFailed":
+                raise ShardExhausted(usage) from exc
+            if shard == "TransactionConflict":
+                raise ShardBusy(usage) from exc
             raise
 
 

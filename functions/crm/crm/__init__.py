@@ -1,0 +1,1 @@
+"""Customer relationship management: profiles from events, support tickets, RFM segments, campaigns."""

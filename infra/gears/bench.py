@@ -11,6 +11,9 @@
   tables and the demo data its ``Custom::DemoData`` loaders write, and botocore's ``before-call.dynamodb`` event
   counts each operation of every client they create. Cold (first call of the function's code imported anew) and
   warm; a Scan anywhere is reported as such.
+- CRM and notification (:mod:`gears.bench_campaign`, in-process on moto after the shop is stopped): the RFM
+  recompute over ``--campaign-members`` customers, and a campaign to as many members from launch to every
+  member's outcome (messages per second, AWS calls by operation, no Scan).
 
 Results go to ``bench/results/latest.json`` and ``bench/results/latest.md``. These are this machine's numbers,
 to compare runs and changes with each other, not promises about AWS.
@@ -29,8 +32,9 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -291,22 +295,54 @@ def _count_calls(
     return {"cold": dict(runs[0]), "warm": dict(runs[1]), "scan": any("Scan" in r for r in runs)}
 
 
+@contextmanager
+def in_process_shop(template: Path) -> Iterator[_InProcess]:
+    """The template's resources provisioned on moto in this process (fake credentials, no endpoint override), its
+    functions callable in-process; the environment, ``sys.path`` and the functions' modules as they were after."""
+    import os
+
+    import boto3
+    from moto import mock_aws
+
+    from gears.local.provision import provision
+    from gears.local.template import Template
+
+    saved_env, saved_path, saved_modules = dict(os.environ), list(sys.path), dict(sys.modules)
+    os.environ.update(
+        {
+            "AWS_ACCESS_KEY_ID": "bench",
+            "AWS_SECRET_ACCESS_KEY": "bench",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_REGION": "us-east-1",
+        }
+    )
+    for key in [k for k in os.environ if k.startswith("AWS_ENDPOINT_URL")]:
+        del os.environ[key]
+    shop: _InProcess | None = None
+    try:
+        with mock_aws():
+            tpl = Template(template)
+            stack = provision(tpl, boto3.Session(region_name="us-east-1"))
+            shop = _InProcess(tpl, stack)
+            yield shop
+    finally:
+        os.environ.clear()
+        os.environ.update(saved_env)
+        sys.path[:] = saved_path
+        if shop is not None:  # the functions' modules as they were: those imported here go, those replaced come back
+            shop.forget_modules()
+            sys.modules.update((name, m) for name, m in saved_modules.items() if shop.owns(m))
+
+
 def dynamodb_calls_per_route(template: Path) -> dict[str, dict[str, Any]]:
     """DynamoDB operations per shopping route, counted with botocore's before-call event on moto (see the module
     docstring). Each route's handler is the one its function's ``Handler`` names in the template, imported anew
     for the cold call. Each route: ``{"cold": {op: n}, "warm": {op: n}, "scan": bool}``."""
-    import os
-
-    import boto3
     import botocore.session
-    from moto import mock_aws
 
     from gears.local.http_events import http_api_event
-    from gears.local.provision import provision
     from gears.local.runtime import demo_data_loaders
-    from gears.local.template import Template
 
-    saved_env, saved_path, saved_modules = dict(os.environ), list(sys.path), dict(sys.modules)
     calls: list[str] = []
     original = botocore.session.Session.create_client
 
@@ -318,24 +354,10 @@ def dynamodb_calls_per_route(template: Path) -> dict[str, dict[str, Any]]:
             )
         return client
 
-    os.environ.update(
-        {
-            "AWS_ACCESS_KEY_ID": "bench",
-            "AWS_SECRET_ACCESS_KEY": "bench",
-            "AWS_DEFAULT_REGION": "us-east-1",
-            "AWS_REGION": "us-east-1",
-        }
-    )
-    for key in [k for k in os.environ if k.startswith("AWS_ENDPOINT_URL")]:
-        del os.environ[key]
     out: dict[str, dict[str, Any]] = {}
-    shop: _InProcess | None = None
-    try:
-        with mock_aws():
-            tpl = Template(template)
-            stack = provision(tpl, boto3.Session(region_name="us-east-1"))
-            shop = _InProcess(tpl, stack)
-            for _resource, loader in demo_data_loaders(tpl, stack):  # the demo data, as the local shop loads it
+    with in_process_shop(template) as shop:
+        try:
+            for _resource, loader in demo_data_loaders(shop.template, shop.stack):  # the demo data, as loaded locally
                 shop.call(loader, {})
             botocore.session.Session.create_client = counting
             user = {"sub": f"bench-{uuid.uuid4().hex[:8]}", "cognito:groups": ["customer"], "token_use": "access"}
@@ -343,14 +365,8 @@ def dynamodb_calls_per_route(template: Path) -> dict[str, dict[str, Any]]:
             first = json.loads(listed["body"])["items"][0]["productId"]
             for counted in COUNTED_ROUTES:
                 out[counted.name or counted.route] = _count_calls(shop, counted, first, user, calls)
-    finally:
-        botocore.session.Session.create_client = original
-        os.environ.clear()
-        os.environ.update(saved_env)
-        sys.path[:] = saved_path
-        if shop is not None:  # the functions' modules as they were: those imported here go, those replaced come back
-            shop.forget_modules()
-            sys.modules.update((name, m) for name, m in saved_modules.items() if shop.owns(m))
+        finally:
+            botocore.session.Session.create_client = original
     return out
 
 
@@ -533,6 +549,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         runtime.stop()
     print("[bench] DynamoDB calls per route (in-process, moto)...", flush=True)
     dynamo_calls = dynamodb_calls_per_route(Path(args.template))
+    campaign = None
+    if args.campaign_members > 0:  # in this process, once the shop is stopped: nothing else takes the CPU
+        from gears import bench_campaign
+
+        campaign = bench_campaign.run(Path(args.template), args.campaign_members)
     return {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {"python": platform.python_version(), "cpus": _cpus(), "platform": platform.platform()},
@@ -547,6 +568,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "dynamodb_calls_per_route": dynamo_calls,
         "saga": saga_result,
         "saga_sweep": sweep,
+        "campaign": campaign,
     }
 
 
@@ -693,6 +715,10 @@ def markdown(r: dict[str, Any], figures: dict[str, str] | None = None) -> str:  
             ),
             "",
         ]
+    if r.get("campaign"):
+        from gears.bench_campaign import markdown as campaign_markdown
+
+        lines += campaign_markdown(r["campaign"])
     return "\n".join(lines)
 
 
@@ -713,6 +739,12 @@ def main() -> None:
         help="concurrent customers for the latency-against-concurrency runs (comma-separated)",
     )
     parser.add_argument("--sweep-orders", type=int, default=5, help="orders per customer in each sweep run")
+    parser.add_argument(
+        "--campaign-members",
+        type=int,
+        default=10_000,
+        help="customers for the RFM recompute and members for the campaign fan-out (in-process, moto; 0 skips)",
+    )
     parser.add_argument("--out", default=str(RESULTS))
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args()

@@ -1,7 +1,8 @@
 """``make bench``'s report: the targets the shop is held to, and plots to look at rather than read.
 
-The targets are issue 10's table; each row is met or not by this run's figures (medians and ratios of one run on
-one machine, so rows compare like with like). The plots are PNGs beside ``latest.md``:
+The targets are issue 10's table, and issue 11's CRM and notification rows (the RFM recompute and a campaign's
+fan-out, in-process on moto: see :mod:`gears.bench_campaign`); each row is met or not by this run's figures
+(medians and ratios of one run on one machine, so rows compare like with like). The plots are PNGs beside ``latest.md``:
 
 - ``latency.png``: the distribution of each route's latency through the local gateway (box plot, log scale);
 - ``cold-start.png``: each function's init beside ``import boto3`` and ``import boto3`` + one client;
@@ -57,7 +58,35 @@ def targets(r: dict[str, Any]) -> list[tuple[str, str, str, bool | None]]:
                 worst_ratio <= 1.5,
             )
         )
+    rows += _campaign_targets(r.get("campaign") or {})
     return rows
+
+
+def _campaign_targets(c: dict[str, Any]) -> list[tuple[str, str, str, bool | None]]:
+    """Issue 11's rows: the RFM recompute and the campaign fan-out at ``make bench``'s size (in-process, moto)."""
+    if not c:
+        return []
+    s, f = c["segments"], c["fanout"]
+    first, steady, out, launch = s["first"], s["steady"], f["fanout"], f["launch"]
+    return [
+        (
+            f"RFM recompute, {s['customers']:,} customers (moto, in-process)",
+            "no Scan; within the function's Timeout",
+            f"{first['seconds']:.1f} s with every score written ({first['customers_per_s']:,.0f} customers/s), "
+            f"{steady['seconds']:.1f} s unchanged; Timeout {s['timeout_s']:.0f} s",
+            not (first["scan"] or steady["scan"]) and first["seconds"] <= s["timeout_s"],
+        ),
+        (
+            f"campaign fan-out, {f['members']:,} members (moto, in-process)",
+            "no Scan; every member one outcome; each invocation within the Timeout",
+            f"{out['messages_per_s']:,.0f} messages/s ({out['sent_per_s']:,.0f} sent/s); launcher "
+            f"{launch['batches_per_s']:,.1f} batches/s; slowest invocation {out['invocation_max_ms'] / 1000:.1f} s "
+            f"of {out['timeout_s']:.0f} s",
+            not (out["scan"] or launch["scan"])
+            and bool(f["ok"])
+            and out["invocation_max_ms"] <= out["timeout_s"] * 1000,
+        ),
+    ]
 
 
 def targets_markdown(r: dict[str, Any]) -> list[str]:

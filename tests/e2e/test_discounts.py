@@ -35,7 +35,7 @@ def checkout_with(shop: Shop, customer: Customer, code: str | None) -> Any:
 
 def test_a_code_discounts_exactly_its_limit_with_twenty_buyers_at_once(shop: Shop) -> None:
     admin = shop.admin()
-    product = new_product(shop, admin, on_hand=BUYERS * 2, price=4000)
+    product = new_product(shop, admin, on_hand=BUYERS * 2, price=6000)
     code = new_code(shop, admin, percentOff=25, usageLimit=LIMIT)
     buyers = [shop.new_customer() for _ in range(BUYERS)]
     for buyer in buyers:
@@ -54,10 +54,11 @@ def test_a_code_discounts_exactly_its_limit_with_twenty_buyers_at_once(shop: Sho
     }, [r.text for r in refused]
     assert all(r.headers["content-type"].startswith("application/problem+json") for r in refused)
     for buyer, placed in accepted:
-        assert placed["discount"] == {"code": code, "amount": {"amount": 1000, "currency": "GBP"}}, placed
+        assert placed["discount"] == {"code": code, "amount": {"amount": 1500, "currency": "GBP"}}, placed
         order = wait_for(shop, buyer.token, placed["orderId"], "PAID")
         assert order["discount"]["code"] == code
-        assert order["total"]["amount"] == 3000  # 40.00 - 25 % ; free shipping from 50.00 is decided before it
+        # 60.00 - 25 %: shipping is free from 50.00, decided on the subtotal before the discount
+        assert order["total"]["amount"] == 4500
     # A refused buyer's cart is still there: they can buy without the code.
     refused_buyer = next(b for b, r in zip(buyers, answers, strict=True) if r.status_code != 202)
     assert checkout_with(shop, refused_buyer, None).status_code == 202

@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 from urllib.parse import parse_qsl
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Depends, Response
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 
 from gears_shared.answers import Answer, Timestamp
 from gears_shared.errors import BadRequest
@@ -65,7 +65,7 @@ class ChannelsIn(BaseModel):
 class MarketingIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    consent: bool
+    consent: StrictBool
     source: str | None = Field(
         default=None,
         pattern=r"^[a-z0-9][a-z0-9:_-]{0,63}$",

@@ -153,6 +153,8 @@ def test_preferences_refuse_bad_input_with_a_problem_and_change_nothing(
         ({"channels": {"orderUpdates": ["fax"]}}, 400),
         ({"marketing": {"consent": True}, "role": "admin"}, 400),
         ({"marketing": {"consent": "yes please"}}, 400),
+        ({"marketing": {"consent": "yes"}}, 400),  # no truthy strings: consent is a yes said as true
+        ({"marketing": {"consent": 1}}, 400),
         ("not json", 400),
     ]:
         answer = call("PUT", "/me/notification-preferences", claims=me, body=body)

@@ -300,3 +300,21 @@ def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
     if not isinstance(value, dict):
         raise BadRequest("The cursor is not valid.")
     return value
+
+
+def query_param(app: APIGatewayHttpResolver, name: str) -> str | None:
+    """A query string parameter of the current request; ``None`` when absent or empty. Read inside the route (after
+    the role check), so a caller without the role learns nothing from a malformed parameter."""
+    value = app.current_event.get_query_string_value(name)
+    return value if value not in (None, "") else None
+
+
+def page_limit(app: APIGatewayHttpResolver, *, default: int | None = None, maximum: int | None = None) -> int | None:
+    """The request's ``limit``: ``default`` when absent; a 400 unless a whole number from 1 (to ``maximum``)."""
+    raw = query_param(app, "limit")
+    if raw is None:
+        return default
+    if not raw.isdigit() or int(raw) < 1 or (maximum is not None and int(raw) > maximum):
+        upper = f" to {maximum}" if maximum is not None else ""
+        raise BadRequest(f"limit is a whole number from 1{upper}.")
+    return int(raw)

@@ -43,6 +43,8 @@ from gears_shared.http import (
     encode_cursor,
     http_handler,
     json_response,
+    page_limit,
+    query_param,
     request_body,
 )
 
@@ -361,22 +363,8 @@ def segments_answer(summary: dict[str, Any]) -> dict[str, Any]:
 PAGING = {"limit": "Items per page, 1 to 100", "cursor": "The previous page's `nextCursor`"}
 
 
-def _query(app: APIGatewayHttpResolver, name: str) -> str | None:
-    value = app.current_event.get_query_string_value(name)
-    return value if value not in (None, "") else None
-
-
-def _limit(app: APIGatewayHttpResolver) -> int | None:
-    raw = _query(app, "limit")
-    if raw is None:
-        return None
-    if not raw.isdigit() or int(raw) < 1:
-        raise BadRequest("limit is a positive whole number.")
-    return int(raw)
-
-
 def _position(app: APIGatewayHttpResolver) -> str | None:
-    raw = _query(app, "cursor")
+    raw = query_param(app, "cursor")
     if raw is None:
         return None
     if len(raw) > MAX_CURSOR:
@@ -404,10 +392,10 @@ customers_app = create_resolver(ERRORS, roles=tuple(sorted(STAFF)))
 @documented(answers={200: CustomerPage}, query={**PAGING, "segment": f"One of: {', '.join(SEGMENTS)}"})
 def list_customers(store: Store) -> Response[Any]:
     app = customers_app
-    segment = _query(app, "segment")
+    segment = query_param(app, "segment")
     if segment is not None and segment not in SEGMENTS:
         raise BadRequest(f"Unknown segment {segment!r}; one of: {', '.join(SEGMENTS)}.")
-    query = service.ListCustomers(current_caller(app), segment, _limit(app), _position(app))
+    query = service.ListCustomers(current_caller(app), segment, page_limit(app), _position(app))
     items, position = service.list_customers(query, store)
     return json_response({"items": [customer_summary(c) for c in items], "nextCursor": _cursor(position)})
 
@@ -462,7 +450,9 @@ def open_ticket(store: Store) -> Response[Any]:
 @documented(answers={200: TicketPage}, query=PAGING)
 def list_my_tickets(store: Store) -> Response[Any]:
     app = tickets_app
-    items, position = service.list_my_tickets(current_caller(app), store, limit=_limit(app), position=_position(app))
+    items, position = service.list_my_tickets(
+        current_caller(app), store, limit=page_limit(app), position=_position(app)
+    )
     return ticket_page(items, position)
 
 
@@ -514,9 +504,9 @@ def _statuses(raw: str | None) -> list[TicketStatus]:
 @documented(answers={200: TicketPage}, query={**PAGING, "status": "Comma-separated: open, pending, closed"})
 def list_tickets(store: Store) -> Response[Any]:
     app = support_app
-    statuses = _statuses(_query(app, "status"))
+    statuses = _statuses(query_param(app, "status"))
     items, position = service.list_tickets(
-        current_caller(app), store, statuses, limit=_limit(app), position=_position(app)
+        current_caller(app), store, statuses, limit=page_limit(app), position=_position(app)
     )
     return ticket_page(items, position)
 

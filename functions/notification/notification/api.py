@@ -26,6 +26,8 @@ from gears_shared.http import (
     encode_cursor,
     http_handler,
     json_response,
+    page_limit,
+    query_param,
     request_body,
 )
 from notification import bootstrap, service
@@ -152,24 +154,16 @@ class UnsubscribeAnswer(Answer):
 
 
 # -- helpers -------------------------------------------------------------------------------------------------------
-def _query(app: APIGatewayHttpResolver, name: str) -> str | None:
-    value = app.current_event.get_query_string_value(name)
-    return value if value not in (None, "") else None
 
 
 def _limit(app: APIGatewayHttpResolver) -> int:
-    raw = _query(app, "limit")
-    if raw is None:
-        return DEFAULT_LIMIT
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
-        raise BadRequest(f"limit is a whole number from 1 to {MAX_LIMIT}.")
-    return int(raw)
+    return page_limit(app, default=DEFAULT_LIMIT, maximum=MAX_LIMIT) or DEFAULT_LIMIT
 
 
 def _start(app: APIGatewayHttpResolver, user_id: str) -> dict[str, Any] | None:
     """The position a cursor stands for, if it is one of this caller's pages (a cursor naming another's log is
     refused like any other bad cursor)."""
-    raw = _query(app, "cursor")
+    raw = query_param(app, "cursor")
     if raw is None:
         return None
     if len(raw) > MAX_CURSOR:
@@ -297,7 +291,7 @@ TOKEN_QUERY = {"token": "The signed token of the email's unsubscribe link"}
 
 
 def _token(app: APIGatewayHttpResolver) -> str:
-    token = _query(app, "token")
+    token = query_param(app, "token")
     if not token:
         raise InvalidToken("The unsubscribe link has no token.")
     return token

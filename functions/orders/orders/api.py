@@ -26,6 +26,8 @@ from gears_shared.http import (
     encode_cursor,
     http_handler,
     json_response,
+    page_limit,
+    query_param,
     request_body,
 )
 from orders import bootstrap, service
@@ -148,22 +150,8 @@ class OrderPageAnswer(Answer):
 PAGING = {"limit": "Orders per page, 1 to 100", "cursor": "The previous page's `nextCursor`"}
 
 
-def _query(app: APIGatewayHttpResolver, name: str) -> str | None:
-    value = app.current_event.get_query_string_value(name)
-    return value if value not in (None, "") else None
-
-
-def _limit(app: APIGatewayHttpResolver) -> int | None:
-    raw = _query(app, "limit")
-    if raw is None:
-        return None
-    if not raw.isdigit() or int(raw) < 1:
-        raise BadRequest("limit is a positive whole number.")
-    return int(raw)
-
-
 def _before(app: APIGatewayHttpResolver) -> str | None:
-    raw = _query(app, "cursor")
+    raw = query_param(app, "cursor")
     if raw is None:
         return None
     if len(raw) > MAX_CURSOR:
@@ -192,7 +180,7 @@ read_app = create_resolver(ERRORS)
 )
 @documented(answers={200: OrderPageAnswer}, query=PAGING)
 def list_my_orders(orders: Orders) -> Response[Any]:
-    query = service.ListMyOrders(current_caller(read_app), limit=_limit(read_app), before=_before(read_app))
+    query = service.ListMyOrders(current_caller(read_app), limit=page_limit(read_app), before=_before(read_app))
     return _page(service.list_my_orders(query, orders))
 
 
@@ -259,10 +247,10 @@ def list_orders(orders: Orders) -> Response[Any]:
     app = admin_read_app
     query = service.ListOrders(
         current_caller(app),
-        statuses=_statuses(_query(app, "status")),
-        since=_query(app, "from"),
-        until=_query(app, "to"),
-        limit=_limit(app),
+        statuses=_statuses(query_param(app, "status")),
+        since=query_param(app, "from"),
+        until=query_param(app, "to"),
+        limit=page_limit(app),
         before=_before(app),
     )
     return _page(service.list_orders(query, orders))

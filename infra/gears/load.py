@@ -298,6 +298,25 @@ class Outcome:
 # --- the virtual users --------------------------------------------------------------------------------------------
 
 
+class Deck:
+    """A role's reads in shuffled rounds, shared by every virtual user of the role: each route is read before any is
+    read again, so a short run still reads them all; one that cannot be filled yet (no value of its parameters seen
+    by the user who drew it) comes again next round."""
+
+    def __init__(self, operations: list[Operation], rng: random.Random) -> None:
+        self.operations = list(operations)
+        self.rng = rng
+        self.cards: list[Operation] = []
+        self._lock = threading.Lock()
+
+    def draw(self) -> Operation | None:
+        with self._lock:
+            if not self.cards:
+                self.cards = self.operations[:]
+                self.rng.shuffle(self.cards)
+            return self.cards.pop() if self.cards else None
+
+
 @dataclass
 class Plan:
     customers: int = 4
@@ -318,6 +337,7 @@ class Driver:
         self.deadline = self.started + plan.seconds
         self.read_routes: set[str] = set()
         self._lock = threading.Lock()
+        self.decks = {role: Deck(spec.reads(role), random.Random(plan.seed)) for role in ("customer", "admin")}
 
     # One request, recorded under its spec route.
     def call(self, method: str, path: str, token: str | None, **kw: Any) -> requests.Response | None:
@@ -347,10 +367,24 @@ class Driver:
             values.harvest(r.json())
         return r
 
-    def browse(self, role: str, token: str | None, values: Values, rng: random.Random, pages: int) -> None:
-        for op in rng.sample(self.spec.reads(role), k=min(pages, len(self.spec.reads(role)))):
+    def browse(self, deck: Deck, token: str | None, values: Values, rng: random.Random, pages: int) -> None:
+        for _ in range(pages):
+            op = deck.draw()
+            if op is None:
+                return
+            if any(values.pick(name) is None for name in op.path_params):
+                continue  # nothing seen to fill it with yet: next round
             self.read(op, token if not op.public else rng.choice([None, token]), values)
             self.pause()
+
+    def finish_reads(self, role: str, token: str | None, values: Values) -> None:
+        """Once the time is up: every read of the role that nobody has made yet and this user can fill, lists
+        before details, so a short run still exercises each read the spec offers (a long one has done so already)."""
+        for op in sorted(self.spec.reads(role), key=lambda o: len(o.path_params)):
+            with self._lock:
+                done = op.route in self.read_routes
+            if not done and all(values.pick(name) is not None for name in op.path_params):
+                self.read(op, token, values)
 
     def pause(self) -> None:
         if self.plan.think_s:
@@ -362,10 +396,13 @@ class Driver:
         rng = random.Random(self.plan.seed * 1000 + n)
         values = Values(self.spec.parameter_names, rng)
         token = self.shop.customer_token(f"load-{self.plan.seed}-{n}")
+        deck = self.decks["customer"]
         in_stock: set[str] = set()
         while time.monotonic() < self.deadline:
             self.look_at_products(token, values, rng, in_stock)
-            self.browse("customer", token, values, rng, pages=rng.randint(2, 4))
+            self.browse(deck, token, values, rng, pages=rng.randint(3, 5))
+            if values.pick("ticketId") is None or rng.random() < 0.2:  # every customer has a question, some more
+                self.ask_support(token, values, rng)
             if not in_stock:
                 continue
             self.call("DELETE", "/cart", token)
@@ -376,6 +413,7 @@ class Driver:
             placed = self.checkout(token, values)
             if placed:
                 self.track(*placed, token, values)
+        self.finish_reads("customer", token, values)
 
     def look_at_products(self, token: str, values: Values, rng: random.Random, in_stock: set[str]) -> None:
         """A page of the catalog (a category's, now and then): what is in stock is what the customer may buy."""
@@ -394,6 +432,18 @@ class Driver:
                 in_stock.add(str(product["productId"]))
             else:
                 in_stock.discard(str(product["productId"]))
+
+    def ask_support(self, token: str, values: Values, rng: random.Random) -> None:
+        """Open a support ticket, or write on one already open (what a customer waiting for an answer does)."""
+        ticket = values.pick("ticketId")
+        if ticket and rng.random() < 0.5:
+            self.call("POST", f"/support/tickets/{quote(ticket, safe='')}/messages", token, json={"text": "Any news?"})
+            return
+        r = self.call(
+            "POST", "/support/tickets", token, json={"subject": "Where is my order?", "message": "It has not come yet."}
+        )
+        if r is not None and r.status_code == 201:
+            values.harvest(r.json())
 
     def checkout(self, token: str, values: Values) -> tuple[str, float] | None:
         started = time.monotonic()
@@ -441,12 +491,49 @@ class Driver:
         rng = random.Random(self.plan.seed)
         values = Values(self.spec.parameter_names, rng)
         token = self.shop.admin_token()
+        deck = self.decks["admin"]
+        self.campaign(token, values)
         while time.monotonic() < self.deadline:
             self.look_at_products(token, values, rng, set())  # the admin reads stock by the catalog's SKUs
             self.restock(token, values)
             self.fulfil(token, values, rng)
-            self.browse("admin", token, values, rng, pages=2)
+            self.answer_tickets(token, values)
+            self.browse(deck, token, values, rng, pages=max(6, len(deck.operations) // 3))
             time.sleep(1.0)
+        self.answer_tickets(token, values)
+        self.finish_reads("admin", token, values)
+
+    def campaign(self, token: str, values: Values) -> None:
+        """A discount code and a campaign with it to the shop's best customers, as a marketing admin sends while the
+        shop is busy."""
+        code = f"LOAD{uuid.uuid4().hex[:8].upper()}"
+        r = self.call("POST", "/admin/discounts", token, json={"code": code, "percentOff": 10, "usageLimit": 100})
+        if r is not None and r.status_code == 201:
+            values.harvest(r.json())
+        body = {
+            "name": f"Load {self.plan.seed}",
+            "segment": "champions",
+            "subject": "Thank you, {{ first_name or 'friend' }}",
+            "body": "Our best customers get first pick of the new range: {{ discount_code }} takes 10% off.",
+            "channels": ["email"],
+            "discountCode": code,
+        }
+        r = self.call("POST", "/admin/campaigns", token, json=body)
+        if r is not None and r.status_code == 202:
+            values.harvest(r.json())
+
+    def answer_tickets(self, token: str, values: Values) -> None:
+        r = self.call("GET", "/admin/tickets", token, params={"status": "open", "limit": 5})
+        if r is None or r.status_code != 200:
+            return
+        values.harvest(r.json())
+        for ticket in r.json().get("items", [])[:2]:
+            self.call(
+                "POST",
+                f"/admin/tickets/{quote(str(ticket['ticketId']), safe='')}/messages",
+                token,
+                json={"text": "It is on its way: you will have the tracking number by email."},
+            )
 
     def restock(self, token: str, values: Values) -> None:
         r = self.call("GET", "/inventory/low-stock", token, params={"limit": 20})

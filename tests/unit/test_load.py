@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from gears.load import Spec, Values
+from gears.load import Deck, Spec, Values
 
 SPEC = {
     "paths": {
@@ -42,3 +42,12 @@ def test_parameters_are_filled_from_answers_and_required_query_values_from_title
     assert values.pick("sku") == "ABC"
     assert values.query_value("q", {"type": "string"}) in {"Pink", "Polkadot"}
     assert values.query_value("limit", {"anyOf": [{"type": "integer", "minimum": 1}, {"type": "null"}]}) == "1"
+
+
+def test_a_deck_reads_every_route_once_a_round() -> None:
+    reads = Spec(SPEC).reads("customer")
+    deck = Deck(reads, random.Random(3))
+    first = [deck.draw() for _ in reads]
+    assert sorted(o.route for o in first if o) == sorted(o.route for o in reads)
+    second = [deck.draw() for _ in reads]  # a new round: everything again, in another order
+    assert sorted(o.route for o in second if o) == sorted(o.route for o in reads)

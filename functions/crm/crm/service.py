@@ -57,7 +57,7 @@ from crm.errors import (
     StaleItem,
     TicketNotFound,
 )
-from crm.rfm import Boundaries, boundaries, score, summarise
+from crm.rfm import Boundaries, boundaries, parse_time, score, summarise
 from gears_shared.auth import ADMIN, STAFF, Caller, require_owner, require_role
 from gears_shared.clock import utc_now
 
@@ -253,19 +253,33 @@ def order_placed(data: ev.OrderPlaced, ctx: EventContext, store: CustomerStore) 
     return _apply(store, decide)
 
 
-def _link(store: CustomerStore, order_id: str) -> OrderLink:
+# How long an order event waits for the order's OrderPlaced (another topic, so it may come second) before the
+# event is applied from what it carries itself: an order placed before the CRM was deployed, or one that never
+# passed through checkout, has no OrderPlaced to wait for, and a dead-letter queue would hold it for nothing.
+ORDER_WAIT_S = 120
+
+
+def _link(
+    store: CustomerStore, order_id: str, user_id: str | None, ctx: EventContext, clock: Clock
+) -> OrderLink | None:
+    """The order as the CRM knows it; while the event is young and the order unknown, :class:`EventNotReady` (it
+    comes back); after :data:`ORDER_WAIT_S`, an order opened from the event's own user (its discount code, if any,
+    unknown), or ``None`` when the event names no user: nothing to apply it to."""
     link = store.order(order_id)
-    if link is None:
+    if link is not None:
+        return link
+    age = (clock() - parse_time(ctx.time)).total_seconds()
+    if age < ORDER_WAIT_S:
         raise EventNotReady(f"order {order_id} is not known yet")
-    return link
+    return OrderLink(order_id, user_id, 0, ctx.time) if user_id else None
 
 
 def payment_succeeded(
     data: ev.PaymentSucceeded, ctx: EventContext, store: CustomerStore, *, clock: Clock = utc_now
 ) -> str:
     def decide() -> Change | None:
-        link = _link(store, data.orderId)
-        if link.state is OrderState.PAID:
+        link = _link(store, data.orderId, data.userId, ctx, clock)
+        if link is None or link.state is OrderState.PAID:
             return None
         amount = data.amount.amount
         customer = _customer(store, link.user_id, ctx.time).paid(amount, link.placed_at)
@@ -282,8 +296,10 @@ def payment_succeeded(
 def payment_refunded(
     data: ev.PaymentRefunded, ctx: EventContext, store: CustomerStore, *, clock: Clock = utc_now
 ) -> str:
-    def decide() -> Change:
-        link = _link(store, data.orderId)
+    def decide() -> Change | None:
+        link = _link(store, data.orderId, data.userId, ctx, clock)
+        if link is None:
+            return None
         amount = data.amount.amount
         customer = (
             _customer(store, link.user_id, ctx.time).refund(amount).rescored(store.boundaries(), utc_iso(clock()))
@@ -296,10 +312,12 @@ def payment_refunded(
     return _apply(store, decide)
 
 
-def order_cancelled(data: ev.OrderCancelled, ctx: EventContext, store: CustomerStore) -> str:
+def order_cancelled(
+    data: ev.OrderCancelled, ctx: EventContext, store: CustomerStore, *, clock: Clock = utc_now
+) -> str:
     def decide() -> Change | None:
-        link = _link(store, data.orderId)
-        if link.cancelled:
+        link = _link(store, data.orderId, data.userId, ctx, clock)
+        if link is None or link.cancelled:
             return None
         state = link.state if link.state is OrderState.PAID else OrderState.CANCELLED
         customer = _customer(store, link.user_id, ctx.time).cancelled()

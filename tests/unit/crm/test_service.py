@@ -100,9 +100,35 @@ def test_an_event_applied_twice_changes_nothing() -> None:
 
 def test_a_payment_before_its_order_waits_for_it() -> None:
     store = FakeCrm()
+    just_now = utc_iso(NOW - timedelta(seconds=5))
     with pytest.raises(EventNotReady):
-        pay(store, "o-early")
+        pay(store, "o-early", at=just_now)
     assert store.customers == {}
+
+
+def test_an_order_event_whose_order_never_came_is_applied_from_its_own_data_in_the_end() -> None:
+    store = FakeCrm()
+    long_ago = utc_iso(NOW - timedelta(seconds=service.ORDER_WAIT_S + 1))
+    # Placed before the CRM existed: no OrderPlaced will ever come; the events name their customer.
+    paid = ev.PaymentSucceeded.model_validate({"orderId": "o-old", "userId": "u-old", "amount": 1800})
+    assert service.payment_succeeded(paid, ctx(ev.PAYMENT_SUCCEEDED, long_ago), store, clock=clock) == "applied"
+    cancelled = ev.OrderCancelled.model_validate({"orderId": "o-old2", "userId": "u-old", "reason": "customer"})
+    assert service.order_cancelled(cancelled, ctx(ev.ORDER_CANCELLED, long_ago), store, clock=clock) == "applied"
+    old = store.customers["u-old"]
+    assert (old.orders_paid, old.spent, old.orders_cancelled) == (1, 1800, 1)
+    # An event that names nobody has nobody to apply to: nothing is written, and it does not come back.
+    anonymous = ev.PaymentSucceeded.model_validate({"orderId": "o-anon", "amount": 500})
+    assert service.payment_succeeded(anonymous, ctx(ev.PAYMENT_SUCCEEDED, long_ago), store, clock=clock) == "stale"
+    assert set(store.customers) == {"u-old"}
+    # The OrderPlaced that turns up after all finds the order open: nothing counted a second time.
+    late = {
+        "orderId": "o-old",
+        "userId": "u-old",
+        "total": 1800,
+        "placedAt": long_ago,
+    }
+    assert service.order_placed(ev.OrderPlaced.model_validate(late), ctx(ev.ORDER_PLACED, long_ago), store) == "stale"
+    assert store.customers["u-old"].orders_paid == 1
 
 
 def test_older_contact_details_do_not_overwrite_newer_ones() -> None:

@@ -312,9 +312,7 @@ def payment_refunded(
     return _apply(store, decide)
 
 
-def order_cancelled(
-    data: ev.OrderCancelled, ctx: EventContext, store: CustomerStore, *, clock: Clock = utc_now
-) -> str:
+def order_cancelled(data: ev.OrderCancelled, ctx: EventContext, store: CustomerStore, *, clock: Clock = utc_now) -> str:
     def decide() -> Change | None:
         link = _link(store, data.orderId, data.userId, ctx, clock)
         if link is None or link.cancelled:

@@ -66,9 +66,20 @@ def new_product(shop: Shop, admin: Customer, *, on_hand: int, price: int = 1250)
     }
     r = shop.post("/products", json=product, token=admin.token)
     assert r.status_code == 201, r.text
+    created = dict(r.json())
     if on_hand:
-        restock(shop, admin, product["sku"], on_hand, product_id=r.json()["productId"])
-    return dict(r.json())
+        restock(shop, admin, product["sku"], on_hand, product_id=created["productId"])
+
+        # The catalog learns the stock from inventory's events: a checkout before that finds the product unavailable.
+        def in_stock() -> bool:
+            seen = shop.get(f"/products/{created['productId']}")
+            return seen.status_code == 200 and (seen.json().get("availability") or {}).get("level") in (
+                "in_stock",
+                "low",
+            )
+
+        wait_until(in_stock, f"the catalog to show {product['sku']} in stock")
+    return created
 
 
 def checkout(shop: Shop, customer: Customer, payment_method: str = "pm_card_visa", key: str | None = None) -> str:

@@ -42,12 +42,12 @@ def fill(shop: Shop, customer: Customer, products: list[dict[str, Any]]) -> None
 def cart_state(shop: Shop, customer: Customer) -> dict[str, Any]:
     """The customer's cart without each line's live stock view.
 
-    `available` and `availableQuantity` are read from inventory's latest `StockLevelChanged` at every read, and
-    other tests move the shared demo stock while this one runs: what a refused request must leave alone is the
-    cart itself.
+    Each line's `availability` is read from inventory's latest `StockLevelChanged` at every read, and other tests
+    (and the events they leave in flight) move the shared demo stock while this one runs: what a refused request
+    must leave alone is the cart itself.
     """
     cart = shop.get("/cart", token=customer.token).json()
-    live = {"available", "availableQuantity"}
+    live = {"available", "availableQuantity", "availability", "reason", "message"}
     return {**cart, "lines": [{k: v for k, v in line.items() if k not in live} for line in cart["lines"]]}
 
 

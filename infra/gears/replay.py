@@ -15,7 +15,6 @@ invoice of the first N customers whose cancellations do refund one of their earl
 from __future__ import annotations
 
 import argparse
-import csv
 import re
 import sys
 import threading
@@ -23,57 +22,22 @@ import time
 from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import requests
 
-DEFAULT_CSV = Path(__file__).resolve().parents[2] / "data" / "online-retail" / "online-retail-sample.csv"
+from gears import dataset
+from gears.dataset import DEFAULT_CSV, Invoice
 
 PASSWORD = "Replay-Customer-2011"  # noqa: S105 - local replay accounts only
 TERMINAL = {"PAID", "CANCELLED", "SHIPPED", "DELIVERED", "REFUNDED"}
 ADDRESS = {"name": "Replay Customer", "line1": "1 Market Street", "city": "London", "postalCode": "EC1A 1AA"}
 
 
-@dataclass
-class Line:
-    sku: str
-    quantity: int
-    unit_pence: int
-
-
-@dataclass
-class Invoice:
-    number: str
-    customer: str
-    country: str
-    when: datetime
-    lines: list[Line] = field(default_factory=list)
-
-    @property
-    def cancellation(self) -> bool:
-        return self.number.upper().startswith("C")
-
-
 def read_invoices(path: Path = DEFAULT_CSV) -> list[Invoice]:
     """The dataset's invoices of known customers, oldest first."""
-    invoices: dict[str, Invoice] = {}
-    with open(path, newline="", encoding="utf-8") as fh:
-        for row in csv.DictReader(fh):
-            customer = (row.get("CustomerID") or "").strip()
-            if not customer:
-                continue
-            number = row["InvoiceNo"].strip()
-            try:
-                quantity = int(row["Quantity"])
-                pence = round(float(row["UnitPrice"]) * 100)
-                when = datetime.fromisoformat(row["InvoiceDate"].strip())
-            except ValueError:
-                continue  # a line we cannot read is not an order line
-            invoice = invoices.setdefault(number, Invoice(number, customer.split(".")[0], row.get("Country", ""), when))
-            invoice.lines.append(Line(row["StockCode"].strip().upper(), quantity, pence))
-    return sorted(invoices.values(), key=lambda i: (i.when, i.number))
+    return dataset.read_invoices(path, known_customers_only=True)
 
 
 @dataclass
@@ -207,7 +171,7 @@ def _checkout(shop: Shop, token: str, invoice: Invoice, payment_method: str, att
         "/checkout",
         token,
         headers={"Idempotency-Key": f"replay-{invoice.number}-{attempt}"},
-        json={"shippingAddress": {**ADDRESS, "country": _country(invoice.country)}, "paymentMethod": payment_method},
+        json={"shippingAddress": {**ADDRESS, "country": invoice.country or "GB"}, "paymentMethod": payment_method},
     )
 
 
@@ -348,11 +312,6 @@ def customers_with_returns(invoices: list[Invoice], customers: int) -> list[Invo
                 break
     wanted = set(chosen)
     return [i for i in invoices if i.customer in wanted]
-
-
-def _country(name: str) -> str:
-    codes = {"United Kingdom": "GB", "France": "FR", "Germany": "DE", "EIRE": "IE", "Spain": "ES", "Netherlands": "NL"}
-    return codes.get(name, "GB")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -28,10 +28,11 @@ def test_invoices_of_known_customers_oldest_first_and_returns_pick_whole_custome
     first = invoices[0]
     assert (first.customer, first.country, [(x.sku, x.quantity, x.unit_pence) for x in first.lines]) == (
         "17850",
-        "United Kingdom",
+        "GB",
         [("85123A", 6, 255), ("71053", 6, 339)],
     )
     assert [i.cancellation for i in invoices] == [False, False, True, True, False, True]
+    assert invoices[2].country == "FR"
 
     one = customers_with_returns(invoices, 1)
     assert [i.number for i in one] == ["536001", "C536005"]  # A returned first; C's return refunds nothing

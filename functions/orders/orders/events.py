@@ -6,7 +6,8 @@ Published on the orders topic (source :data:`SOURCE`), one per status change, fr
 type                    data
 ======================  ============================================================================================
 ``OrderConfirmed.v1``   orderId, userId, total, paymentMethod (payment charges it)
-``OrderPaid.v1``        orderId, lines (inventory commits the reservation); also userId, total
+``OrderPaid.v1``        orderId, lines (inventory commits the reservation); also userId, subtotal, discount,
+                        shipping, total, country (shipping address), placedAt, paidAt (sales figures)
 ``OrderCancelled.v1``   orderId, userId, reason, lines, previousStatus, paid (inventory releases or restocks; payment
                         voids or refunds)
 ``OrderShipped.v1``     orderId, carrier, trackingNumber; also userId, shippedAt
@@ -141,7 +142,13 @@ class OrderPaid(PublishedData):
     orderId: str
     userId: str
     lines: list[LineData]
+    subtotal: MoneyData
+    discount: dict[str, Any] | None
+    shipping: MoneyData
     total: MoneyData
+    country: str
+    placedAt: str
+    paidAt: str
 
 
 class OrderCancelled(PublishedData):

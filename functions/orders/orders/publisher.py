@@ -55,7 +55,13 @@ def event_for(order: Order, transition: Transition) -> tuple[str, dict[str, Any]
             "orderId": order.order_id,
             "userId": order.user_id,
             "lines": _lines(order),
+            "subtotal": order.subtotal.to_dict(),
+            "discount": order.discount.to_dict() if order.discount else None,
+            "shipping": order.shipping.to_dict(),
             "total": order.total.to_dict(),
+            "country": str(order.shipping_address.get("country") or ""),
+            "placedAt": order.placed_at,
+            "paidAt": transition.at,
         }
     if to is OrderStatus.CANCELLED:
         previous = transition.from_status

@@ -8,7 +8,13 @@ type                   when
                        now, ``changedFields`` and the ``previous`` values of those fields
 ``ProductDeleted.v1``  a product was archived (``archived: true``, the DELETE route) or its item was removed
 ``OrderPlaced.v1``     a checkout was accepted; ``data`` is the order (docs/events.md), ``subject`` the order id
+``CartStarted.v1``     a customer's cart was created (its first line, or the first after a checkout emptied it):
+                       ``userId, startedAt`` (analytics' cart-to-order conversion), ``subject`` the user id
 =====================  =============================================================================================
+
+Product events also carry ``categoryPath``: the category ids from the top-level category down to the product's own,
+as the catalog's tree has them when the event is published (search filters a category with its subcategories by it;
+analytics counts sales by the top-level one).
 
 A change of a product's availability alone (inventory's ``StockLevelChanged.v1``, consumed here) publishes nothing;
 nor does a discount's use given back when orders' ``OrderCancelled.v1`` (consumed here) says an order was cancelled
@@ -34,6 +40,7 @@ PRODUCT_CREATED = "ProductCreated.v1"
 PRODUCT_UPDATED = "ProductUpdated.v1"
 PRODUCT_DELETED = "ProductDeleted.v1"
 ORDER_PLACED = "OrderPlaced.v1"
+CART_STARTED = "CartStarted.v1"
 STOCK_LEVEL_CHANGED = "StockLevelChanged.v1"
 ORDER_CANCELLED = "OrderCancelled.v1"
 
@@ -50,6 +57,7 @@ class ProductData(PublishedData):
     description: str
     price: PriceData
     category: str
+    categoryPath: list[str]
     brand: str | None
     images: list[str]
     attributes: dict[str, str]
@@ -72,6 +80,7 @@ class ProductDeleted(PublishedData):
     productId: str
     sku: str
     category: str
+    categoryPath: list[str]
     archived: bool
     version: int
     deletedAt: str
@@ -115,11 +124,17 @@ class OrderPlaced(PublishedData):
     placedAt: str
 
 
+class CartStarted(PublishedData):
+    userId: str
+    startedAt: str
+
+
 SCHEMAS: dict[str, type[BaseModel]] = {
     PRODUCT_CREATED: ProductCreated,
     PRODUCT_UPDATED: ProductUpdated,
     PRODUCT_DELETED: ProductDeleted,
     ORDER_PLACED: OrderPlaced,
+    CART_STARTED: CartStarted,
 }
 
 

@@ -5,8 +5,10 @@ the stream into events. A failed record is reported (``ReportBatchItemFailures``
 records after it are reported too, without publishing, so that a product's events leave in stream order. Event ids
 come from the stream record's ``eventID``: a retry publishes the very same ids and consumers dedupe on them.
 An order-placed record (written by a checkout) publishes ``OrderPlaced.v1`` when it is inserted, with an id derived
-from the order id. Other items (categories, carts, checkout keys and receipts) publish nothing,
-and so does a change of a product's availability alone.
+from the order id; a cart's item when inserted (a customer's first line, or the first after a checkout) publishes
+``CartStarted.v1``. Other items (categories, checkout keys and receipts, a cart's later changes) publish nothing,
+and so does a change of a product's availability alone. Product events carry the category's path in the catalog's
+tree (read from this table, cached a minute in the container).
 """
 
 from __future__ import annotations
@@ -16,11 +18,20 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ecommerce import bootstrap
+from ecommerce.cart.store import CART as CART_ENTITY
 from ecommerce.cart.store import ORDER_PLACED as ORDER_PLACED_ENTITY
 from ecommerce.cart.store import from_image
 from ecommerce.catalog.domain import Product, ProductStatus, utc_iso
 from ecommerce.catalog.store import product_from_image
-from ecommerce.events import ORDER_PLACED, PRODUCT_CREATED, PRODUCT_DELETED, PRODUCT_UPDATED, SCHEMAS, SOURCE
+from ecommerce.events import (
+    CART_STARTED,
+    ORDER_PLACED,
+    PRODUCT_CREATED,
+    PRODUCT_DELETED,
+    PRODUCT_UPDATED,
+    SCHEMAS,
+    SOURCE,
+)
 from gears_shared.events import CloudEvent, new_event
 from gears_shared.streams import stream_handler
 
@@ -41,6 +52,17 @@ def order_event_id(order_id: str) -> str:
     return str(uuid.uuid5(EVENT_ID_NAMESPACE, f"{ORDER_PLACED}#{order_id}"))
 
 
+def category_path(category_id: str) -> list[str]:
+    """The ids from the top-level category down to ``category_id``; the category alone if the tree does not know it
+    (a product keeps its category whatever becomes of the tree)."""
+    tree = bootstrap.category_catalog().tree_with(category_id)
+    return tree.path(category_id) if category_id in tree else [category_id]
+
+
+def _product_data(product: Product) -> dict[str, Any]:
+    return {**product.to_dict(), "categoryPath": category_path(product.details.category)}
+
+
 def _changes(old: Product, new: Product) -> tuple[list[str], dict[str, Any]]:
     before, after = old.to_dict(), new.to_dict()
     changed = sorted(k for k in after if k not in BOOKKEEPING and before.get(k) != after[k])
@@ -52,14 +74,14 @@ def _change(
 ) -> tuple[str, Product, dict[str, Any]] | None:
     """The event type, the product it is about and its ``data`` for one change; ``None`` for nothing to tell."""
     if event_name == "INSERT" and new is not None:
-        return PRODUCT_CREATED, new, new.to_dict()
+        return PRODUCT_CREATED, new, _product_data(new)
     if event_name == "MODIFY" and old is not None and new is not None:
         if new.status is ProductStatus.ARCHIVED and old.status is not ProductStatus.ARCHIVED:
             return PRODUCT_DELETED, new, _deleted(new, archived=True, at=utc_iso(new.updated_at))
         changed, previous = _changes(old, new)
         if not changed:
             return None
-        return PRODUCT_UPDATED, new, {**new.to_dict(), "changedFields": changed, "previous": previous}
+        return PRODUCT_UPDATED, new, {**_product_data(new), "changedFields": changed, "previous": previous}
     if event_name == "REMOVE" and old is not None:
         return PRODUCT_DELETED, old, _deleted(old, archived=False, at=when)
     return None
@@ -70,6 +92,7 @@ def _deleted(product: Product, *, archived: bool, at: str) -> dict[str, Any]:
         "productId": product.product_id,
         "sku": product.sku,
         "category": product.details.category,
+        "categoryPath": category_path(product.details.category),
         "archived": archived,
         "version": product.version,
         "deletedAt": at,
@@ -79,10 +102,11 @@ def _deleted(product: Product, *, archived: bool, at: str) -> dict[str, Any]:
 def events_for_record(record: dict[str, Any]) -> list[CloudEvent]:
     """The CloudEvents one DynamoDB stream record (the raw Lambda event record) stands for: none or one."""
     ddb = record.get("dynamodb") or {}
-    if record.get("eventName") == "INSERT" and (ddb.get("NewImage") or {}).get("entity", {}).get("S") == (
-        ORDER_PLACED_ENTITY
-    ):
+    inserted = (ddb.get("NewImage") or {}).get("entity", {}).get("S") if record.get("eventName") == "INSERT" else None
+    if inserted == ORDER_PLACED_ENTITY:
         return [_order_placed(ddb["NewImage"])]
+    if inserted == CART_ENTITY:
+        return [_cart_started(ddb["NewImage"], str(record.get("eventID") or f"{ddb.get('SequenceNumber')}"))]
     old = product_from_image(ddb.get("OldImage"))
     new = product_from_image(ddb.get("NewImage"))
     created = ddb.get("ApproximateCreationDateTime")
@@ -121,6 +145,13 @@ def _order_placed(image: dict[str, Any]) -> CloudEvent:
         event_id=order_event_id(str(data["orderId"])),
         time=str(data["placedAt"]),
     )
+
+
+def _cart_started(image: dict[str, Any], stream_id: str) -> CloudEvent:
+    user_id = str(image["userId"]["S"])
+    data = {"userId": user_id, "startedAt": str(image["updatedAt"]["S"])}
+    SCHEMAS[CART_STARTED].model_validate(data)
+    return new_event(CART_STARTED, SOURCE, data, subject=user_id, event_id=event_id(stream_id), time=data["startedAt"])
 
 
 handler = stream_handler(bootstrap.stream_publisher)

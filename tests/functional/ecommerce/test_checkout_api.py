@@ -177,5 +177,6 @@ def test_order_placed_reaches_the_topic_as_the_contract_says(
     )
     assert event.data["paymentMethod"] == "pm_card_visa"
     assert event.data["shippingAddress"]["country"] == "GB"
-    # carts, checkout keys and the cart's deletion publish nothing of their own
-    assert {e.type for e in events} <= {"ProductCreated.v1", "OrderPlaced.v1"}
+    # a cart publishes once, when it starts; its changes, checkout keys and the cart's deletion publish nothing
+    assert [e.data["userId"] for e in events if e.type == "CartStarted.v1"] == ["customer-1"]
+    assert {e.type for e in events} <= {"ProductCreated.v1", "CartStarted.v1", "OrderPlaced.v1"}

@@ -11,7 +11,7 @@ import pytest
 
 from ecommerce.catalog.domain import Category, Money, Product, ProductDetails, ProductStatus
 from ecommerce.catalog.store import CATEGORY_PK, category_model, product_model, to_item
-from ecommerce.events import PRODUCT_CREATED, PRODUCT_DELETED, PRODUCT_UPDATED, SOURCE
+from ecommerce.events import CART_STARTED, PRODUCT_CREATED, PRODUCT_DELETED, PRODUCT_UPDATED, SOURCE
 from ecommerce.publisher import event_id, events_for_record
 from gears_shared.events import CloudEvent, InMemoryPublisher, PublishError
 from gears_shared.streams import StreamPublisher
@@ -122,3 +122,38 @@ def test_a_clean_batch_reports_no_failures() -> None:
     result = StreamPublisher(events_for_record, publisher).handle(stream_event([record("INSERT", None, product())]))
     assert result == {"batchItemFailures": []}
     assert [e.type for e in publisher.events] == [PRODUCT_CREATED]
+
+
+def test_product_events_carry_the_categorys_path_from_the_top() -> None:
+    [created] = events_for_record(record("INSERT", None, product()))
+    assert created.data["categoryPath"] == ["home", "mugs"]
+    old = product()
+    [deleted] = events_for_record(record("MODIFY", old, old.archive(NOW)))
+    assert deleted.data["categoryPath"] == ["home", "mugs"]
+
+
+def test_a_category_the_tree_does_not_know_is_its_own_path() -> None:
+    details = ProductDetails("Lamp", Money(900, "GBP"), "lamps", status=ProductStatus.ACTIVE)
+    [event] = events_for_record(record("INSERT", None, Product.new("l-1", details, NOW)))
+    assert event.data["categoryPath"] == ["lamps"]
+
+
+def cart_image(user_id: str, updated_at: str) -> dict[str, Any]:
+    return {
+        "pk": {"S": f"CART#{user_id}"},
+        "sk": {"S": "CART"},
+        "entity": {"S": "Cart"},
+        "userId": {"S": user_id},
+        "lines": {"L": []},
+        "version": {"N": "1"},
+        "updatedAt": {"S": updated_at},
+    }
+
+
+def test_a_cart_inserted_is_cart_started_and_its_later_changes_publish_nothing() -> None:
+    ddb = {"SequenceNumber": "9", "NewImage": cart_image("u-7", "2024-05-01T12:00:00.000Z")}
+    [event] = events_for_record({"eventID": "ev-9", "eventName": "INSERT", "dynamodb": ddb})
+    assert (event.type, event.subject, event.id) == (CART_STARTED, "u-7", event_id("ev-9"))
+    assert event.data == {"userId": "u-7", "startedAt": "2024-05-01T12:00:00.000Z"}
+    changed = {**ddb, "OldImage": ddb["NewImage"], "NewImage": cart_image("u-7", "2024-05-01T12:05:00.000Z")}
+    assert events_for_record({"eventID": "ev-10", "eventName": "MODIFY", "dynamodb": changed}) == []

@@ -479,11 +479,14 @@ class SchedulePoller(_Poller):
         self.rule = rule or function
         self.next = next_fire(expression, datetime.now(UTC))
 
+    idle_wait_s = 0.0  # the poll itself waits for the next firing
+
     def poll_once(self) -> bool:
         now = datetime.now(UTC)
         if now < self.next:
+            # Waiting is not activity: a schedule that has not fired leaves the shop quiet (wait_idle).
             self._stop.wait(min(1.0, (self.next - now).total_seconds()))
-            return True
+            return False
         event = (
             self.payload
             if self.payload is not None

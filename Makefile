@@ -14,7 +14,7 @@ REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 
 
-.PHONY: openapi demo-data segments
+.PHONY: openapi demo-data segments evaluate
 .PHONY: install run test test-unit test-functional test-e2e lint lint-ruff lint-types validate build bench chaos load clean
 
 $(STAMP): pyproject.toml shared/requirements.txt
@@ -85,8 +85,18 @@ demo-data: $(STAMP) ## regenerate the services' demo data files from $(DATASET)
 segments: $(STAMP) ## each RFM segment's size and revenue share over $(DATASET)
 	PYTHONPATH=shared:functions/crm $(PY) -m crm.dataset $(DATASET)
 
-bench: $(STAMP) ## benchmarks; results (with plots) in bench/results/latest.md
+bench: $(STAMP) ## benchmarks; results in bench/results/ (latest.md, search.md, and the evaluations)
 	$(PY) -m gears.bench
+	$(PY) -m gears.bench_search
+	$(MAKE) evaluate
+
+# The evaluations on $(DATASET): recommendations (hit rate and recall at 10 against most-popular, trained before a
+# cut-off) and the sales forecast (rolling origins over the last eight weeks against seasonal-naive). Each writes its
+# table to bench/results/ (recommendations.md, forecast.md); docs/recommendations.md and docs/analytics.md say what
+# the figures mean.
+evaluate: $(STAMP) ## the recommendation and forecast evaluations on $(DATASET)
+	$(PY) -m gears.eval_recommendations --csv $(DATASET)
+	$(PY) -m gears.eval_forecast --csv $(DATASET)
 
 chaos: $(STAMP) ## the long chaos run on a shop of its own (300 invoices under faults, then gears check); bench/results/chaos.md
 	$(PY) -m gears.chaos

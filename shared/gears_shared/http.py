@@ -309,12 +309,19 @@ def query_param(app: APIGatewayHttpResolver, name: str) -> str | None:
     return value if value not in (None, "") else None
 
 
+def whole_number(text: str) -> int | None:
+    """``text`` as a whole number written in ASCII digits (``"12"``), else ``None``. ``str.isdigit`` alone is not
+    enough: it accepts ``"²"`` and other digits that ``int`` refuses."""
+    return int(text) if text.isascii() and text.isdigit() else None
+
+
 def page_limit(app: APIGatewayHttpResolver, *, default: int | None = None, maximum: int | None = None) -> int | None:
     """The request's ``limit``: ``default`` when absent; a 400 unless a whole number from 1 (to ``maximum``)."""
     raw = query_param(app, "limit")
     if raw is None:
         return default
-    if not raw.isdigit() or int(raw) < 1 or (maximum is not None and int(raw) > maximum):
+    number = whole_number(raw)
+    if number is None or number < 1 or (maximum is not None and number > maximum):
         upper = f" to {maximum}" if maximum is not None else ""
         raise BadRequest(f"limit is a whole number from 1{upper}.")
-    return int(raw)
+    return number

@@ -25,6 +25,7 @@ from gears_shared.http import (
     http_handler,
     json_response,
     request_body,
+    whole_number,
 )
 from inventory import bootstrap, service
 from inventory.domain import MAX_QUANTITY, InvalidSku, StockRuleError
@@ -123,9 +124,9 @@ def _paging(app: APIGatewayHttpResolver) -> tuple[int | None, dict[str, Any] | N
     raw_limit = app.current_event.get_query_string_value("limit")
     limit = None
     if raw_limit is not None:
-        if not raw_limit.strip().isdigit() or int(raw_limit) < 1:
+        limit = whole_number(raw_limit.strip())
+        if limit is None or limit < 1:
             raise BadRequest("limit is a whole number from 1 (at most 100 are served).")
-        limit = int(raw_limit)
     cursor = app.current_event.get_query_string_value("cursor")
     if cursor is not None and len(cursor) > MAX_CURSOR:
         raise BadRequest("The cursor is not valid.")

@@ -42,7 +42,7 @@ def test_absent_and_empty_parameters_are_none_and_the_limit_defaults() -> None:
     assert call({"q": "teapot", "limit": "100"}) == (200, {"q": "teapot", "limit": 100})
 
 
-@pytest.mark.parametrize("limit", ["0", "-1", "1.5", "ten", "101", "1e3"])
+@pytest.mark.parametrize("limit", ["0", "-1", "1.5", "ten", "101", "1e3", "²", "١٢", " 5", "5\n"])
 def test_a_limit_that_is_not_a_whole_number_in_range_is_a_400_problem(limit: str) -> None:
     status, body = call({"limit": limit})
     assert status == 400

@@ -40,6 +40,7 @@ from gears_shared.http import (
     http_handler,
     json_response,
     request_body,
+    whole_number,
 )
 
 # The catalog's domain errors carry their own title and code (``invalid-sku``, ``invalid-product``).
@@ -166,9 +167,10 @@ def parse_if_match(value: str | None) -> int | Literal["*"] | None:
     if text == "*":
         return "*"
     text = text.removeprefix("W/").strip('"')
-    if not text.isdigit() or int(text) < 1:
+    version = whole_number(text)
+    if version is None or version < 1:
         raise BadRequest('If-Match names a product version, like "3".')
-    return int(text)
+    return version
 
 
 # -- public reads ----------------------------------------------------------------------------------------------------

@@ -79,6 +79,7 @@ DATASET := data/online-retail/online-retail-sample.csv
 demo-data: $(STAMP) ## regenerate the services' demo data files from $(DATASET)
 	PYTHONPATH=shared:functions/ecommerce $(PY) -m ecommerce.catalog.demo $(DATASET)
 	PYTHONPATH=shared:functions/inventory $(PY) -m inventory.demo $(DATASET) functions/ecommerce/ecommerce/catalog/demo_products.csv
+	$(PY) -m gears.backfill --csv $(DATASET) --demo-file functions/orders/orders/demo_history.jsonl.gz
 
 # The CRM's RFM segments (functions/crm/crm/rfm.py, the shop's own scoring) over the dataset's customers; the table
 # and what a retailer reads in it are in docs/crm.md.

@@ -6,6 +6,7 @@ gears mail [--to TO] [--channel C]  the local mailbox: e-mail, SMS, push (codes,
 gears seed                       load each service's demo data into the running shop (idempotent)
 gears dlq list|show|redrive      the dead-letter queues of the running shop
 gears replay [--limit N | --returns N]  the dataset's real orders through checkout and the saga
+gears backfill [--csv P] [--api URL --token T] [--shift-to-today]  the dataset's invoices as order history
 gears fault crash|stripe|list|clear   make a function die mid-invocation, or Stripe fail, in the running shop
 """
 
@@ -202,6 +203,12 @@ def cmd_replay(args: argparse.Namespace) -> int:
     return run(args)
 
 
+def cmd_backfill(args: argparse.Namespace) -> int:
+    from gears.backfill import run
+
+    return run(args)
+
+
 def cmd_dlq(args: argparse.Namespace) -> int:
     from gears.dlq import cmd_dlq as run
 
@@ -312,6 +319,12 @@ def main(argv: list[str] | None = None) -> int:
     replay.add_argument("--workers", type=int, default=4, help="customers replayed side by side")
     replay.add_argument("--csv", help="another Online Retail extract (default: the one the demo catalog comes from)")
     replay.set_defaults(func=cmd_replay)
+
+    from gears.backfill import add_arguments as add_backfill_arguments
+
+    backfill = sub.add_parser("backfill", help="import the Online Retail sample's invoices as order history")
+    add_backfill_arguments(backfill)
+    backfill.set_defaults(func=cmd_backfill)
 
     from gears.dlq import add_parser as add_dlq_parser
 

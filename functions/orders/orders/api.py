@@ -1,6 +1,6 @@
 """Order management's HTTP functions, one resolver per permission profile: ``OrdersReadFunction`` (the caller's
-own orders; staff any), ``OrdersCancelFunction``, ``OrdersAdminReadFunction`` (support, admin) and
-``OrdersFulfilmentFunction`` (admin).
+own orders; staff any), ``OrdersCancelFunction``, ``OrdersAdminReadFunction`` (support, admin),
+``OrdersFulfilmentFunction`` (admin) and ``OrdersHistoryFunction`` (admin: past orders imported, :mod:`orders.history`).
 
 Roles are checked before the request is read: a caller without the role gets 403 and learns nothing about what a
 valid request looks like. Bad input is 400, a state that forbids the change 422 (``order-state``, with the
@@ -30,7 +30,7 @@ from gears_shared.http import (
     query_param,
     request_body,
 )
-from orders import bootstrap, service
+from orders import bootstrap, history, service
 from orders.domain import CARRIERS, CancelReason, IllegalTransition, InvalidShipment, OrderStatus
 from orders.errors import InvalidCursor
 from orders.service import OrderRepository
@@ -41,6 +41,7 @@ ERRORS: dict[type[BaseException], int] = {IllegalTransition: 422, InvalidShipmen
 MAX_CURSOR = 1024
 
 Orders = Annotated[OrderRepository, Depends(bootstrap.order_repository)]
+History = Annotated[history.HistoryRepository, Depends(bootstrap.history_repository)]
 Carrier = Literal["royal_mail", "dpd", "dhl", "ups", "fedex", "evri"]
 assert set(Carrier.__args__) == set(CARRIERS)  # type: ignore[attr-defined]
 
@@ -287,8 +288,104 @@ def deliver_order(order_id: str, orders: Orders) -> Response[Any]:
     return json_response(service.deliver_order(cmd, orders).to_dict())
 
 
+# -- imported history (admin) ------------------------------------------------------------------------------------
+MAX_HISTORY_BODY = 1_000_000
+
+
+class HistoryPriceIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    amount: int = Field(ge=0, le=history.MAX_UNIT_AMOUNT, description="Minor units")
+    currency: str = Field(pattern=r"^[A-Z]{3}$", description="ISO 4217; one currency a request")
+
+
+class HistoryLineIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    productId: str = Field(pattern=history.UUID_PATTERN.pattern, description="The product's id in the catalog")
+    sku: str = Field(min_length=1, max_length=history.MAX_SKU)
+    title: str = Field(default="", max_length=history.MAX_TITLE)
+    quantity: int = Field(ge=1, le=history.MAX_QUANTITY, description="Units (given back, on a return)")
+    unitPrice: HistoryPriceIn
+
+
+class HistoryOrderIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    orderId: str = Field(pattern=history.ORDER_ID_PATTERN.pattern, description="The shop's own order reference")
+    customerId: str = Field(
+        default="", pattern=history.CUSTOMER_ID_PATTERN.pattern, description="The shop's own customer reference"
+    )
+    placedAt: str = Field(max_length=40, description="ISO 8601 with its zone; not in the future")
+    country: str = Field(default="", pattern=history.COUNTRY_PATTERN.pattern, description="ISO 3166-1 alpha-2")
+    kind: Literal["order", "return"] = Field(default="order", description="A return: units given back")
+    lines: list[HistoryLineIn] = Field(min_length=1, max_length=history.MAX_LINES)
+
+    def to_domain(self) -> history.HistoryOrder:
+        return history.HistoryOrder(
+            order_id=self.orderId,
+            customer_id=self.customerId,
+            placed_at=history.parse_time(self.placedAt),
+            country=self.country,
+            kind=self.kind,
+            currency=self.lines[0].unitPrice.currency,
+            lines=tuple(
+                history.HistoryLine(line.productId, line.sku, line.title, line.quantity, line.unitPrice.amount)
+                for line in self.lines
+            ),
+        )
+
+
+class HistoryImportIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    orders: list[HistoryOrderIn] = Field(min_length=1, max_length=history.MAX_ORDERS)
+
+
+class HistoryImportAnswer(Answer):
+    received: int = Field(description="Orders in the request")
+    imported: int = Field(description="Orders imported now (each announced in OrderHistoryImported.v1)")
+    alreadyImported: list[str] = Field(description="The order ids imported before, left as they were")
+    batchId: str | None = Field(description="The batch the new orders went in; null when none was new")
+
+
+def _history_orders(body: HistoryImportIn) -> tuple[history.HistoryOrder, ...]:
+    orders = []
+    for i, order in enumerate(body.orders):
+        currencies = {line.unitPrice.currency for line in order.lines}
+        if len(currencies) > 1:
+            raise history.InvalidHistory(f"orders[{i}].lines: one currency a request.")
+        try:
+            orders.append(order.to_domain())
+        except history.InvalidHistory as exc:
+            raise history.InvalidHistory(f"orders[{i}].{exc.detail}") from exc
+    return tuple(orders)
+
+
+history_app = create_resolver(ERRORS, roles=(ADMIN,))
+
+
+@history_app.post(
+    "/admin/orders/history",
+    summary="Import past orders",
+    description="Orders and returns from before Gears, as history: counted in sales figures and co-purchases, never "
+    "placed, reserved, charged or notified. 1 to 50 orders, at most 500 lines in all, one currency; the service "
+    "computes each total. An order id imported before is left as it was (`alreadyImported`), so the same import "
+    "run twice imports nothing twice. The new ones are announced in one `OrderHistoryImported.v1`. Admin only.",
+)
+@documented(body=HistoryImportIn, answers={200: HistoryImportAnswer})
+def import_history(repo: History) -> Response[Any]:
+    app = history_app
+    if len((app.current_event.body or "").encode()) > MAX_HISTORY_BODY:
+        raise history.HistoryTooLarge(f"The body is over {MAX_HISTORY_BODY} bytes; send fewer orders a request.")
+    orders = _history_orders(request_body(app, HistoryImportIn))
+    cmd = history.ImportHistory(orders, current_correlation_id(app))
+    return json_response(history.import_history(cmd, repo).to_dict())
+
+
 # -- handlers ----------------------------------------------------------------------------------------------------
 read_handler = http_handler(read_app)
 cancel_handler = http_handler(cancel_app)
 admin_read_handler = http_handler(admin_read_app)
 fulfilment_handler = http_handler(fulfilment_app)
+history_handler = http_handler(history_app)

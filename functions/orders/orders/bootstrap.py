@@ -13,8 +13,9 @@ from typing import Any
 from gears_shared.consumers import DynamoInbox, Inbox
 from gears_shared.observability import logger, metrics
 from gears_shared.streams import StreamPublisher, stream_publisher_from_env
+from orders.history import HistoryRepository
 from orders.service import OrderRepository
-from orders.store import DynamoOrderRepository
+from orders.store import DynamoHistoryRepository, DynamoOrderRepository
 
 
 def _table_name() -> str:
@@ -24,6 +25,12 @@ def _table_name() -> str:
 @cache
 def order_repository() -> OrderRepository:
     return DynamoOrderRepository(_table_name())
+
+
+@cache
+def history_repository() -> HistoryRepository:
+    """Imported order history (its batches and per-order markers) in the orders table."""
+    return DynamoHistoryRepository(_table_name())
 
 
 @cache

@@ -14,6 +14,9 @@ type                    data
 ``OrderDelivered.v1``   orderId, deliveredAt; also userId, carrier, trackingNumber
 ======================  ============================================================================================
 
+``OrderHistoryImported.v1`` (batchId, importedAt, orders) announces past orders and returns imported once each
+(:mod:`orders.history`): published from the stream record of the batch's item, its id derived from the batch id.
+
 Every envelope's ``subject`` is the order id and its ``id`` derives from the transition (order id + its position in
 the history), so a retried stream record, or the same change seen twice, publishes the same id.
 
@@ -24,7 +27,7 @@ schemas ignore fields they do not know (a publisher may add fields; it never ren
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, Field
 
@@ -45,6 +48,7 @@ ORDER_PAID = "OrderPaid.v1"
 ORDER_CANCELLED = "OrderCancelled.v1"
 ORDER_SHIPPED = "OrderShipped.v1"
 ORDER_DELIVERED = "OrderDelivered.v1"
+ORDER_HISTORY_IMPORTED = "OrderHistoryImported.v1"
 
 Id = Field(min_length=1, max_length=128)
 
@@ -176,10 +180,35 @@ class OrderDelivered(PublishedData):
     deliveredAt: str
 
 
+class HistoryLineData(PublishedData):
+    productId: str
+    sku: str
+    title: str
+    quantity: int = Field(gt=0)
+    unitPrice: MoneyData
+
+
+class HistoryOrderData(PublishedData):
+    orderId: str
+    customerId: str = Field(description="The shop's own customer reference (not a Gears user id); may be empty")
+    placedAt: str
+    country: str = Field(description="ISO 3166-1 alpha-2, or empty")
+    kind: Literal["order", "return"] = Field(description="A return's lines are units given back; total refunded")
+    lines: list[HistoryLineData] = Field(min_length=1)
+    total: MoneyData
+
+
+class OrderHistoryImported(PublishedData):
+    batchId: str
+    importedAt: str
+    orders: list[HistoryOrderData] = Field(min_length=1, max_length=50)
+
+
 PUBLISHED: dict[str, type[BaseModel]] = {
     ORDER_CONFIRMED: OrderConfirmed,
     ORDER_PAID: OrderPaid,
     ORDER_CANCELLED: OrderCancelled,
     ORDER_SHIPPED: OrderShipped,
     ORDER_DELIVERED: OrderDelivered,
+    ORDER_HISTORY_IMPORTED: OrderHistoryImported,
 }

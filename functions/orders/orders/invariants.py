@@ -4,6 +4,9 @@
   step less than ``in_flight_s`` ago); a cancelled one says why.
 - **history**: each order's history is whole (steps 0, 1, 2 ...), every step a legal move, and the last step is the
   order's status, on the item and in the document alike.
+- **imported history**: every imported order's marker names a batch that holds it, and every order of a batch has
+  its marker naming that batch (an import is one transaction: neither is ever written without the other).
+  Reported when the table holds imported history.
 """
 
 from __future__ import annotations
@@ -14,21 +17,40 @@ from typing import Any
 
 from gears_shared.invariants import Check, Shop
 from orders.domain import TRANSITIONS, OrderStatus
-from orders.store import ENTITY
+from orders.store import ENTITY, HISTORY_BATCH, HISTORY_MARKER, history_batch_orders
 
 MOVING = frozenset({OrderStatus.PENDING, OrderStatus.CONFIRMED})
 
 
 def checks(items: Iterable[dict[str, Any]], shop: Shop) -> list[Check]:
     settled, history = Check("orders: every order settled or explained"), Check("orders: histories whole and legal")
+    imported = Check("orders: every imported order in its batch, with its marker")
+    markers: dict[str, str] = {}  # order id -> the batch its marker names
+    batches: dict[str, set[str]] = {}  # batch id -> the order ids it holds
     for item in items:
+        if item.get("entity") == HISTORY_MARKER:
+            markers[str(item.get("orderId"))] = str(item.get("batchId"))
+        elif item.get("entity") == HISTORY_BATCH:
+            batches[str(item.get("batchId"))] = {str(o.get("orderId")) for o in history_batch_orders(item)}
         if item.get("entity") != ENTITY:
             continue
         settled.saw()
         history.saw()
         _settled(item, settled, shop)
         _history(item, history)
-    return [settled, history]
+    _imported(markers, batches, imported)
+    return [settled, history, imported]
+
+
+def _imported(markers: dict[str, str], batches: dict[str, set[str]], check: Check) -> None:
+    check.saw(len(markers))
+    for order_id, batch_id in markers.items():
+        if order_id not in batches.get(batch_id, set()):
+            check.fail(f"imported order {order_id}: its batch {batch_id} does not hold it")
+    for batch_id, order_ids in batches.items():
+        for order_id in order_ids:
+            if markers.get(order_id) != batch_id:
+                check.fail(f"batch {batch_id}: order {order_id} has no marker naming it")
 
 
 def _settled(item: dict[str, Any], check: Check, shop: Shop) -> None:

@@ -4,7 +4,9 @@ Each status change of an order is a :class:`Transition` appended to its history 
 compares a record's old and new history and publishes one event per new transition (PENDING and REFUNDED publish
 nothing: checkout already announced the order, and the payment service announced the refund). Event ids derive
 from the transition (order id + position in the history), so a retried record, or a replayed stream, publishes
-the same ids and consumers drop the repeats. Items that are not orders (the inbox) publish nothing.
+the same ids and consumers drop the repeats. A new batch of imported history (:mod:`orders.history`) publishes one
+``OrderHistoryImported.v1``, its id derived from the batch id. Other items (the inbox, history markers) publish
+nothing.
 """
 
 from __future__ import annotations
@@ -20,12 +22,13 @@ from orders.events import (
     ORDER_CANCELLED,
     ORDER_CONFIRMED,
     ORDER_DELIVERED,
+    ORDER_HISTORY_IMPORTED,
     ORDER_PAID,
     ORDER_SHIPPED,
     PUBLISHED,
     SOURCE,
 )
-from orders.store import order_from_image
+from orders.store import HISTORY_BATCH, history_batch_orders, order_from_image
 
 EVENT_ID_NAMESPACE = uuid.UUID("5b0d1c3e-7a48-4f0e-9d2c-1e6f3a8b4c77")
 
@@ -92,9 +95,31 @@ def event_for(order: Order, transition: Transition) -> tuple[str, dict[str, Any]
     return None
 
 
+def history_event_id(batch_id: str) -> str:
+    """The CloudEvent id of an imported batch: the same batch always gives the same id."""
+    return str(uuid.uuid5(EVENT_ID_NAMESPACE, f"history#{batch_id}"))
+
+
+def history_event(image: dict[str, Any]) -> CloudEvent:
+    """``OrderHistoryImported.v1`` from a new batch item's image."""
+    data = {"batchId": image["batchId"], "importedAt": image["importedAt"], "orders": history_batch_orders(image)}
+    PUBLISHED[ORDER_HISTORY_IMPORTED].model_validate(data)
+    return new_event(
+        ORDER_HISTORY_IMPORTED,
+        SOURCE,
+        data,
+        correlation_id=str(image.get("correlationId") or ""),
+        subject=str(image["batchId"]),
+        event_id=history_event_id(str(image["batchId"])),
+        time=str(image["importedAt"]),
+    )
+
+
 def events_for_record(record: dict[str, Any]) -> list[CloudEvent]:
-    """The CloudEvents one stream record stands for: one per transition it added."""
+    """The CloudEvents one stream record stands for: one per transition it added (or the batch it imported)."""
     _name, old_image, new_image = stream_images(record)
+    if new_image and new_image.get("entity") == HISTORY_BATCH:
+        return [] if old_image else [history_event(new_image)]
     new = order_from_image(new_image)
     if new is None:
         return []

@@ -4,6 +4,11 @@ the low-level client: the conditions orders need (a new id; the version a writer
 - order: pk ``ORDER#<id>``, sk ``ORDER``; gsi1 ``USER#<userId>`` / placed key; gsi2 ``STATUS#<status>#<shard>`` /
   placed key.
 - inbox: pk ``INBOX#orders#<eventId>``, sk ``INBOX`` (:class:`gears_shared.consumers.DynamoInbox`).
+- imported history (:mod:`orders.history`; :class:`DynamoHistoryRepository`, through the low-level client for its
+  conditional TransactWrite): a batch, pk ``HISTORYBATCH#<batchId>``, sk ``BATCH`` (its order ids, and its orders
+  as the event carries them in one JSON string: up to 500 lines as nested maps cost every reader a parse per
+  attribute, some 50x the time locally, for nothing DynamoDB would do with them), and a marker per imported order,
+  pk ``HISTORY#<orderId>``, sk ``HISTORY`` (its batch id).
 
 The *placed key* is ``<placedAt>#<orderId>``: it sorts by time and is unique. gsi1 lists a customer's orders
 newest first; gsi2 lists orders by status and date range, write-sharded (``LISTING_SHARDS``) so that a busy status
@@ -18,6 +23,7 @@ routes write the same order). ``correlationId`` is the request's or event's, for
 from __future__ import annotations
 
 import heapq
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from decimal import Decimal
@@ -30,6 +36,7 @@ from pynamodb.models import Model
 from gears_shared.store import Gsi1, Gsi2, bind
 from orders.domain import LISTING_SHARDS, Order, OrderStatus, listing_shard
 from orders.errors import StaleOrder
+from orders.history import HistoryBatch, HistoryOrder, HistoryRaced, utc_iso
 
 ENTITY = "Order"
 ORDER_PREFIX = "ORDER#"
@@ -207,3 +214,108 @@ class DynamoOrderRepository:
         more = more or len(merged) > limit
         next_before = getattr(page[-1], range_name) if page and more else None
         return [to_domain(item) for item in page], next_before
+
+
+# -- imported history ------------------------------------------------------------------------------------------------
+HISTORY_BATCH = "HistoryBatch"
+HISTORY_MARKER = "HistoryMarker"
+HISTORY_PREFIX = "HISTORY#"
+HISTORY_SK = "HISTORY"
+HISTORY_BATCH_PREFIX = "HISTORYBATCH#"
+HISTORY_BATCH_SK = "BATCH"
+BATCH_GET = 100
+
+
+def history_marker_key(order_id: str) -> dict[str, Any]:
+    return {"pk": {"S": HISTORY_PREFIX + order_id}, "sk": {"S": HISTORY_SK}}
+
+
+def history_batch_key(batch_id: str) -> dict[str, Any]:
+    return {"pk": {"S": HISTORY_BATCH_PREFIX + batch_id}, "sk": {"S": HISTORY_BATCH_SK}}
+
+
+def history_batch_item(batch: HistoryBatch, *, correlation_id: str = "") -> dict[str, Any]:
+    """The batch as stored (plain values): its stream record is what publishes ``OrderHistoryImported.v1``."""
+    data = batch.event_data()
+    return {
+        "pk": HISTORY_BATCH_PREFIX + batch.batch_id,
+        "sk": HISTORY_BATCH_SK,
+        "entity": HISTORY_BATCH,
+        "batchId": batch.batch_id,
+        "importedAt": data["importedAt"],
+        "orderIds": batch.order_ids,
+        "orders": json.dumps(data["orders"], separators=(",", ":"), ensure_ascii=False),
+        "correlationId": correlation_id,
+    }
+
+
+def history_batch_orders(image: dict[str, Any]) -> list[dict[str, Any]]:
+    """The orders of a stored batch (an item or stream image made plain)."""
+    orders = image.get("orders") or "[]"
+    return list(json.loads(orders) if isinstance(orders, str) else orders)
+
+
+def history_marker_item(batch: HistoryBatch, order: HistoryOrder) -> dict[str, Any]:
+    return {
+        "pk": HISTORY_PREFIX + order.order_id,
+        "sk": HISTORY_SK,
+        "entity": HISTORY_MARKER,
+        "orderId": order.order_id,
+        "batchId": batch.batch_id,
+        "placedAt": utc_iso(order.placed_at),
+        "kind": order.kind,
+        "importedAt": utc_iso(batch.imported_at),
+    }
+
+
+class DynamoHistoryRepository:
+    """:class:`orders.history.HistoryRepository` over the orders table: a BatchGetItem says which orders are known,
+    one TransactWrite puts the batch and every marker, each marker on the condition that it is new."""
+
+    def __init__(self, table_name: str, client: Any = None) -> None:
+        if client is None:
+            import boto3
+
+            client = boto3.client("dynamodb")
+        self.table = table_name
+        self.client = client
+
+    def imported(self, order_ids: Sequence[str]) -> set[str]:
+        from boto3.dynamodb.types import TypeDeserializer
+
+        plain = TypeDeserializer()
+        wanted = list(dict.fromkeys(order_ids))
+        found: set[str] = set()
+        for start in range(0, len(wanted), BATCH_GET):
+            keys = [history_marker_key(i) for i in wanted[start : start + BATCH_GET]]
+            request: dict[str, Any] = {self.table: {"Keys": keys, "ConsistentRead": True, "ProjectionExpression": "pk"}}
+            while request:
+                answer = self.client.batch_get_item(RequestItems=request)
+                for raw in answer.get("Responses", {}).get(self.table, []):
+                    found.add(str(plain.deserialize(raw["pk"]))[len(HISTORY_PREFIX) :])
+                request = answer.get("UnprocessedKeys") or {}
+        return found
+
+    def add_batch(self, batch: HistoryBatch, *, correlation_id: str = "") -> None:
+        from boto3.dynamodb.types import TypeSerializer
+
+        typed = TypeSerializer()
+
+        def put(item: dict[str, Any]) -> dict[str, Any]:
+            return {
+                "Put": {
+                    "TableName": self.table,
+                    "Item": {k: typed.serialize(v) for k, v in item.items()},
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            }
+
+        actions = [put(history_batch_item(batch, correlation_id=correlation_id))]
+        actions += [put(history_marker_item(batch, order)) for order in batch.orders]
+        try:
+            self.client.transact_write_items(TransactItems=actions)
+        except self.client.exceptions.TransactionCanceledException as exc:
+            codes = [r.get("Code") for r in exc.response.get("CancellationReasons") or []]
+            if {"ConditionalCheckFailed", "TransactionConflict"} & set(codes):
+                raise HistoryRaced(f"the import was cancelled ({codes})") from exc
+            raise

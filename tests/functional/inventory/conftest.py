@@ -150,6 +150,7 @@ def product_created(product_id: str, sku: str, event_id: str | None = None) -> C
         "description": "",
         "price": {"amount": 1250, "currency": "GBP"},
         "category": "home",
+        "categoryPath": ["home"],
         "brand": None,
         "images": [],
         "attributes": {},

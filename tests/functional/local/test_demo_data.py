@@ -24,10 +24,14 @@ def aws() -> Iterator[boto3.Session]:
         yield boto3.Session(region_name="us-east-1")
 
 
-def test_the_project_loads_inventory_s_stock_before_the_catalog_whatever_the_demo_data_parameter(
+def test_the_project_loads_inventory_s_stock_before_the_catalog_and_the_order_history_after_it(
     aws: boto3.Session,
 ) -> None:
-    expected = [("InventoryDemoData", "InventoryDemoDataFunction"), ("CatalogDemoData", "CatalogDemoDataFunction")]
+    expected = [
+        ("InventoryDemoData", "InventoryDemoDataFunction"),
+        ("CatalogDemoData", "CatalogDemoDataFunction"),
+        ("OrdersDemoHistory", "OrdersDemoHistoryFunction"),
+    ]
     for parameters in ({}, {"DemoData": "true"}):
         template = Template(TEMPLATE, parameters)
         stack = provision(template, aws)

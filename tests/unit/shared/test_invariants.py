@@ -32,10 +32,11 @@ def test_orders_stuck_unexplained_or_illegal_are_found() -> None:
         _order("leapt", ("PENDING", 30, None), ("SHIPPED", 20, None)),
         {"entity": "Inbox", "pk": "INBOX#x"},
     ]
-    settled, history = checks(items, Shop(now=NOW, in_flight_s=120))
+    settled, history, imported = checks(items, Shop(now=NOW, in_flight_s=120))
     assert settled.checked == 4
     assert [p.split()[0] for p in settled.problems] == ["stuck"]
     assert [p.split(":")[0] for p in history.problems] == ["leapt"]
+    assert (imported.checked, imported.problems) == (0, [])  # no history imported: nothing to hold
 
 
 def test_a_ledger_that_does_not_add_up_and_a_reservation_left_held_are_found() -> None:

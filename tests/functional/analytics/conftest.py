@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import json
 import uuid
 from collections.abc import Callable
@@ -14,21 +13,16 @@ import pytest
 from gears.local.http_events import http_api_event
 from gears.local.lambda_context import LambdaContext
 from gears_shared.events import CloudEvent, new_event
+from tests.support.handlers import clear_container, cold
 
 ADMIN = {"sub": "admin-1", "cognito:groups": ["admin", "customer"], "token_use": "access"}
-
-
-def cold(name: str) -> ModuleType:
-    return importlib.reload(importlib.import_module(name))
 
 
 @pytest.fixture(autouse=True)
 def new_container() -> None:
     from analytics import bootstrap
 
-    for port in vars(bootstrap).values():
-        if callable(getattr(port, "cache_clear", None)):
-            port.cache_clear()
+    clear_container(bootstrap)
 
 
 @pytest.fixture

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
-import json
 import uuid
 from collections.abc import Callable
 from types import ModuleType
@@ -14,38 +12,14 @@ import pytest
 from gears.local.http_events import http_api_event
 from gears.local.lambda_context import LambdaContext
 from gears_shared.events import CloudEvent, new_event
-
-
-def claims(sub: str, *groups: str) -> dict[str, Any]:
-    return {"sub": sub, "cognito:groups": list(groups) or ["customer"], "token_use": "access"}
-
-
-ADMIN = claims("admin-1", "admin", "customer")
-SUPPORT = claims("support-1", "support")
-
-
-class Answer:
-    def __init__(self, raw: dict[str, Any]) -> None:
-        self.status: int = raw["statusCode"]
-        self.headers = {k.lower(): v for k, v in (raw.get("headers") or {}).items()}
-        text = raw.get("body") or ""
-        self.body: Any = json.loads(text) if text else None
-
-    def __repr__(self) -> str:
-        return f"<{self.status} {self.body}>"
-
-
-def cold(name: str) -> ModuleType:
-    return importlib.reload(importlib.import_module(name))
+from tests.support.handlers import Answer, clear_container, cold
 
 
 @pytest.fixture(autouse=True)
 def new_container() -> None:
     from crm import bootstrap
 
-    for port in vars(bootstrap).values():
-        if callable(getattr(port, "cache_clear", None)):
-            port.cache_clear()
+    clear_container(bootstrap)
 
 
 @pytest.fixture

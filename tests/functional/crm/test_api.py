@@ -9,7 +9,8 @@ from typing import Any
 import boto3
 
 from gears.local.lambda_context import LambdaContext
-from tests.functional.crm.conftest import ADMIN, SUPPORT, Call, claims, paid, placed, registered
+from tests.functional.crm.conftest import Call, paid, placed, registered
+from tests.support.handlers import ADMIN, SUPPORT, claims
 
 ANN = claims("u-ann")
 BOB = claims("u-bob")

@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from tests.functional.crm.conftest import ADMIN, SUPPORT, Call, event, paid, placed, registered
+from tests.functional.crm.conftest import Call, event, paid, placed, registered
+from tests.support.handlers import ADMIN, SUPPORT
 
 
 def test_a_customer_from_the_shops_events(deliver: Callable[..., Any], call: Call) -> None:

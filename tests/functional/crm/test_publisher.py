@@ -10,7 +10,8 @@ from typing import Any
 from gears.local.lambda_context import LambdaContext
 from gears.local.provision import Stack
 from gears_shared.events import CloudEvent
-from tests.functional.crm.conftest import ADMIN, SUPPORT, Call, claims, cold, registered, sqs_event
+from tests.functional.crm.conftest import Call, registered, sqs_event
+from tests.support.handlers import ADMIN, SUPPORT, claims, cold
 from tests.support.topics import drain, stream_batch, subscribe_queue
 
 

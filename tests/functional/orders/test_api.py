@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from gears.local.lambda_context import LambdaContext
-from tests.functional.orders.conftest import ADMIN, SUPPORT, Answer, claims, placed_event, saga_event, sqs_event
+from tests.functional.orders.conftest import placed_event, saga_event, sqs_event
+from tests.support.handlers import ADMIN, SUPPORT, Answer, claims
 
 ANN = claims("user-ann")
 BOB = claims("user-bob")

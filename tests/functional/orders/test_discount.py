@@ -5,8 +5,9 @@ from __future__ import annotations
 from types import ModuleType
 
 from gears.local.lambda_context import LambdaContext
-from tests.functional.orders.conftest import claims, placed_event, sqs_event
+from tests.functional.orders.conftest import placed_event, sqs_event
 from tests.functional.orders.test_api import Call
+from tests.support.handlers import claims
 
 ANN = claims("user-disc")
 

@@ -17,7 +17,7 @@ from gears.local.lambda_context import LambdaContext
 from gears.local.provision import Stack
 from gears_shared.invariants import Shop
 from tests.conftest import ROOT
-from tests.functional.orders.conftest import ADMIN, SUPPORT, Answer, claims, cold
+from tests.support.handlers import ADMIN, SUPPORT, Answer, claims, cold
 from tests.support.topics import drain, stream_batch, subscribe_queue
 
 ROUTE = "/admin/orders/history"

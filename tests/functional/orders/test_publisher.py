@@ -7,7 +7,8 @@ from types import ModuleType
 
 from gears.local.lambda_context import LambdaContext
 from gears.local.provision import Stack
-from tests.functional.orders.conftest import ADMIN, Answer, cold, placed_event, saga_event, sqs_event
+from tests.functional.orders.conftest import placed_event, saga_event, sqs_event
+from tests.support.handlers import ADMIN, Answer, cold
 from tests.support.topics import drain, stream_batch, subscribe_queue
 
 

@@ -11,7 +11,7 @@ from typing import Any
 from gears.local.lambda_context import LambdaContext
 from gears.local.provision import Stack
 from tests.conftest import ROOT
-from tests.functional.orders.conftest import cold
+from tests.support.handlers import cold
 from tests.support.topics import drain, subscribe_queue
 
 EVENTS = ROOT / "events"

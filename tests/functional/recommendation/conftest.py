@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
-import json
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -16,35 +14,15 @@ from gears.local.http_events import http_api_event
 from gears.local.lambda_context import LambdaContext
 from gears.local.provision import Stack
 from gears_shared.events import CloudEvent, new_event
+from tests.support.handlers import Answer, clear_container, cold
 from tests.support.topics import stream_batch
-
-
-def claims(sub: str, *groups: str) -> dict[str, Any]:
-    return {"sub": sub, "cognito:groups": list(groups) or ["customer"], "token_use": "access"}
-
-
-class Answer:
-    def __init__(self, raw: dict[str, Any]) -> None:
-        self.status: int = raw["statusCode"]
-        self.headers = {k.lower(): v for k, v in (raw.get("headers") or {}).items()}
-        text = raw.get("body") or ""
-        self.body: Any = json.loads(text) if text else None
-
-    def __repr__(self) -> str:
-        return f"<{self.status} {self.body}>"
-
-
-def cold(name: str) -> ModuleType:
-    return importlib.reload(importlib.import_module(name))
 
 
 @pytest.fixture(autouse=True)
 def new_container() -> None:
     from recommendation import bootstrap
 
-    for port in vars(bootstrap).values():
-        if callable(getattr(port, "cache_clear", None)):
-            port.cache_clear()
+    clear_container(bootstrap)
 
 
 @pytest.fixture

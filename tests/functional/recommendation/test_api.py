@@ -8,7 +8,8 @@ from typing import Any
 
 import boto3
 
-from tests.functional.recommendation.conftest import Call, claims, paid, product, stock
+from tests.functional.recommendation.conftest import Call, paid, product, stock
+from tests.support.handlers import claims
 
 
 def pid() -> str:

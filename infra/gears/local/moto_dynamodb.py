@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import re
 import threading
 from collections import Counter
 from typing import Any
@@ -47,6 +48,7 @@ def apply() -> None:
     speed_up_transactions()
     speed_up_item_size()
     speed_up_condition_lexing()
+    speed_up_simple_updates()
 
 
 def speed_up_condition_lexing() -> None:
@@ -411,3 +413,133 @@ def speed_up_transactions() -> None:  # noqa: C901 - a patch of moto's methods; 
 
     backend_cls.transact_write_items = transact_write_items  # type: ignore[method-assign]
     backend_cls._gears_transactions = True  # type: ignore[attr-defined]
+
+
+# -- plain ADD / SET updates ---------------------------------------------------------------------------------------
+_KEYWORD = re.compile(r"(?:^|\s)(ADD|SET)\s")
+_ADD_CLAUSE = re.compile(r"^(#\w+)\s+(:\w+)$")
+_SET_CLAUSE = re.compile(r"^(#\w+)\s*=\s*(:\w+)$")
+
+
+def simple_update(
+    expression: str, names: dict[str, str], values: dict[str, Any], keys: set[str | None]
+) -> list[tuple[str, str, dict[str, Any]]] | None:
+    """The (action, attribute, value) of an update expression made only of ``ADD #name :number`` and ``SET #name =
+    :value`` clauses on top-level attributes other than the key; ``None`` for anything else (moto's own parser takes
+    it: paths, functions, arithmetic, REMOVE, DELETE, sets, an attribute named twice)."""
+    parts = _KEYWORD.split(" " + expression.strip())
+    if parts[0].strip() or len(parts) < 3:
+        return None
+    ops: list[tuple[str, str, dict[str, Any]]] = []
+    seen: set[str] = set()
+    for keyword, body in zip(parts[1::2], parts[2::2], strict=True):
+        if keyword in seen:
+            return None
+        seen.add(keyword)
+        pattern = _ADD_CLAUSE if keyword == "ADD" else _SET_CLAUSE
+        for clause in body.split(","):
+            match = pattern.match(clause.strip())
+            if match is None or match.group(1) not in names or match.group(2) not in values:
+                return None
+            value = values[match.group(2)]
+            if not isinstance(value, dict) or len(value) != 1 or (keyword == "ADD" and "N" not in value):
+                return None
+            ops.append((keyword, names[match.group(1)], value))
+    attributes = [name for _, name, _ in ops]
+    if len(set(attributes)) != len(attributes) or keys.intersection(attributes):
+        return None
+    return ops
+
+
+def speed_up_simple_updates() -> None:  # noqa: C901 - a patch of moto's method; its closure's branches count here
+    """moto parses and validates every update expression into a tree, deep-copies the item for the stream's old
+    image, and checks the item's 400 KB limit attribute by attribute with a full sum each time: measured on the
+    analytics service's counters (``ADD #a0 :a0, ...``, hundreds of clauses an item), that took most of the local
+    cloud's CPU while the demo history loaded and every other consumer timed out behind it. An update of plain ``ADD``
+    and ``SET`` clauses without a condition is applied here instead, as DynamoDB applies it: numbers added (an absent
+    attribute starts at the value), values set, the size checked once, one stream record (moto writes two for an
+    update that creates its item). Anything else, and any error, goes to moto's own code, which raises as it does."""
+    from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict, bytesize
+
+    if getattr(DynamoDBBackend, "_gears_simple_updates", None) is not None:
+        return
+    original = DynamoDBBackend.update_item
+
+    def update_item(self: Any, table_name: str, key: dict[str, Any], *args: Any, **kwargs: Any) -> Any:  # noqa: C901 - DynamoDB's rules for a plain update, in order
+        call = dict(
+            zip(
+                (
+                    "update_expression",
+                    "expression_attribute_names",
+                    "expression_attribute_values",
+                    "attribute_updates",
+                    "expected",
+                    "condition_expression",
+                    "return_values_on_condition_check_failure",
+                ),
+                args,
+                strict=False,
+            ),
+            **kwargs,
+        )
+        table = self.tables.get(table_name)
+        expression = call.get("update_expression")
+        if table is None or not expression or call.get("attribute_updates") or call.get("expected"):
+            return original(self, table_name, key, *args, **kwargs)
+        if call.get("condition_expression") or set(key) != {table.hash_key_attr, table.range_key_attr} - {None}:
+            return original(self, table_name, key, *args, **kwargs)
+        ops = simple_update(
+            expression,
+            call.get("expression_attribute_names") or {},
+            call.get("expression_attribute_values") or {},
+            {table.hash_key_attr, table.range_key_attr},
+        )
+        if ops is None:
+            return original(self, table_name, key, *args, **kwargs)
+        hash_value = DynamoType(key[table.hash_key_attr])
+        range_value = DynamoType(key[table.range_key_attr]) if table.range_key_attr else None
+        if hash_value.type != table.hash_key_type or (range_value and range_value.type != table.range_key_type):
+            return original(self, table_name, key, *args, **kwargs)
+        item = table.get_item(hash_value, range_value)
+        attrs = dict(item.attrs) if item is not None else {k: DynamoType(v) for k, v in key.items()}
+        for action, name, value in ops:
+            new = DynamoType(value)
+            if action == "ADD" and name in attrs:
+                if not attrs[name].is_number():
+                    return original(self, table_name, key, *args, **kwargs)  # moto's error for the type
+                new = attrs[name] + new
+            attrs[name] = new
+        if sum(bytesize(k) + v.size() for k, v in attrs.items()) > 405000:
+            return original(self, table_name, key, *args, **kwargs)  # moto's error for the size
+        limited = LimitedSizeDict.__new__(LimitedSizeDict)
+        dict.update(limited, attrs)
+        if item is None:
+            old = None
+            item = Item(hash_value, range_value, {})
+            item.attrs = limited
+            if range_value is not None:
+                table.items[hash_value][range_value] = item
+            else:
+                table.items[hash_value] = item
+        else:
+            # The old image: the item as it was (its attributes are replaced below, never changed in place).
+            old = Item(item.hash_key, item.range_key, {})
+            old.attrs = item.attrs
+            item.attrs = limited
+        if table.stream_shard is not None:
+            table.stream_shard.add(old, item)
+        return item
+
+    DynamoDBBackend.update_item = update_item  # type: ignore[method-assign]
+    DynamoDBBackend._gears_simple_updates = original  # type: ignore[attr-defined]
+
+
+def remove_simple_updates() -> None:
+    """moto's own update again (tests compare the two)."""
+    from moto.dynamodb.models import DynamoDBBackend
+
+    original = getattr(DynamoDBBackend, "_gears_simple_updates", None)
+    if original is not None:
+        DynamoDBBackend.update_item = original  # type: ignore[method-assign]
+        DynamoDBBackend._gears_simple_updates = None  # type: ignore[attr-defined]

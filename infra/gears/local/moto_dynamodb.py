@@ -219,11 +219,17 @@ def partition_report(top: int = 10) -> dict[str, Any]:
 
 
 def make_requests_atomic() -> None:
+    """One DynamoDB request at a time, and stream reads between them, never inside one: a transaction appends its
+    stream records as it goes and takes them back if it fails, so a GetRecords in the middle read records that were
+    then taken back, moved its iterator past their sequence numbers, and skipped the records of the next write that
+    reused them (an OrderPlaced lost while twenty checkouts raced for a discount code's last uses)."""
     from moto.dynamodb.responses import DynamoHandler
+    from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
 
     if getattr(DynamoHandler, "_gears_atomic", False):
         return
     original = DynamoHandler.call_action
+    original_streams = DynamoDBStreamsHandler.call_action
     lock = threading.RLock()
 
     def call_action(self: Any) -> Any:
@@ -231,7 +237,12 @@ def make_requests_atomic() -> None:
             _count(self)
             return original(self)
 
+    def call_streams_action(self: Any) -> Any:
+        with lock:
+            return original_streams(self)
+
     DynamoHandler.call_action = call_action  # type: ignore[method-assign]
+    DynamoDBStreamsHandler.call_action = call_streams_action  # type: ignore[method-assign]
     DynamoHandler._gears_atomic = True  # type: ignore[attr-defined]
 
 

@@ -454,3 +454,45 @@ def test_only_plain_clauses_take_the_fast_path() -> None:
     ]
     for expression in ("ADD #a :s", "SET #a = #a + :n", "REMOVE #a", "add #a :n", "ADD #a :n ADD #b :n", "ADD a :n"):
         assert moto_dynamodb.simple_update(expression, names, values, keys) is None, expression
+
+
+def test_a_stream_read_waits_for_the_write_under_way(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A transaction appends its stream records as it goes and takes them back if it fails: a GetRecords in the
+    middle would read records that are then taken back, and skip the next write's records that reuse their sequence
+    numbers. Stream reads wait for the DynamoDB request under way."""
+    import threading
+
+    from moto.dynamodb.models import DynamoDBBackend
+
+    moto_dynamodb.make_requests_atomic()
+    moto_dynamodb.speed_up_transactions()
+    with mock_aws():
+        c = boto3.client("dynamodb", region_name="us-east-1")
+        c.create_table(
+            TableName="s",
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            BillingMode="PAY_PER_REQUEST",
+            StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+        )
+        c.put_item(TableName="s", Item={"pk": {"S": "before"}})
+        streams = boto3.client("dynamodbstreams", region_name="us-east-1")
+        arn = c.describe_table(TableName="s")["Table"]["LatestStreamArn"]
+        shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+        it = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+        streams.get_records(ShardIterator=it)  # warm: the read below is one request and nothing else
+        seen: list[int] = []
+        reader = threading.Thread(target=lambda: seen.append(len(streams.get_records(ShardIterator=it)["Records"])))
+        real = DynamoDBBackend.transact_write_items
+
+        def in_the_middle(self: Any, items: list[dict[str, Any]]) -> Any:
+            result = real(self, items)  # its records are appended; the request has not answered yet
+            reader.start()
+            reader.join(0.5)
+            assert reader.is_alive(), "a stream read ran inside a DynamoDB request"
+            return result
+
+        monkeypatch.setattr(DynamoDBBackend, "transact_write_items", in_the_middle)
+        c.transact_write_items(TransactItems=[{"Put": {"TableName": "s", "Item": {"pk": {"S": "during"}}}}])
+        reader.join(5)
+        assert seen == [2]

@@ -226,11 +226,13 @@ def make_requests_atomic() -> None:
     from moto.dynamodb.responses import DynamoHandler
     from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
 
+    from gears.local.moto_fast import REQUESTS_LOCK
+
     if getattr(DynamoHandler, "_gears_atomic", False):
         return
     original = DynamoHandler.call_action
     original_streams = DynamoDBStreamsHandler.call_action
-    lock = threading.RLock()
+    lock = REQUESTS_LOCK  # a stream read that waits for a write lets it go while it waits (moto_fast)
 
     def call_action(self: Any) -> Any:
         with lock:

@@ -59,7 +59,10 @@ DIRECT_TARGETS = ("DynamoDB_20120810.", "DynamoDBStreams_20120810.")
 
 
 WAIT_HEADER = "X-Gears-Wait-Seconds"
-_STREAM_WRITTEN = threading.Condition()
+# The local cloud's DynamoDB requests and stream reads take turns on this lock (gears.local.moto_dynamodb); a stream
+# read asked to wait waits on the condition, which lets the lock go meanwhile, so the write it waits for can happen.
+REQUESTS_LOCK = threading.RLock()
+_STREAM_WRITTEN = threading.Condition(REQUESTS_LOCK)
 _request = threading.local()
 
 

@@ -152,26 +152,8 @@ class InMemoryPublisher:
 
 def stream_images(record: dict[str, Any]) -> tuple[str, dict[str, Any] | None, dict[str, Any] | None]:
     """A DynamoDB stream record's event name with its old and new images as plain Python values."""
-    from boto3.dynamodb.types import TypeDeserializer
+    from gears_shared.dynamo import plain_item
 
-    deserializer = TypeDeserializer()
     ddb = record.get("dynamodb") or {}
-
-    def plain(image: dict[str, Any] | None) -> dict[str, Any] | None:
-        if not image:
-            return None
-        return {k: _plain_number(deserializer.deserialize(v)) for k, v in image.items()}
-
-    return record.get("eventName", ""), plain(ddb.get("OldImage")), plain(ddb.get("NewImage"))
-
-
-def _plain_number(value: Any) -> Any:
-    from decimal import Decimal
-
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, dict):
-        return {k: _plain_number(v) for k, v in value.items()}
-    if isinstance(value, list | set):
-        return [_plain_number(v) for v in value]
-    return value
+    old, new = ddb.get("OldImage"), ddb.get("NewImage")
+    return record.get("eventName", ""), plain_item(old) if old else None, plain_item(new) if new else None

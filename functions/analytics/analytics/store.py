@@ -19,39 +19,15 @@ import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
-from decimal import Decimal
 from typing import Any
-
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 from analytics.domain import PRODUCT_SHARDS, SALES_SHARDS, Counter, days, product_records
 from analytics.service import ProductInfo, StoredOrder
+from gears_shared.dynamo import dynamo_value, plain_item
 
 CHUNK = 90  # items per transaction besides the marker (DynamoDB takes 100)
 MARKER_TTL_S = 30 * 86400
 EVENT, PRODUCT, ORDER, FORECAST = "EVENT", "PRODUCT", "ORDER", "FORECAST"
-
-_serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
-
-
-def plain(item: dict[str, Any]) -> dict[str, Any]:
-    """A DynamoDB item as plain Python (numbers as int where whole)."""
-
-    def unwrap(value: Any) -> Any:
-        if isinstance(value, Decimal):
-            return int(value) if value == value.to_integral_value() else float(value)
-        if isinstance(value, dict):
-            return {k: unwrap(v) for k, v in value.items()}
-        if isinstance(value, list | set):
-            return [unwrap(v) for v in value]
-        return value
-
-    return {k: unwrap(_deserializer.deserialize(v)) for k, v in item.items()}
-
-
-def typed(value: Any) -> dict[str, Any]:
-    return _serializer.serialize(value)
 
 
 class DynamoAnalytics:
@@ -71,7 +47,7 @@ class DynamoAnalytics:
         while True:
             answer = self.client.query(**request)
             for item in answer.get("Items", []):
-                yield plain(item)
+                yield plain_item(item)
             start = answer.get("LastEvaluatedKey")
             if not start:
                 return
@@ -81,7 +57,11 @@ class DynamoAnalytics:
         return list(
             self._query(
                 KeyConditionExpression="pk = :pk AND sk BETWEEN :low AND :high",
-                ExpressionAttributeValues={":pk": typed(pk), ":low": typed(low), ":high": typed(high)},
+                ExpressionAttributeValues={
+                    ":pk": dynamo_value(pk),
+                    ":low": dynamo_value(low),
+                    ":high": dynamo_value(high),
+                },
             )
         )
 
@@ -96,11 +76,11 @@ class DynamoAnalytics:
         adds, sets = [], []
         for i, (name, value) in enumerate(sorted(counter.add.items())):
             names[f"#a{i}"] = name
-            values[f":a{i}"] = typed(value)
+            values[f":a{i}"] = dynamo_value(value)
             adds.append(f"#a{i} :a{i}")
         for i, (name, text) in enumerate(sorted(counter.put.items())):
             names[f"#s{i}"] = name
-            values[f":s{i}"] = typed(text)
+            values[f":s{i}"] = dynamo_value(text)
             sets.append(f"#s{i} = :s{i}")
         expression = "ADD " + ", ".join(adds)
         if sets:
@@ -108,7 +88,7 @@ class DynamoAnalytics:
         return {
             "Update": {
                 "TableName": self.table,
-                "Key": {"pk": typed(counter.pk), "sk": typed(counter.sk)},
+                "Key": {"pk": dynamo_value(counter.pk), "sk": dynamo_value(counter.sk)},
                 "UpdateExpression": expression,
                 "ExpressionAttributeNames": names,
                 "ExpressionAttributeValues": values,
@@ -120,12 +100,12 @@ class DynamoAnalytics:
         found: dict[str, ProductInfo] = {}
         ids = list(dict.fromkeys(product_ids))
         for start in range(0, len(ids), 100):
-            keys = [{"pk": typed(f"PRODUCT#{i}"), "sk": typed(PRODUCT)} for i in ids[start : start + 100]]
+            keys = [{"pk": dynamo_value(f"PRODUCT#{i}"), "sk": dynamo_value(PRODUCT)} for i in ids[start : start + 100]]
             request: dict[str, Any] = {self.table: {"Keys": keys, "ConsistentRead": True}}
             while request:
                 answer = self.client.batch_get_item(RequestItems=request)
                 for raw in answer.get("Responses", {}).get(self.table, []):
-                    item = plain(raw)
+                    item = plain_item(raw)
                     found[item["productId"]] = ProductInfo(
                         item["productId"],
                         item.get("sku", ""),
@@ -153,9 +133,9 @@ class DynamoAnalytics:
         try:
             self.client.put_item(
                 TableName=self.table,
-                Item={k: typed(v) for k, v in item.items()},
+                Item={k: dynamo_value(v) for k, v in item.items()},
                 ConditionExpression="attribute_not_exists(pk) OR version < :v",
-                ExpressionAttributeValues={":v": typed(product.version)},
+                ExpressionAttributeValues={":v": dynamo_value(product.version)},
             )
         except self.client.exceptions.ConditionalCheckFailedException:
             return False
@@ -163,11 +143,13 @@ class DynamoAnalytics:
 
     def order(self, order_id: str) -> StoredOrder | None:
         raw = self.client.get_item(
-            TableName=self.table, Key={"pk": typed(f"ORDER#{order_id}"), "sk": typed(ORDER)}, ConsistentRead=True
+            TableName=self.table,
+            Key={"pk": dynamo_value(f"ORDER#{order_id}"), "sk": dynamo_value(ORDER)},
+            ConsistentRead=True,
         ).get("Item")
         if not raw:
             return None
-        item = plain(raw)
+        item = plain_item(raw)
         return StoredOrder(order_id, item.get("country", ""), int(item["total"]), dict(item.get("shares") or {}))
 
     def apply(self, event_id: str, counters: list[Counter], orders: Sequence[StoredOrder] = ()) -> bool:
@@ -180,7 +162,7 @@ class DynamoAnalytics:
                 {
                     "Put": {
                         "TableName": self.table,
-                        "Item": {k: typed(v) for k, v in marker.items()},
+                        "Item": {k: dynamo_value(v) for k, v in marker.items()},
                         "ConditionExpression": "attribute_not_exists(pk)",
                     }
                 }
@@ -197,7 +179,9 @@ class DynamoAnalytics:
                         "total": o.total,
                         "shares": o.shares,
                     }
-                    actions.append({"Put": {"TableName": self.table, "Item": {k: typed(v) for k, v in item.items()}}})
+                    actions.append(
+                        {"Put": {"TableName": self.table, "Item": {k: dynamo_value(v) for k, v in item.items()}}}
+                    )
             try:
                 self.client.transact_write_items(TransactItems=actions)
                 applied = True
@@ -232,9 +216,9 @@ class DynamoAnalytics:
 
     def cached(self, key: str) -> dict[str, Any] | None:
         day = key.split("#", 1)[0]
-        raw = self.client.get_item(TableName=self.table, Key={"pk": typed(f"{FORECAST}#{day}"), "sk": typed(key)}).get(
-            "Item"
-        )
+        raw = self.client.get_item(
+            TableName=self.table, Key={"pk": dynamo_value(f"{FORECAST}#{day}"), "sk": dynamo_value(key)}
+        ).get("Item")
         return json.loads(raw["answer"]["S"]) if raw else None
 
     def cache(self, key: str, value: dict[str, Any], ttl_s: int) -> None:
@@ -246,7 +230,7 @@ class DynamoAnalytics:
             "answer": json.dumps(value, separators=(",", ":")),
             "expiresAt": int(time.time()) + ttl_s,
         }
-        self.client.put_item(TableName=self.table, Item={k: typed(v) for k, v in item.items()})
+        self.client.put_item(TableName=self.table, Item={k: dynamo_value(v) for k, v in item.items()})
 
 
 def _chunks(counters: list[Counter]) -> list[list[Counter]]:

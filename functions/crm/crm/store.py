@@ -36,10 +36,7 @@ from __future__ import annotations
 import heapq
 import time
 from collections.abc import Iterable, Iterator
-from decimal import Decimal
 from typing import Any
-
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 from crm.domain import (
     COUNT_SHARDS,
@@ -62,6 +59,7 @@ from crm.domain import (
 from crm.errors import DuplicateEvent, StaleItem
 from crm.rfm import Boundaries
 from crm.service import Change
+from gears_shared.dynamo import dynamo_item, dynamo_value, plain_item
 
 CUSTOMER = "Customer"
 TIMELINE = "TimelineEntry"
@@ -84,38 +82,6 @@ BATCH_WRITE = 25
 BATCH_GET = 100
 FLOOR = ""
 CEILING = "~"
-
-_serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
-
-
-def _ddb(value: Any) -> Any:
-    """A plain value as DynamoDB's serializer takes it: floats as Decimals, Nones dropped from maps."""
-    if isinstance(value, float):
-        return Decimal(str(value))
-    if isinstance(value, dict):
-        return {k: _ddb(v) for k, v in value.items() if v is not None}
-    if isinstance(value, list | tuple):
-        return [_ddb(v) for v in value]
-    return value
-
-
-def to_item(plain: dict[str, Any]) -> dict[str, Any]:
-    return {k: _serializer.serialize(_ddb(v)) for k, v in plain.items() if v is not None}
-
-
-def _number(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, dict):
-        return {k: _number(v) for k, v in value.items()}
-    if isinstance(value, list | set):
-        return [_number(v) for v in value]
-    return value
-
-
-def plain(item: dict[str, Any]) -> dict[str, Any]:
-    return {k: _number(_deserializer.deserialize(v)) for k, v in item.items()}
 
 
 # -- keys --------------------------------------------------------------------------------------------------------
@@ -171,7 +137,7 @@ def customer_item(customer: Customer) -> dict[str, Any]:
         fields.update(
             segment=customer.segment, gsi2pk=segment_partition(customer.segment, shard), gsi2sk=customer.user_id
         )
-    return to_item(fields)
+    return dynamo_item(fields)
 
 
 def customer_from(values: dict[str, Any]) -> Customer:
@@ -179,7 +145,7 @@ def customer_from(values: dict[str, Any]) -> Customer:
 
 
 def timeline_item(entry: TimelineEntry) -> dict[str, Any]:
-    return to_item(
+    return dynamo_item(
         {
             "pk": f"CUSTOMER#{entry.user_id}",
             "sk": f"TIMELINE#{entry.at}#{entry.event_id}",
@@ -191,7 +157,7 @@ def timeline_item(entry: TimelineEntry) -> dict[str, Any]:
 
 
 def order_item(link: OrderLink) -> dict[str, Any]:
-    return to_item(
+    return dynamo_item(
         {
             "pk": f"ORDER#{link.order_id}",
             "sk": "ORDER",
@@ -205,7 +171,7 @@ def order_item(link: OrderLink) -> dict[str, Any]:
 
 def ticket_item(ticket: Ticket) -> dict[str, Any]:
     shard = shard_of(ticket.ticket_id, LISTING_SHARDS)
-    return to_item(
+    return dynamo_item(
         {
             "pk": f"TICKET#{ticket.ticket_id}",
             "sk": "TICKET",
@@ -227,7 +193,7 @@ def ticket_from(values: dict[str, Any]) -> Ticket:
 
 
 def message_item(message: TicketMessage) -> dict[str, Any]:
-    return to_item(
+    return dynamo_item(
         {
             "pk": f"TICKET#{message.ticket_id}",
             "sk": f"MESSAGE#{message.at}#{message.message_id}",
@@ -253,7 +219,7 @@ def message_from(values: dict[str, Any]) -> TicketMessage:
 
 
 def interaction_item(interaction: Interaction) -> dict[str, Any]:
-    return to_item(
+    return dynamo_item(
         {
             "pk": f"CUSTOMER#{interaction.user_id}",
             "sk": f"INTERACTION#{interaction.at}#{interaction.interaction_id}",
@@ -280,7 +246,7 @@ def campaign_item(campaign: Campaign) -> dict[str, Any]:
     document = campaign.to_dict()
     for name in LAUNCH_FIELDS:
         document.pop(name, None)
-    return to_item(
+    return dynamo_item(
         {
             "pk": f"CAMPAIGN#{campaign.campaign_id}",
             "sk": "CAMPAIGN",
@@ -317,7 +283,7 @@ def batch_data(batch: CampaignBatch) -> dict[str, Any]:
 def batch_item(batch: CampaignBatch) -> dict[str, Any]:
     data = batch_data(batch)
     data["discountCode"] = data["discountCode"] or ""  # kept (empty) so the published data names it
-    return to_item(
+    return dynamo_item(
         {
             "pk": f"CAMPAIGN#{batch.campaign.campaign_id}#BATCH#{batch.shard}",
             "sk": f"{batch.seq:05d}",
@@ -344,14 +310,14 @@ class DynamoCrm:
     # -- plumbing ------------------------------------------------------------------------------------------------
     def _get(self, key: dict[str, Any]) -> dict[str, Any] | None:
         found = self.client.get_item(TableName=self.table, Key=key, ConsistentRead=True).get("Item")
-        return plain(found) if found else None
+        return plain_item(found) if found else None
 
     def _query(self, **kw: Any) -> Iterator[dict[str, Any]]:
         request = {"TableName": self.table, **kw}
         while True:
             answer = self.client.query(**request)
             for item in answer.get("Items", []):
-                yield plain(item)
+                yield plain_item(item)
             start = answer.get("LastEvaluatedKey")
             if not start or "Limit" in kw:
                 return
@@ -515,7 +481,7 @@ class DynamoCrm:
         )
 
     def count_outcome(self, event_id: str, campaign_id: str, shard: int, channel: str, outcome: str) -> bool:
-        marker = to_item(
+        marker = dynamo_item(
             {
                 "pk": f"COUNTED#{event_id}",
                 "sk": "COUNTED",
@@ -571,7 +537,7 @@ class DynamoCrm:
     def save_segments(self, summary: dict[str, Any]) -> None:
         self.client.put_item(
             TableName=self.table,
-            Item=to_item({"pk": "RFM", "sk": "SUMMARY", "entity": SUMMARY, "summary": summary}),
+            Item=dynamo_item({"pk": "RFM", "sk": "SUMMARY", "entity": SUMMARY, "summary": summary}),
         )
         self._bounds = None
 
@@ -622,7 +588,7 @@ class DynamoCrm:
     def add_campaign(self, campaign: Campaign) -> None:
         actions = [("campaign", self._put(campaign_item(campaign), 0))]
         if campaign.discount_code:
-            code = to_item(
+            code = dynamo_item(
                 {
                     "pk": f"CODE#{campaign.discount_code}",
                     "sk": f"CAMPAIGN#{campaign.campaign_id}",
@@ -648,7 +614,7 @@ class DynamoCrm:
         while request:
             answer = self.client.batch_get_item(RequestItems=request)
             for raw in answer.get("Responses", {}).get(self.table, []):
-                counts.add(plain(raw))
+                counts.add(plain_item(raw))
             request = answer.get("UnprocessedKeys") or {}
         return counts
 
@@ -662,7 +628,7 @@ class DynamoCrm:
             Key=campaign_key(campaign_id),
             UpdateExpression="SET progress.#shard = :p",
             ExpressionAttributeNames={"#shard": str(shard)},
-            ExpressionAttributeValues={":p": _serializer.serialize(_ddb(progress.to_dict()))},
+            ExpressionAttributeValues={":p": dynamo_value(progress.to_dict())},
         )
 
     def members(self, segment: str, shard: int, *, after: str, limit: int) -> list[str]:
@@ -697,7 +663,7 @@ class DynamoCrm:
                     Key={"pk": batch_item(batch)["pk"], "sk": batch_item(batch)["sk"]},
                     ConsistentRead=True,
                 )["Item"]
-            return tuple(plain(old)["batch"]["recipients"])
+            return tuple(plain_item(old)["batch"]["recipients"])
         return batch.recipients
 
     def add_receipts(self, campaign: Campaign, recipients: Iterable[str], sent_at: str) -> None:
@@ -705,7 +671,7 @@ class DynamoCrm:
         puts = [
             {
                 "PutRequest": {
-                    "Item": to_item(
+                    "Item": dynamo_item(
                         {
                             "pk": f"CUSTOMER#{user_id}",
                             "sk": f"RECEIPT#{campaign.campaign_id}",

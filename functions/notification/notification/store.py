@@ -29,8 +29,9 @@ from dataclasses import dataclass, replace
 from enum import Enum
 from typing import Any
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from boto3.dynamodb.types import TypeSerializer
 
+from gears_shared.dynamo import plain_item
 from notification.domain import (
     FINAL,
     Channel,
@@ -54,29 +55,14 @@ BATCH_GET = 100
 MAX_ID_LENGTH = 128
 
 _serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
 
 
 def _dump(item: dict[str, Any]) -> dict[str, Any]:
     return {k: _serializer.serialize(v) for k, v in item.items() if v is not None}
 
 
-def _plain(value: Any) -> Any:
-    from decimal import Decimal
-
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list | set | tuple):
-        return [_plain(v) for v in value]
-    return value
-
-
 def _load(item: dict[str, Any] | None) -> dict[str, Any] | None:
-    if not item:
-        return None
-    return {k: _plain(_deserializer.deserialize(v)) for k, v in item.items()}
+    return plain_item(item) if item else None
 
 
 def user_key(user_id: str, sk: str) -> dict[str, Any]:

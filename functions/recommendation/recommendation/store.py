@@ -26,11 +26,9 @@ import gzip
 import json
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from decimal import Decimal
 from typing import Any
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
-
+from gears_shared.dynamo import dynamo_item, dynamo_value, plain_item
 from recommendation import events as ev
 from recommendation.domain import BASKET_SHARDS, Product, shard_of
 from recommendation.model import Basket
@@ -45,37 +43,6 @@ SNAPSHOT_KEY = "model/snapshot.json.gz"
 LIST_CACHE_S = 10.0
 
 Ranked = list[tuple[str, float]]
-
-_serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
-
-
-def _ddb(value: Any) -> Any:
-    if isinstance(value, float):
-        return Decimal(str(value))
-    if isinstance(value, dict):
-        return {k: _ddb(v) for k, v in value.items() if v is not None}
-    if isinstance(value, list | tuple):
-        return [_ddb(v) for v in value]
-    return value
-
-
-def to_item(values: dict[str, Any]) -> dict[str, Any]:
-    return {k: _serializer.serialize(_ddb(v)) for k, v in values.items() if v is not None}
-
-
-def _number(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, dict):
-        return {k: _number(v) for k, v in value.items()}
-    if isinstance(value, list | set):
-        return [_number(v) for v in value]
-    return value
-
-
-def plain(item: dict[str, Any]) -> dict[str, Any]:
-    return {k: _number(_deserializer.deserialize(v)) for k, v in item.items()}
 
 
 def product_key(product_id: str) -> dict[str, Any]:
@@ -121,7 +88,7 @@ def basket_item(basket: Basket, *, user_id: str | None = None, at: str = "") -> 
     }
     if user_id:
         values.update(gsi1pk=f"USER#{user_id}", gsi1sk=f"{at}#{basket.basket_id}")
-    return to_item(values)
+    return dynamo_item(values)
 
 
 def basket_from(values: Mapping[str, Any]) -> Basket:
@@ -180,7 +147,7 @@ class DynamoRecommendations:
             UpdateExpression=update,
             ConditionExpression="attribute_not_exists(version) OR version < :v",
             ExpressionAttributeNames={"#status": "status"},
-            ExpressionAttributeValues={k: _serializer.serialize(_ddb(v)) for k, v in values.items()},
+            ExpressionAttributeValues={k: dynamo_value(v) for k, v in values.items()},
         )
 
     def delete_product(self, product_id: str, version: int) -> bool:
@@ -219,7 +186,7 @@ class DynamoRecommendations:
         )
         product, related = None, []
         for raw in answer.get("Items", []):
-            item = plain(raw)
+            item = plain_item(raw)
             if item["sk"] == "PRODUCT":
                 product = product_from(item)
             elif item["sk"] == "RELATED":
@@ -233,7 +200,7 @@ class DynamoRecommendations:
             for attempt in range(8):
                 answer = self.client.batch_get_item(RequestItems=request)
                 for raw in answer.get("Responses", {}).get(self.table, []):
-                    yield plain(raw)
+                    yield plain_item(raw)
                 request = answer.get("UnprocessedKeys") or {}
                 if not request:
                     break
@@ -271,7 +238,7 @@ class DynamoRecommendations:
             ScanIndexForward=False,
             Limit=limit,
         )
-        return [basket_from(plain(raw)) for raw in answer.get("Items", [])]
+        return [basket_from(plain_item(raw)) for raw in answer.get("Items", [])]
 
     def all_baskets(self) -> Iterator[Basket]:
         for shard in range(BASKET_SHARDS):
@@ -283,7 +250,7 @@ class DynamoRecommendations:
             while True:
                 answer = self.client.query(**request)
                 for raw in answer.get("Items", []):
-                    yield basket_from(plain(raw))
+                    yield basket_from(plain_item(raw))
                 if not answer.get("LastEvaluatedKey"):
                     break
                 request["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
@@ -301,7 +268,7 @@ class DynamoRecommendations:
         if cached is not None and cached[0] > now:
             return cached[1]
         found = self.client.get_item(TableName=self.table, Key=list_key(name)).get("Item")
-        ranked = _ranked(plain(found).get("items")) if found else []
+        ranked = _ranked(plain_item(found).get("items")) if found else []
         self._lists[name] = (now + LIST_CACHE_S, ranked)
         return ranked
 

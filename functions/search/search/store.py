@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
-from decimal import Decimal
 from typing import Any
 
+from gears_shared.dynamo import dynamo_value, plain_item
 from search.domain import Level
 
 SHARDS = 16
@@ -43,10 +43,6 @@ class DynamoSearchStore:
             client = boto3.client("dynamodb")
         self.client = client
         self.table = table_name
-        from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
-
-        self._to = TypeSerializer()
-        self._from = TypeDeserializer()
 
     def _update(self, product_id: str, expression: str, condition: str, values: dict[str, Any]) -> bool:
         """One conditional update; ``False`` when its condition (newest wins) kept the item as it was."""
@@ -58,7 +54,7 @@ class DynamoSearchStore:
                 UpdateExpression=expression,
                 ConditionExpression=condition,
                 ExpressionAttributeNames=names,
-                ExpressionAttributeValues={k: self._to.serialize(v) for k, v in values.items()},
+                ExpressionAttributeValues={k: dynamo_value(v) for k, v in values.items()},
             )
         except self.client.exceptions.ConditionalCheckFailedException:
             return False
@@ -138,21 +134,7 @@ class DynamoSearchStore:
                     **({"ExclusiveStartKey": start} if start else {}),
                 )
                 for item in page.get("Items") or []:
-                    yield self.plain(item)
+                    yield plain_item(item)
                 start = page.get("LastEvaluatedKey")
                 if not start:
                     break
-
-    def plain(self, item: dict[str, Any]) -> dict[str, Any]:
-        """An item as plain Python values (whole numbers as ``int``)."""
-        return {k: _plain(self._from.deserialize(v)) for k, v in item.items()}
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list | set):
-        return [_plain(v) for v in value]
-    return value

@@ -7,7 +7,8 @@ from typing import Any
 
 from crm.domain import Author, Campaign, CampaignStatus, Customer, Ticket, TicketMessage, TicketStatus, utc_iso
 from crm.invariants import checks
-from crm.store import campaign_item, customer_item, message_item, plain, ticket_item
+from crm.store import campaign_item, customer_item, message_item, ticket_item
+from gears_shared.dynamo import plain_item
 from gears_shared.invariants import Shop
 from tests.unit.crm.fakes import NOW
 
@@ -16,16 +17,16 @@ AT = utc_iso(NOW)
 
 def ticket(count: int, messages: int) -> list[dict[str, Any]]:
     t = Ticket("t-1", "u-1", "Help", TicketStatus.OPEN, AT, AT, message_count=count)
-    items = [plain(ticket_item(t))]
+    items = [plain_item(ticket_item(t))]
     for n in range(messages):
         m = TicketMessage("t-1", f"m-{n}", "u-1", "Help", Author.CUSTOMER, "u-1", "text", f"{AT}{n}")
-        items.append(plain(message_item(m)))
+        items.append(plain_item(message_item(m)))
     return items
 
 
 def campaign(status: CampaignStatus, targeted: int, **counts: int) -> list[dict[str, Any]]:
     c = Campaign("c-1", "Spring", "champions", "S", "B", ("email",), AT, "admin-1")
-    item = plain(campaign_item(c))
+    item = plain_item(campaign_item(c))
     item.update(status=status.value, targeted=targeted)
     return [item, {"entity": "CampaignCount", "campaignId": "c-1", **counts}]
 
@@ -38,7 +39,7 @@ def test_a_quiet_table_passes() -> None:
     items = [
         *ticket(2, 2),
         *campaign(CampaignStatus.LAUNCHED, 10, sent=8, suppressed=2, delivered=7, failed=1),
-        plain(customer_item(Customer("u-1", AT, orders_placed=2, orders_paid=1, spent=100))),
+        plain_item(customer_item(Customer("u-1", AT, orders_placed=2, orders_paid=1, spent=100))),
     ]
     assert set(problems(items).values()) == {0}
 
@@ -48,7 +49,7 @@ def test_each_broken_rule_is_reported() -> None:
         [
             *ticket(3, 2),
             *campaign(CampaignStatus.LAUNCHED, 5, sent=5, suppressed=1, delivered=6),
-            plain(customer_item(Customer("u-1", AT, orders_placed=0, orders_paid=1))),
+            plain_item(customer_item(Customer("u-1", AT, orders_placed=0, orders_paid=1))),
         ]
     )
     assert broken == {

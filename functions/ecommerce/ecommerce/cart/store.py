@@ -34,10 +34,9 @@ import json
 import time
 from collections.abc import Mapping
 from datetime import datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from boto3.dynamodb.types import TypeSerializer
 
 from ecommerce.cart.domain import Cart, CartLine, PlacedOrder
 from ecommerce.cart.service import CheckoutRecord, KeyTaken, ShardBusy, ShardExhausted, UsageClaim
@@ -50,6 +49,7 @@ from ecommerce.catalog.store import (
     product_key,
 )
 from ecommerce.errors import CartChanged
+from gears_shared.dynamo import plain_item
 
 CART = "Cart"
 CHECKOUT = "Checkout"
@@ -60,7 +60,6 @@ ORDER_KEEP = timedelta(days=90)
 BATCH_RETRIES = 5
 
 _serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
 
 
 def cart_key(user_id: str) -> dict[str, Any]:
@@ -83,22 +82,9 @@ def _dynamo(value: Any) -> dict[str, Any]:
     return _serializer.serialize(value)
 
 
-def plain(value: Any) -> Any:
-    """A deserialised DynamoDB value with whole numbers as ``int`` (DynamoDB gives ``Decimal``)."""
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items()}
-    if isinstance(value, list | set | tuple):
-        return [plain(v) for v in value]
-    return value
-
-
 def from_image(image: Mapping[str, Any] | None) -> dict[str, Any] | None:
     """A DynamoDB JSON item (or stream image) as plain Python values."""
-    if not image:
-        return None
-    return {k: plain(_deserializer.deserialize(v)) for k, v in image.items()}
+    return plain_item(dict(image)) if image else None
 
 
 def _epoch(moment: datetime) -> int:

@@ -70,6 +70,14 @@ class NotAttempted(RuntimeError):
     """The invocation had too little time left to start this record: it comes back at once."""
 
 
+class EventNotReady(RuntimeError):
+    """The event came before what it needs (a payment before its order, a sale before its products): it comes back
+    after 2, 4, 8 ... seconds, up to ``max_backoff_s``, until it applies or the queue's redrive policy parks it. Each
+    service raises its own subclass."""
+
+    max_backoff_s = 30
+
+
 class EventInProgress(RuntimeError):
     """Another worker is applying this event right now; try again when its lease is over."""
 
@@ -243,6 +251,8 @@ def default_retry_delay(error: Exception, receive_count: int) -> int | None:
         return 1  # it will never apply: let the redrive policy park it where an operator sees it, quickly
     if isinstance(error, NotAttempted):
         return 1  # not tried for lack of time: the next invocation takes it at once
+    if isinstance(error, EventNotReady):
+        return min(2 ** max(receive_count, 1), error.max_backoff_s)
     if isinstance(error, EventInProgress) and error.lease_until is not None:
         return max(1, min(error.lease_until - int(time.time()) + 1, 900))  # when the other worker's claim ends
     return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from gears_shared.consumers import EventNotReady as _NotReady
 from gears_shared.errors import BadRequest, BusinessRuleViolation
 
 
@@ -15,5 +16,5 @@ class NotEnoughHistory(BusinessRuleViolation):
     code = "not-enough-history"
 
 
-class EventNotReady(RuntimeError):
+class EventNotReady(_NotReady):
     """An event came before what it needs (a refund before its paid order, a sale before its products): retry."""

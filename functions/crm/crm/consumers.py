@@ -22,13 +22,10 @@ from pydantic import BaseModel, ValidationError
 
 from crm import bootstrap, service
 from crm import events as ev
-from crm.errors import EventNotReady
 from crm.service import CustomerStore, EventContext
 from gears_shared.consumers import EventConsumer, PoisonMessage, default_retry_delay, sqs_handler
 from gears_shared.events import CloudEvent
 from gears_shared.observability import logger, metrics, tracer
-
-MAX_BACKOFF_S = 30
 
 Data = TypeVar("Data", bound=BaseModel)
 
@@ -48,8 +45,6 @@ def retry_delay(error: Exception, receive_count: int) -> int | None:
     """How soon a failed message should come back, or ``None`` for the queue's visibility timeout."""
     if isinstance(error, PoisonMessage | ValidationError):
         return 1
-    if isinstance(error, EventNotReady):
-        return min(2 ** max(receive_count, 1), MAX_BACKOFF_S)
     return default_retry_delay(error, receive_count)
 
 

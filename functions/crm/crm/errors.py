@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from gears_shared.consumers import EventNotReady as _NotReady
 from gears_shared.errors import BadRequest, Conflict, NotFound
 
 
@@ -42,5 +43,5 @@ class DuplicateEvent(Exception):
     """The event was applied before: its timeline entry (or counted marker) is already written."""
 
 
-class EventNotReady(RuntimeError):
+class EventNotReady(_NotReady):
     """An event arrived before the one it follows (a payment before its order): retry it later."""

@@ -35,11 +35,10 @@ from gears_shared.observability import logger, metrics, tracer
 from notification import bootstrap, service
 from notification import events as ev
 from notification.domain import Channel, Contact, Kind
-from notification.errors import NotificationInProgress, ProviderUnavailable, RecipientNotReady
+from notification.errors import NotificationInProgress, ProviderUnavailable
 from notification.rendering import carrier_name, money
 from notification.service import FeedbackTooEarly, Source
 
-MAX_BACKOFF_S = 60
 PROVIDER_BACKOFF_S = (10, 300)
 RECORD_BUDGET_S = 10.0  # a campaign batch of 50 sends; not started with less time left than this
 
@@ -177,8 +176,6 @@ def retry_delay(error: Exception, receive_count: int) -> int | None:
     if isinstance(error, ProviderUnavailable):
         first, most = PROVIDER_BACKOFF_S
         return min(first * 2 ** max(receive_count - 1, 0), most)
-    if isinstance(error, RecipientNotReady):
-        return min(2 ** max(receive_count, 1), MAX_BACKOFF_S)
     if isinstance(error, NotificationInProgress):
         return max(1, min(error.lease_until - int(time.time()) + 1, 900))
     return default_retry_delay(error, receive_count)

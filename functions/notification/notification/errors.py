@@ -3,6 +3,7 @@ carry their status); the others tell the consumers how soon to try again."""
 
 from __future__ import annotations
 
+from gears_shared.consumers import EventNotReady
 from gears_shared.errors import BadRequest, BusinessRuleViolation, Conflict
 
 
@@ -64,6 +65,8 @@ class NotificationInProgress(RuntimeError):
         self.lease_until = lease_until
 
 
-class RecipientNotReady(RuntimeError):
+class RecipientNotReady(EventNotReady):
     """The event names a customer (or an order) whose contact has not arrived yet (auth's events travel apart from
     the order's): retried for a while, then the message is recorded as failed (``no-contact``)."""
+
+    max_backoff_s = 60

@@ -27,10 +27,7 @@ from gears_shared.observability import logger
 from orders import bootstrap, service
 from orders import events as ev
 from orders.domain import OrderRuleError
-from orders.errors import OrderNotReady
 from orders.service import EventCommand, EventContext, OrderRepository, Outcome
-
-MAX_BACKOFF_S = 30
 
 Data = TypeVar("Data", bound=BaseModel)
 Command = TypeVar("Command", bound=EventCommand[Any])
@@ -58,8 +55,6 @@ def retry_delay(error: Exception, receive_count: int) -> int | None:
     """How soon a failed message should come back, or ``None`` for the queue's visibility timeout."""
     if isinstance(error, PoisonMessage | ValidationError | OrderRuleError):
         return 1  # it will never apply: park it in the dead-letter queue quickly, where an operator sees it
-    if isinstance(error, OrderNotReady):
-        return min(2 ** max(receive_count, 1), MAX_BACKOFF_S)
     return default_retry_delay(error, receive_count)
 
 

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+from gears_shared.consumers import EventNotReady
 from gears_shared.errors import BadRequest, Conflict, NotFound
 
 
@@ -29,5 +30,5 @@ class InvalidRange(BadRequest):
     code = "invalid-range"
 
 
-class OrderNotReady(RuntimeError):
+class OrderNotReady(EventNotReady):
     """An event arrived before the change it follows (e.g. StockReserved before OrderPlaced): retry it later."""

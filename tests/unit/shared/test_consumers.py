@@ -10,6 +10,7 @@ import pytest
 from gears_shared.consumers import (
     EventConsumer,
     EventInProgress,
+    EventNotReady,
     InMemoryInbox,
     NotAttempted,
     PoisonMessage,
@@ -164,6 +165,17 @@ def test_an_event_held_by_a_crashed_worker_comes_back_when_its_lease_ends() -> N
     consumer.handle(received(event), Clock(30_000))  # the inbox reports the holder's lease: this call's own
     assert 30 <= client.visibility["h-m0"] <= 37
     assert default_retry_delay(EventInProgress("e", int(time.time()) + 3), 1) in (3, 4)
+
+
+def test_an_event_that_came_too_early_comes_back_after_a_growing_wait_up_to_its_services_bound() -> None:
+    class PaymentBeforeOrder(EventNotReady):
+        pass
+
+    class ContactNotYetThere(EventNotReady):
+        max_backoff_s = 60
+
+    assert [default_retry_delay(PaymentBeforeOrder("p"), n) for n in (1, 2, 3, 4, 5, 6)] == [2, 4, 8, 16, 30, 30]
+    assert [default_retry_delay(ContactNotYetThere("c"), n) for n in (5, 6, 7)] == [32, 60, 60]
 
 
 def test_a_record_is_not_started_without_the_time_it_needs() -> None:

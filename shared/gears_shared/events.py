@@ -16,12 +16,14 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from gears_shared.clock import utc_iso
+
 SPEC_VERSION = "1.0"
 SNS_BATCH = 10
 
 
 def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return utc_iso(datetime.now(UTC))
 
 
 class PublishedData(BaseModel):

@@ -15,12 +15,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from gears_shared.clock import utc_now
+from gears_shared.clock import normal_iso, utc_iso, utc_now
 from gears_shared.consumers import EventConsumer, PoisonMessage, default_retry_delay, sqs_handler
 from gears_shared.events import CloudEvent, stream_images
 from gears_shared.observability import logger, metrics, tracer
@@ -41,14 +40,8 @@ def _apply(model: type[Data], use_case: Callable[[Data, Any], str]) -> Callable[
 
 def _stock(event: CloudEvent) -> None:
     data = ev.StockLevelChanged.model_validate(event.data)
-    outcome = service.stock_changed(data, _as_of(event.time), bootstrap.store())
+    outcome = service.stock_changed(data, normal_iso(event.time), bootstrap.store())
     logger.info("event applied", extra={"type": event.type, "eventId": event.id, "outcome": outcome})
-
-
-def _as_of(time: str) -> str:
-    """The event's time in the one format the table compares (ISO 8601 UTC, milliseconds, ``Z``)."""
-    moment = datetime.fromisoformat(time.replace("Z", "+00:00")).astimezone(UTC)
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def retry_delay(error: Exception, receive_count: int) -> int | None:
@@ -97,7 +90,7 @@ def job_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """The job: new baskets from the stream (or none, on the schedule) folded in, the changed lists written. A
     failure fails the whole batch (the stream retries it; the snapshot is written last, and folds a basket once)."""
     now = utc_now()
-    at = now.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    at = utc_iso(now)
     summary = service.recompute(new_baskets(event), bootstrap.store(), bootstrap.snapshots(), today=now.date(), at=at)
     logger.info("recommendations recomputed", extra=summary)
     return summary

@@ -13,9 +13,9 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from gears_shared.clock import normal_iso
 from search import events as ev
 from search.domain import MAX_RESULTS, PRICE_BANDS, Level, SearchProduct, SearchRequest
 from search.errors import IndexUnavailable
@@ -59,20 +59,13 @@ def product_deleted(data: ev.ProductDeleted, store: SearchStore) -> bool:
     return store.delete_product(data.productId, data.sku, data.version)
 
 
-def utc_millis(iso: str) -> str:
-    """An event time in the one form the table compares: ISO 8601 UTC, milliseconds, ``Z``."""
-    when = datetime.fromisoformat(iso.replace("Z", "+00:00"))
-    when = when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
-    return when.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
 def stock_level_changed(data: ev.StockLevelChanged, said_at: str, store: SearchStore) -> bool:
     """Keep the level unless a later one is kept; ``False`` too for a SKU no product event has named yet (the next
     stock change after the product comes sets it)."""
     product_id = data.productId or store.product_id_for_sku(data.sku)
     if not product_id:
         return False
-    return store.put_level(product_id, data.level, utc_millis(said_at))
+    return store.put_level(product_id, data.level, normal_iso(said_at))
 
 
 # -- the writer --------------------------------------------------------------------------------------------------

@@ -15,8 +15,9 @@ import json
 import os
 import tarfile
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
 from typing import Any, Protocol
+
+from gears_shared.clock import utc_iso, utc_now
 
 POINTER_KEY = "pointer.json"
 KEEP = 3
@@ -59,17 +60,13 @@ def unpack(data: bytes, directory: str) -> None:
         tar.extractall(directory, filter="data")
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
 def snapshot_key(version: int) -> str:
     return f"snapshots/{version:010d}.tar.gz"
 
 
 def next_pointer(current: Pointer | None, docs: int) -> Pointer:
     version = (current.version if current else 0) + 1
-    return Pointer(version, snapshot_key(version), docs, _now())
+    return Pointer(version, snapshot_key(version), docs, utc_iso(utc_now()))
 
 
 class S3Snapshots:

@@ -181,13 +181,26 @@ class Checker:
 
         return intents
 
+    def paypal_orders(self) -> Callable[[], list[dict[str, Any]]] | None:
+        paypal = self.state.get("paypal")
+        if not paypal:
+            return None
+
+        def orders() -> list[dict[str, Any]]:
+            r = requests.get(paypal.rstrip("/") + "/_emulator/orders", timeout=30)
+            r.raise_for_status()
+            return list(r.json()["data"])
+
+        return orders
+
     def run(self, *, in_flight_s: float = 120.0) -> Report:
         sys.path.insert(0, str(ROOT / "shared"))
         from gears_shared.invariants import Shop
 
         report = Report()
         self.messages(report)
-        self.services(report, Shop(payment_intents=self.payment_intents(), in_flight_s=in_flight_s))
+        shop = Shop(payment_intents=self.payment_intents(), paypal_orders=self.paypal_orders(), in_flight_s=in_flight_s)
+        self.services(report, shop)
         return report
 
 

@@ -58,6 +58,8 @@ class Shop:
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
     # The payment provider's PaymentIntents (Stripe's shape), when the shop runs against one it can list.
     payment_intents: Callable[[], list[dict[str, Any]]] | None = None
+    # PayPal's orders (Orders v2 shape, captures inside), when the shop runs against a PayPal it can list.
+    paypal_orders: Callable[[], list[dict[str, Any]]] | None = None
     # How long something may stay in flight before it counts as stuck (the saga's steps retry within this).
     in_flight_s: float = 120.0
 

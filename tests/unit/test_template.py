@@ -22,8 +22,9 @@ STAGES = ("dev", "staging", "prod")
 RUNTIME = "python3.11"
 SHARED_LAYER_DIR = "shared"
 
-# Routes any client may call without a token, exactly as ../shared/API.md marks them "public" (and Stripe's
-# webhook, which proves itself by signature). A route that turns off the JWT authorizer must be listed here.
+# Routes any client may call without a token, exactly as ../shared/API.md marks them "public" (PayPal's redirects,
+# and the checkout's link to PayPal's page, which a browser follows without a token), and the providers' webhooks,
+# which prove themselves (Stripe's signature, PayPal's verification). A route that turns off the JWT authorizer must be listed here.
 PUBLIC_ROUTES = frozenset(
     {
         ("POST", "/auth/signup"),
@@ -38,6 +39,10 @@ PUBLIC_ROUTES = frozenset(
         ("GET", "/search"),
         ("GET", "/products/{productId}/related"),
         ("POST", "/payments/webhooks/stripe"),
+        ("POST", "/payments/webhooks/paypal"),
+        ("GET", "/payments/paypal/approve"),
+        ("GET", "/payments/paypal/return"),
+        ("GET", "/payments/paypal/cancel"),
         ("GET", "/notifications/unsubscribe"),
         ("POST", "/notifications/unsubscribe"),
     }

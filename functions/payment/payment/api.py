@@ -1,10 +1,14 @@
 """The payment service's HTTP functions: an order's payment (``PaymentReadFunction``), admin refunds
-(``PaymentAdminFunction``) and Stripe's webhook (``PaymentWebhookFunction``)."""
+(``PaymentAdminFunction``), Stripe's webhook (``PaymentWebhookFunction``), PayPal's webhook
+(``PaymentPayPalWebhookFunction``) and the buyer's way to PayPal's approval page and back
+(``PaymentPayPalRedirectFunction``)."""
 
 from __future__ import annotations
 
+import os
 import re
 from typing import Annotated, Any, Literal
+from urllib.parse import quote
 
 from aws_lambda_powertools.event_handler import Depends, Response
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
@@ -24,9 +28,16 @@ from gears_shared.http import (
 )
 from gears_shared.observability import logger
 from payment import bootstrap, service
-from payment.domain import PaymentRuleError, RefundKind
-from payment.service import GetPayment, PaymentProvider, PaymentRepository, RecordProviderEvent, RefundPayment
-from payment.stripe_gateway import StripeWebhookVerifier
+from payment.domain import PAYPAL, STRIPE, Payment, PaymentRuleError, PaymentStatus, RefundKind
+from payment.service import (
+    BuyerCancelled,
+    CaptureApproved,
+    GetPayment,
+    PaymentRepository,
+    Providers,
+    RecordProviderEvent,
+    RefundPayment,
+)
 
 # The statuses the shared kinds do not give already (the service's own errors are those kinds).
 ERRORS: dict[type[BaseException], int] = {
@@ -35,10 +46,13 @@ ERRORS: dict[type[BaseException], int] = {
 }
 
 Payments = Annotated[PaymentRepository, Depends(bootstrap.payment_repository)]
-Provider = Annotated[PaymentProvider, Depends(bootstrap.payment_provider)]
+Gateways = Annotated[Providers, Depends(bootstrap.payment_providers)]
+Inboxes = Annotated[Inbox, Depends(bootstrap.webhook_inbox)]
 
 # An optional Idempotency-Key makes a retried refund request the same refund (see service.refund_payment).
 REQUEST_KEY = re.compile(r"[A-Za-z0-9_.:-]{8,128}")
+ORDER_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
+PROVIDER_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 MAX_WEBHOOK_BYTES = 512 * 1024
 
 
@@ -69,13 +83,27 @@ class RefundAnswer(Answer):
 
 class PaymentAnswer(Answer):
     orderId: str
-    status: Literal["PENDING", "SUCCEEDED", "FAILED", "VOIDED", "CANCELLED", "PARTIALLY_REFUNDED", "REFUNDED"]
+    status: Literal[
+        "PENDING",
+        "AWAITING_APPROVAL",
+        "APPROVED",
+        "SUCCEEDED",
+        "FAILED",
+        "VOIDED",
+        "CANCELLED",
+        "PARTIALLY_REFUNDED",
+        "REFUNDED",
+    ]
     amount: Money
     charged: Money
     refunded: Money
     refundable: Money
     paymentIntentId: str | None
     paymentMethod: str | None
+    provider: Literal["stripe", "paypal"]
+    captureId: str | None
+    approvalUrl: str | None
+    approvalExpiresAt: Timestamp | None
     failure: PaymentFailure | None
     createdAt: Timestamp
     updatedAt: Timestamp
@@ -91,6 +119,36 @@ class StripeEventIn(BaseModel):
     id: str
     type: str
     data: dict[str, Any]
+
+
+class PayPalEventIn(BaseModel):
+    """A PayPal webhook event as PayPal sends it (its whole shape is PayPal's; the fields the service reads are
+    these). PayPal confirms the raw body and its transmission headers before anything is read."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: str
+    event_type: str
+    resource: dict[str, Any]
+
+
+class RedirectAnswer(Answer):
+    """Where the buyer's payment stands after PayPal sent them back (a storefront, when configured, is sent to
+    instead: 303 to ``<STOREFRONT_URL>/orders/<orderId>``)."""
+
+    orderId: str
+    status: Literal[
+        "PREPARING",
+        "PENDING",
+        "AWAITING_APPROVAL",
+        "APPROVED",
+        "SUCCEEDED",
+        "FAILED",
+        "VOIDED",
+        "CANCELLED",
+        "PARTIALLY_REFUNDED",
+        "REFUNDED",
+    ]
 
 
 class WebhookAnswer(Answer):
@@ -125,7 +183,8 @@ admin_app = create_resolver(ERRORS, roles=(ADMIN,))
     "/admin/orders/<order_id>/refund",
     summary="Refund an order's payment in full or in part (201 with the refund)",
     description="Body: `{amount?, reason?}`; everything left when `amount` is absent. More than is left, or a payment "
-    "that charged nothing: 422. Another refund of the same order at the same moment: 409. Stripe not answering: 502; "
+    "that charged nothing: 422. Another refund of the same order at the same moment: 409. The provider (Stripe or "
+    "PayPal, whichever took the payment) not answering: 502; "
     "retrying is safe, and an `Idempotency-Key` header (8 to 128 of letters, digits and `_.:-`) makes a retried "
     "request the same refund.",
 )
@@ -134,7 +193,7 @@ admin_app = create_resolver(ERRORS, roles=(ADMIN,))
     answers={201: RefundAnswer},
     headers={"Idempotency-Key": "8 to 128 of letters, digits and `_.:-`: a retried request is the same refund"},
 )
-def refund_order(order_id: str, payments: Payments, provider: Provider) -> Response[Any]:
+def refund_order(order_id: str, payments: Payments, providers: Gateways) -> Response[Any]:
     body = request_body(admin_app, RefundRequest, empty=RefundRequest(amount=None, reason=None))
     request_key = admin_app.current_event.headers.get("idempotency-key")
     if request_key is not None and not REQUEST_KEY.fullmatch(request_key):
@@ -147,12 +206,31 @@ def refund_order(order_id: str, payments: Payments, provider: Provider) -> Respo
         correlation_id=current_correlation_id(admin_app),
         request_key=request_key,
     )
-    refund = service.refund_payment(command, payments=payments, provider=provider)
+    refund = service.refund_payment(command, payments=payments, providers=providers)
     return json_response(refund.to_dict(), 201)
 
 
-# -- the Stripe webhook ----------------------------------------------------------------------------------------------
+# -- the providers' webhooks ----------------------------------------------------------------------------------------
 webhook_app = create_resolver(ERRORS)
+
+
+def _record_webhook(app: Any, provider: str, providers: Providers, payments: PaymentRepository, inbox: Inbox) -> Any:
+    """Verify (before anything is read or written), translate and apply a provider's webhook, once per event."""
+    current = app.current_event
+    payload = current.decoded_body or ""
+    if len(payload) > MAX_WEBHOOK_BYTES:
+        raise BadRequest("The webhook body is too large.")
+    event = providers.named(provider).verify_webhook(payload, current.headers)
+    recorded = service.record_provider_event(
+        RecordProviderEvent(event), inbox=inbox, payments=payments, providers=providers
+    )
+    if recorded.duplicate:
+        return json_response({"received": True, "duplicate": True, "id": recorded.event_id})
+    logger.info(
+        "provider event applied",
+        extra={"provider": provider, "event": recorded.event_id, "type": event.type, "outcome": recorded.outcome},
+    )
+    return json_response({"received": True, "duplicate": False, "id": recorded.event_id, "outcome": recorded.outcome})
 
 
 @webhook_app.post(
@@ -167,29 +245,140 @@ webhook_app = create_resolver(ERRORS)
     headers={"Stripe-Signature": "Stripe's signature of the raw body (`t=...,v1=...`)"},
     required_headers=("Stripe-Signature",),
 )
-def stripe_webhook(
-    payments: Payments,
-    provider: Provider,
-    verifier: Annotated[StripeWebhookVerifier, Depends(bootstrap.webhook_verifier)],
-    inbox: Annotated[Inbox, Depends(bootstrap.webhook_inbox)],
-) -> Response[Any]:
-    current = webhook_app.current_event
-    payload = current.decoded_body or ""
-    if len(payload) > MAX_WEBHOOK_BYTES:
-        raise BadRequest("The webhook body is too large.")
-    event = verifier.verify(payload, current.headers.get("stripe-signature"))  # before anything is read or written
-    recorded = service.record_provider_event(
-        RecordProviderEvent(event), inbox=inbox, payments=payments, provider=provider
-    )
-    if recorded.duplicate:
-        return json_response({"received": True, "duplicate": True, "id": recorded.event_id})
-    logger.info(
-        "stripe event applied",
-        extra={"stripeEvent": recorded.event_id, "type": event.get("type"), "outcome": recorded.outcome},
-    )
-    return json_response({"received": True, "duplicate": False, "id": recorded.event_id, "outcome": recorded.outcome})
+def stripe_webhook(payments: Payments, providers: Gateways, inbox: Inboxes) -> Response[Any]:
+    return _record_webhook(webhook_app, STRIPE, providers, payments, inbox)
+
+
+paypal_webhook_app = create_resolver(ERRORS)
+
+
+@paypal_webhook_app.post(
+    "/payments/webhooks/paypal",
+    summary="PayPal's payment events, confirmed by PayPal's verify-webhook-signature; each event id applied once",
+    description="PayPal confirms the raw body with its transmission headers and the shop's webhook id before "
+    "anything is read: a forged or altered event, or a transmission over five minutes old (a replay), is 400 and "
+    'changes nothing; an event applied before answers 200 `{"duplicate": true}`; one being applied right now, 409; '
+    "PayPal unreachable for the check, 502 (PayPal sends it again). `CHECKOUT.ORDER.APPROVED` captures the payment "
+    "(once, whoever comes first: this or the buyer's return), `PAYMENT.CAPTURE.COMPLETED` records a capture a crash "
+    "left unrecorded, `PAYMENT.CAPTURE.REFUNDED` records a refund made in PayPal.",
+)
+@documented(
+    body=PayPalEventIn,
+    answers={200: WebhookAnswer},
+    headers={
+        "PAYPAL-TRANSMISSION-ID": "PayPal's id of this transmission",
+        "PAYPAL-TRANSMISSION-TIME": "when PayPal sent it (ISO 8601)",
+        "PAYPAL-TRANSMISSION-SIG": "PayPal's signature of the transmission",
+        "PAYPAL-CERT-URL": "the certificate PayPal signed it with",
+        "PAYPAL-AUTH-ALGO": "the signature's algorithm (`SHA256withRSA`)",
+    },
+    required_headers=(
+        "PAYPAL-TRANSMISSION-ID",
+        "PAYPAL-TRANSMISSION-TIME",
+        "PAYPAL-TRANSMISSION-SIG",
+        "PAYPAL-CERT-URL",
+    ),
+)
+def paypal_webhook(payments: Payments, providers: Gateways, inbox: Inboxes) -> Response[Any]:
+    return _record_webhook(paypal_webhook_app, PAYPAL, providers, payments, inbox)
+
+
+# -- the buyer's way to PayPal and back (public: a browser's redirects carry no token) ------------------------------
+redirect_app = create_resolver(ERRORS)
+
+
+def _query(app: Any, name: str, pattern: re.Pattern[str], *, required: bool = True) -> str | None:
+    value = (app.current_event.query_string_parameters or {}).get(name)
+    if value is None and not required:
+        return None
+    if value is None or not pattern.fullmatch(value):
+        raise BadRequest(f"`{name}` is missing or malformed.")
+    return str(value)
+
+
+def _where_to(order_id: str, payment: Payment | None) -> Response[Any]:
+    """The buyer's landing after PayPal: the storefront's order page when one is configured, else the state."""
+    storefront = os.environ.get("STOREFRONT_URL", "").rstrip("/")
+    if storefront:
+        return Response(303, "text/plain", "", headers={"Location": f"{storefront}/orders/{quote(order_id)}"})
+    status = payment.status.value if payment is not None else "PREPARING"
+    return json_response({"orderId": order_id, "status": status}, headers={"Cache-Control": "no-store"})
+
+
+@redirect_app.get(
+    "/payments/paypal/approve",
+    summary="Send the buyer to PayPal's approval page for an order (303), once the PayPal order is made",
+    description="`orderId` (the checkout's). The checkout's `payment.approvalUrl` points here, so it is known at "
+    "once: while the payment service is still making the PayPal order (stock being reserved) this answers 202 "
+    '`{orderId, status: "PREPARING"}` with `Retry-After: 1` and `Refresh: 1`; then 303 to PayPal. A payment past '
+    "waiting (paid, failed, cancelled) lands where the return does.",
+)
+@documented(
+    answers={200: RedirectAnswer, 202: RedirectAnswer, 303: None},
+    query={"orderId": "the order's id (the checkout's `orderId`)"},
+    answer_headers={
+        303: {"Location": "PayPal's approval page"},
+        202: {"Retry-After": "seconds until it is worth asking again"},
+    },
+)
+def paypal_approve(payments: Payments) -> Response[Any]:
+    order_id = _query(redirect_app, "orderId", ORDER_ID)
+    assert order_id is not None
+    payment = payments.get(order_id)
+    if payment is None or payment.status is PaymentStatus.PENDING:
+        body = {"orderId": order_id, "status": "PREPARING"}
+        return json_response(body, 202, {"Retry-After": "1", "Refresh": "1", "Cache-Control": "no-store"})
+    if payment.status is PaymentStatus.AWAITING_APPROVAL and payment.approval_url:
+        return Response(303, "text/plain", "", headers={"Location": payment.approval_url, "Cache-Control": "no-store"})
+    return _where_to(order_id, payment)
+
+
+@redirect_app.get(
+    "/payments/paypal/return",
+    summary="PayPal sends the buyer back after approving: the payment is captured (once) and the buyer told",
+    description="`orderId` (ours), `token` (PayPal's order id, which must be the payment's: 404 otherwise), "
+    "`PayerID`. The capture's key is the order's, so this and PayPal's `CHECKOUT.ORDER.APPROVED` webhook, in any "
+    "order, take the money once. Anyone may call it: if the buyer has not approved, PayPal says so and the payment "
+    "keeps waiting. PayPal not answering: 502 (PayPal's webhook, or the approval's time running out, captures it "
+    "then).",
+)
+@documented(
+    answers={200: RedirectAnswer, 303: None},
+    query={"orderId": "the order's id", "token": "PayPal's order id", "PayerID": "PayPal's id of the buyer"},
+    answer_headers={303: {"Location": "the storefront's page of the order (when STOREFRONT_URL is set)"}},
+)
+def paypal_return(payments: Payments, providers: Gateways) -> Response[Any]:
+    order_id = _query(redirect_app, "orderId", ORDER_ID)
+    token = _query(redirect_app, "token", PROVIDER_ID)
+    assert order_id is not None
+    command = CaptureApproved(order_id, token, correlation_id=current_correlation_id(redirect_app))
+    payment = service.capture_approved(command, payments=payments, providers=providers)
+    return _where_to(order_id, payment)
+
+
+@redirect_app.get(
+    "/payments/paypal/cancel",
+    summary="PayPal sends the buyer back after cancelling: the payment fails, the order is cancelled",
+    description="`orderId` (ours), `token` (PayPal's order id, which must be the payment's: 404 otherwise). A "
+    "payment still waiting fails (`buyer_cancelled`), so the order is cancelled and its stock released; one "
+    "approved or paid meanwhile stays as it is.",
+)
+@documented(
+    answers={200: RedirectAnswer, 303: None},
+    query={"orderId": "the order's id", "token": "PayPal's order id"},
+    answer_headers={303: {"Location": "the storefront's page of the order (when STOREFRONT_URL is set)"}},
+)
+def paypal_cancel(payments: Payments) -> Response[Any]:
+    order_id = _query(redirect_app, "orderId", ORDER_ID)
+    token = _query(redirect_app, "token", PROVIDER_ID)
+    assert order_id is not None
+    command = BuyerCancelled(order_id, token, correlation_id=current_correlation_id(redirect_app))
+    payment = service.buyer_cancelled(command, payments=payments)
+    return _where_to(order_id, payment)
 
 
 payment_read_handler = http_handler(read_app)
 payment_admin_handler = http_handler(admin_app)
 stripe_webhook_handler = http_handler(webhook_app)
+paypal_webhook_handler = http_handler(paypal_webhook_app)
+paypal_redirect_handler = http_handler(redirect_app)

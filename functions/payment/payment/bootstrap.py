@@ -8,15 +8,15 @@ and the stream function its publisher. The environment is read here and nowhere 
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from functools import cache
 from typing import Any
 
 from gears_shared.consumers import DynamoInbox, Inbox
 from gears_shared.observability import logger, metrics
 from gears_shared.streams import StreamPublisher, stream_publisher_from_env
-from payment.service import PaymentProvider, PaymentRepository
+from payment.service import DEFAULT_APPROVAL_WINDOW, PaymentRepository, Providers
 from payment.store import DynamoPaymentRepository
-from payment.stripe_gateway import StripeGateway, StripeWebhookVerifier
 
 
 def _table_name() -> str:
@@ -29,20 +29,26 @@ def payment_repository() -> PaymentRepository:
 
 
 @cache
-def payment_provider() -> PaymentProvider:
-    """Stripe; its settings and key are read at each use, so a rotated key is picked up without a new container."""
-    return StripeGateway()
+def payment_providers() -> Providers:
+    """The gateways, Stripe and PayPal; each reads its settings and credentials at each use (cached five minutes),
+    so a rotated key is picked up without a new container. Their SDKs are imported only when a call needs them."""
+    from payment.paypal_gateway import PayPalGateway
+    from payment.stripe_gateway import StripeGateway
 
-
-@cache
-def webhook_verifier() -> StripeWebhookVerifier:
-    return StripeWebhookVerifier()
+    return Providers({"stripe": StripeGateway(), "paypal": PayPalGateway()})
 
 
 @cache
 def webhook_inbox() -> Inbox:
-    """The Stripe event ids the webhook applied (in the payment table): the orders consumer's mechanism."""
+    """The providers' event ids the webhooks applied (in the payment table, prefixed by the provider): the orders
+    consumer's mechanism. The consumer name is the one the Stripe webhook has always used."""
     return DynamoInbox(_table_name(), consumer="stripe-webhooks")
+
+
+def approval_window() -> timedelta:
+    """How long a buyer has to approve a payment on the provider's page (PayPal) before the order is cancelled."""
+    seconds = os.environ.get("PAYPAL_APPROVAL_TIMEOUT_SECONDS")
+    return timedelta(seconds=int(seconds)) if seconds else DEFAULT_APPROVAL_WINDOW
 
 
 @cache
@@ -51,8 +57,15 @@ def orders_inbox() -> Inbox:
     return DynamoInbox(_table_name(), consumer="payment-orders")
 
 
+@cache
+def approvals_inbox() -> Inbox:
+    """The approval requests whose wait the approvals consumer settled (in the payment table)."""
+    return DynamoInbox(_table_name(), consumer="payment-approvals")
+
+
 def orders_queue_url() -> str:
-    """The orders queue, where a failed message is brought back sooner than its visibility timeout."""
+    """The consumer's queue (the orders queue, or the approvals queue), where a failed message is brought back
+    sooner than its visibility timeout."""
     return os.environ.get("QUEUE_URL", "")
 
 

@@ -7,8 +7,16 @@ PENDING --charged--> SUCCEEDED --refund (part)--> PARTIALLY_REFUNDED --refund (r
    |                     \\------------------refund (all)-------------------------------/
    +--declined--> FAILED --void--> VOIDED
    +--void------> VOIDED
+   +--the buyer must approve it (PayPal)--> AWAITING_APPROVAL --approved--> APPROVED --captured--> SUCCEEDED
+                                               |  (cancelled, expired)         \\--declined--> FAILED
+                                               +--> FAILED      +--void--> VOIDED
 (no payment yet) --order cancelled--> CANCELLED   (nothing was ever charged; a late charge request is refused)
 ```
+
+A card is charged at once (PENDING is the moment the provider is being asked). A PayPal payment waits for its buyer
+in AWAITING_APPROVAL, holding the provider's approval link and when the wait ends; APPROVED is the capture under way
+(the buyer approved; what the provider did with the capture is not known yet), so a cancellation waits for it as it
+waits for a card's PENDING charge.
 
 The refunded total never exceeds what was charged: :meth:`Payment.refunded` refuses it, and the store writes the
 result only over the version it was computed from. Its rule errors carry the ``title`` and ``code`` of the problem
@@ -46,6 +54,8 @@ class RefundTooLarge(PaymentRuleError):
 
 class PaymentStatus(StrEnum):
     PENDING = "PENDING"
+    AWAITING_APPROVAL = "AWAITING_APPROVAL"
+    APPROVED = "APPROVED"
     SUCCEEDED = "SUCCEEDED"
     FAILED = "FAILED"
     VOIDED = "VOIDED"
@@ -56,7 +66,22 @@ class PaymentStatus(StrEnum):
 
 CHARGED = frozenset({PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED})
 REFUNDABLE = frozenset({PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED})
-VOIDABLE = frozenset({PaymentStatus.PENDING, PaymentStatus.FAILED})
+VOIDABLE = frozenset({PaymentStatus.PENDING, PaymentStatus.FAILED, PaymentStatus.AWAITING_APPROVAL})
+# Asked of the provider, outcome not known yet: a cancellation waits for it.
+IN_FLIGHT = frozenset({PaymentStatus.PENDING, PaymentStatus.APPROVED})
+# A charge outcome may still land on these (the provider's word wins over FAILED: a later confirmation went through).
+CHARGEABLE = frozenset(
+    {PaymentStatus.PENDING, PaymentStatus.AWAITING_APPROVAL, PaymentStatus.APPROVED, PaymentStatus.FAILED}
+)
+
+STRIPE = "stripe"
+PAYPAL = "paypal"
+PROVIDERS = (STRIPE, PAYPAL)
+
+
+def provider_of(payment_method: str | None) -> str:
+    """Which gateway takes a payment method: ``paypal`` is PayPal's checkout, anything else a card at Stripe."""
+    return PAYPAL if payment_method == PAYPAL else STRIPE
 
 
 def utc_iso(moment: datetime) -> str:
@@ -103,6 +128,10 @@ class Payment:
     refund_count: int = 0  # refunds recorded so far; numbers the next refund's idempotency key
     failure: Failure | None = None
     version: int = 0
+    provider: str = STRIPE
+    capture_id: str | None = None  # PayPal's capture (its refunds go through it); None for a card
+    approval_url: str | None = None  # where the buyer approves (PayPal), while they may
+    approval_expires_at: datetime | None = None  # when an unapproved payment fails
 
     # -- creation ------------------------------------------------------------------------------------------------
     @classmethod
@@ -114,7 +143,16 @@ class Payment:
             raise PaymentRuleError("A payment belongs to an order.")
         if amount.amount < 1:
             raise PaymentRuleError("An order to charge has a positive total.")
-        return cls(order_id, user_id, amount, payment_method, PaymentStatus.PENDING, at, at)
+        return cls(
+            order_id,
+            user_id,
+            amount,
+            payment_method,
+            PaymentStatus.PENDING,
+            at,
+            at,
+            provider=provider_of(payment_method),
+        )
 
     @classmethod
     def cancelled_before_charge(cls, order_id: str, user_id: str | None, amount: Money, at: datetime) -> Payment:
@@ -134,10 +172,12 @@ class Payment:
         return Money(amount, self.amount.currency)
 
     # -- transitions ---------------------------------------------------------------------------------------------
-    def succeeded(self, payment_intent_id: str, amount_received: int, at: datetime) -> Payment:
-        """The provider charged ``amount_received``. From PENDING, or from FAILED when a later confirmation of
-        the same intent went through (the provider's word wins)."""
-        if self.status not in (PaymentStatus.PENDING, PaymentStatus.FAILED):
+    def succeeded(
+        self, payment_intent_id: str, amount_received: int, at: datetime, capture_id: str | None = None
+    ) -> Payment:
+        """The provider charged ``amount_received``. From PENDING, AWAITING_APPROVAL or APPROVED, or from FAILED
+        when a later confirmation of the same intent went through (the provider's word wins)."""
+        if self.status not in CHARGEABLE:
             raise PaymentRuleError(f"A {self.status} payment cannot become charged.")
         if amount_received < 1:
             raise PaymentRuleError("A charge received nothing.")
@@ -145,27 +185,61 @@ class Payment:
             self,
             status=PaymentStatus.SUCCEEDED,
             payment_intent_id=payment_intent_id,
+            capture_id=capture_id or self.capture_id,
             charged=amount_received,
             failure=None,
+            approval_url=None,
             updated_at=at,
         )
 
     def failed(self, payment_intent_id: str | None, failure: Failure, at: datetime) -> Payment:
-        if self.status is not PaymentStatus.PENDING:
+        if self.status not in (PaymentStatus.PENDING, PaymentStatus.AWAITING_APPROVAL, PaymentStatus.APPROVED):
             raise PaymentRuleError(f"A {self.status} payment cannot fail.")
         return replace(
             self,
             status=PaymentStatus.FAILED,
             payment_intent_id=payment_intent_id or self.payment_intent_id,
             failure=failure,
+            approval_url=None,
             updated_at=at,
         )
+
+    def awaiting_approval(self, payment_id: str, approval_url: str, expires_at: datetime, at: datetime) -> Payment:
+        """The provider made a payment the buyer must approve on its page (PayPal), until ``expires_at``."""
+        if self.status is not PaymentStatus.PENDING:
+            raise PaymentRuleError(f"A {self.status} payment cannot wait for approval.")
+        if not approval_url:
+            raise PaymentRuleError("A payment awaiting approval has the link to approve it.")
+        return replace(
+            self,
+            status=PaymentStatus.AWAITING_APPROVAL,
+            payment_intent_id=payment_id,
+            approval_url=approval_url,
+            approval_expires_at=expires_at,
+            updated_at=at,
+        )
+
+    def approved(self, at: datetime) -> Payment:
+        """The buyer approved: the capture is being asked for."""
+        if self.status is not PaymentStatus.AWAITING_APPROVAL:
+            raise PaymentRuleError(f"A {self.status} payment cannot be approved.")
+        return replace(self, status=PaymentStatus.APPROVED, updated_at=at)
+
+    def still_awaiting_approval(self, at: datetime) -> Payment:
+        """The provider said the buyer has not approved after all (a forged or early return): wait again."""
+        if self.status is not PaymentStatus.APPROVED:
+            raise PaymentRuleError(f"A {self.status} payment is not being captured.")
+        return replace(self, status=PaymentStatus.AWAITING_APPROVAL, updated_at=at)
+
+    def approval_due(self, now: datetime) -> bool:
+        """The buyer's time to approve is over."""
+        return self.approval_expires_at is not None and now >= self.approval_expires_at
 
     def voided(self, at: datetime) -> Payment:
         """The intent was cancelled at the provider: nothing was, or ever will be, charged on it."""
         if self.status not in VOIDABLE:
             raise PaymentRuleError(f"A {self.status} payment cannot be voided.")
-        return replace(self, status=PaymentStatus.VOIDED, updated_at=at)
+        return replace(self, status=PaymentStatus.VOIDED, approval_url=None, updated_at=at)
 
     def refunded(self, amount: int, at: datetime) -> Payment:
         """``amount`` more was given back; REFUNDED once everything charged is."""
@@ -190,6 +264,10 @@ class Payment:
             "refundable": self.money(self.refundable).to_dict(),
             "paymentIntentId": self.payment_intent_id,
             "paymentMethod": self.payment_method,
+            "provider": self.provider,
+            "captureId": self.capture_id,
+            "approvalUrl": self.approval_url,
+            "approvalExpiresAt": utc_iso(self.approval_expires_at) if self.approval_expires_at else None,
             "failure": (
                 {"reason": failure.reason, "declineCode": failure.decline_code, "message": failure.message}
                 if failure
@@ -263,6 +341,10 @@ def charge_key(order_id: str) -> str:
 
 def cancel_refund_key(order_id: str) -> str:
     return f"order-{order_id}-refund-cancel"
+
+
+def capture_key(order_id: str) -> str:
+    return f"order-{order_id}-capture"
 
 
 def refund_key(order_id: str, number: int) -> str:

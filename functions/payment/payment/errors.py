@@ -5,6 +5,7 @@ the consumer, never answered as such. The domain's rule errors live in :mod:`pay
 
 from __future__ import annotations
 
+from gears_shared.consumers import EventNotReady
 from gears_shared.errors import BadRequest, BusinessRuleViolation, Conflict, DependencyFailed, NotFound
 
 
@@ -31,21 +32,21 @@ class RefundInProgress(Conflict):
 
 
 class InvalidWebhook(BadRequest):
-    """A webhook whose signature does not verify (forged, altered, signed with another secret) or is too old."""
+    """A webhook whose proof does not hold (forged, altered, signed with another secret) or is too old."""
 
     title = "Invalid webhook"
     code = "invalid-webhook"
 
 
 class ProviderUnavailable(DependencyFailed):
-    """Stripe timed out, failed (5xx), throttled us or could not be reached: try again (same idempotency key)."""
+    """The provider timed out, failed (5xx), throttled us or could not be reached: try again (same idempotency key)."""
 
     title = "Payment provider unavailable"
     code = "payment-provider-unavailable"
 
 
 class ProviderRejected(DependencyFailed):
-    """Stripe refused a request as invalid (``invalid_request_error``): ``code``/``param`` say why."""
+    """The provider refused a request as invalid: ``provider_code``/``param`` say why."""
 
     title = "Payment provider refused the request"
     code = "payment-provider-rejected"
@@ -70,3 +71,11 @@ class PaymentExists(RuntimeError):
 
 class RefundRecorded(RuntimeError):
     """This refund is already recorded."""
+
+
+class ApprovalNotDue(EventNotReady):
+    """The buyer still has time to approve: look again when it is over (:attr:`seconds` from now)."""
+
+    def __init__(self, order_id: str, seconds: float) -> None:
+        super().__init__(f"order {order_id}: the buyer has {seconds:.0f} s left to approve")
+        self.seconds = seconds

@@ -12,10 +12,13 @@ type                    when
 ``PaymentRefunded.v1``   a refund was made: its ``amount``, the order's ``refundedTotal`` since, ``full`` once all
                          that was charged is back; ``kind`` says who asked (``cancel``, ``admin``, ``provider``)
 ``PaymentVoided.v1``     the intent of an uncharged order was cancelled: nothing will ever be charged on it
+``PaymentApprovalRequested.v1``  the buyer must approve the payment on the provider's page (PayPal):
+                         ``approvalUrl``, until ``expiresAt``; the approvals consumer reads it back when that is over
 ======================  ===========================================================================================
 
 Fields beyond docs/events.md (additions, none renamed or dropped): ``paymentIntentId`` and ``message`` on
-PaymentFailed, ``paymentIntentId``, ``kind`` and ``reason`` on PaymentRefunded, ``userId`` on each.
+PaymentFailed, ``paymentIntentId``, ``kind`` and ``reason`` on PaymentRefunded, ``userId`` and ``provider``
+(``stripe`` or ``paypal``; ``paymentIntentId`` is then PayPal's order id) on each.
 
 Every envelope has ``source`` :data:`SOURCE`, ``subject`` the order id, ``time`` the change's time in the stream,
 an ``id`` derived from the stream record (a retried batch publishes the same ids), and the ``correlationid`` of the
@@ -24,7 +27,7 @@ event or request that caused the change.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -35,6 +38,7 @@ PAYMENT_SUCCEEDED = "PaymentSucceeded.v1"
 PAYMENT_FAILED = "PaymentFailed.v1"
 PAYMENT_REFUNDED = "PaymentRefunded.v1"
 PAYMENT_VOIDED = "PaymentVoided.v1"
+PAYMENT_APPROVAL_REQUESTED = "PaymentApprovalRequested.v1"
 
 ORDER_CONFIRMED = "OrderConfirmed.v1"
 ORDER_CANCELLED = "OrderCancelled.v1"
@@ -50,6 +54,7 @@ class PaymentSucceeded(PublishedData):
     userId: str | None
     paymentIntentId: str
     amount: MoneyData
+    provider: Literal["stripe", "paypal"]
 
 
 class PaymentFailed(PublishedData):
@@ -59,6 +64,7 @@ class PaymentFailed(PublishedData):
     declineCode: str | None
     message: str | None
     paymentIntentId: str | None
+    provider: Literal["stripe", "paypal"]
 
 
 class PaymentRefunded(PublishedData):
@@ -71,12 +77,24 @@ class PaymentRefunded(PublishedData):
     kind: str
     reason: str | None
     paymentIntentId: str | None
+    provider: Literal["stripe", "paypal"]
 
 
 class PaymentVoided(PublishedData):
     orderId: str
     userId: str | None
     paymentIntentId: str | None
+    provider: Literal["stripe", "paypal"]
+
+
+class PaymentApprovalRequested(PublishedData):
+    orderId: str
+    userId: str | None
+    provider: Literal["stripe", "paypal"]
+    paymentIntentId: str
+    approvalUrl: str
+    expiresAt: str
+    amount: MoneyData
 
 
 SCHEMAS: dict[str, type[BaseModel]] = {
@@ -84,6 +102,7 @@ SCHEMAS: dict[str, type[BaseModel]] = {
     PAYMENT_FAILED: PaymentFailed,
     PAYMENT_REFUNDED: PaymentRefunded,
     PAYMENT_VOIDED: PaymentVoided,
+    PAYMENT_APPROVAL_REQUESTED: PaymentApprovalRequested,
 }
 
 
@@ -116,6 +135,12 @@ class OrderCancelledData(ConsumedData):
         totals = [line.lineTotal for line in self.lines if line.lineTotal is not None]
         currency = totals[0].currency if totals else "GBP"
         return sum(t.amount for t in totals), currency
+
+
+class ApprovalRequestedData(ConsumedData):
+    """The service's own ``PaymentApprovalRequested.v1``, read back by the approvals consumer."""
+
+    orderId: str = Field(min_length=1, max_length=128)
 
 
 def validated(type_: str, data: dict[str, Any]) -> dict[str, Any]:

@@ -4,11 +4,12 @@ A payment's outcome is written once, to its item; this function turns the change
 never leave a recorded charge unannounced. What a change means:
 
 - the payment item reaches SUCCEEDED (from PENDING or FAILED, or inserted so by a webhook): ``PaymentSucceeded``;
-- it reaches FAILED: ``PaymentFailed``; VOIDED: ``PaymentVoided``;
+- it reaches FAILED: ``PaymentFailed``; VOIDED: ``PaymentVoided``; AWAITING_APPROVAL (PayPal's buyer must
+  approve): ``PaymentApprovalRequested``, which the service's own approvals queue also hears;
 - a refund item is inserted (it carries the payment's new refunded total): ``PaymentRefunded``.
 
-Everything else (PENDING, CANCELLED-before-charge, the refunded totals on the payment item, inbox items) publishes
-nothing. Event ids come from the stream record's ``eventID``: a retried batch publishes the same ids.
+Everything else (PENDING, APPROVED, CANCELLED-before-charge, the refunded totals on the payment item, inbox items)
+publishes nothing. Event ids come from the stream record's ``eventID``: a retried batch publishes the same ids.
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ from typing import Any
 from gears_shared.events import CloudEvent, new_event
 from gears_shared.streams import stream_handler
 from payment import bootstrap
-from payment.domain import Payment, PaymentStatus, Refund, utc_iso
+from payment.domain import STRIPE, Payment, PaymentStatus, Refund, utc_iso
 from payment.events import (
+    PAYMENT_APPROVAL_REQUESTED,
     PAYMENT_FAILED,
     PAYMENT_REFUNDED,
     PAYMENT_SUCCEEDED,
@@ -47,6 +49,7 @@ def _payment_change(old: Payment | None, new: Payment) -> tuple[str, dict[str, A
             "userId": new.user_id,
             "paymentIntentId": new.payment_intent_id,
             "amount": new.money(new.charged).to_dict(),
+            "provider": new.provider,
         }
     if new.status is PaymentStatus.FAILED:
         failure = new.failure
@@ -57,17 +60,31 @@ def _payment_change(old: Payment | None, new: Payment) -> tuple[str, dict[str, A
             "declineCode": failure.decline_code if failure else None,
             "message": failure.message if failure else None,
             "paymentIntentId": new.payment_intent_id,
+            "provider": new.provider,
         }
     if new.status is PaymentStatus.VOIDED:
         return PAYMENT_VOIDED, {
             "orderId": new.order_id,
             "userId": new.user_id,
             "paymentIntentId": new.payment_intent_id,
+            "provider": new.provider,
+        }
+    if new.status is PaymentStatus.AWAITING_APPROVAL and (old is None or old.status is PaymentStatus.PENDING):
+        if not (new.payment_intent_id and new.approval_url and new.approval_expires_at):
+            return None
+        return PAYMENT_APPROVAL_REQUESTED, {
+            "orderId": new.order_id,
+            "userId": new.user_id,
+            "provider": new.provider,
+            "paymentIntentId": new.payment_intent_id,
+            "approvalUrl": new.approval_url,
+            "expiresAt": utc_iso(new.approval_expires_at),
+            "amount": new.amount.to_dict(),
         }
     return None
 
 
-def _refund_data(refund: Refund, user_id: str | None) -> dict[str, Any]:
+def _refund_data(refund: Refund, user_id: str | None, provider: str) -> dict[str, Any]:
     return {
         "orderId": refund.order_id,
         "userId": user_id,
@@ -78,6 +95,7 @@ def _refund_data(refund: Refund, user_id: str | None) -> dict[str, Any]:
         "kind": refund.kind.value,
         "reason": refund.reason,
         "paymentIntentId": refund.payment_intent_id,
+        "provider": provider,
     }
 
 
@@ -107,8 +125,10 @@ def events_for_record(record: dict[str, Any]) -> list[CloudEvent]:
         elif event_name == "INSERT":
             refund = refund_from_image(ddb.get("NewImage"))
             if refund is not None:
-                user = (ddb.get("NewImage") or {}).get("userId", {}).get("S")
-                change = PAYMENT_REFUNDED, _refund_data(refund[0], user)
+                image = ddb.get("NewImage") or {}
+                user = image.get("userId", {}).get("S")
+                provider = image.get("provider", {}).get("S") or STRIPE
+                change = PAYMENT_REFUNDED, _refund_data(refund[0], user, provider)
                 correlation, subject = refund[1], refund[0].order_id
     if change is None:
         return []

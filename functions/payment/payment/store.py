@@ -31,7 +31,7 @@ from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from gears_shared.store import MoneyAttribute, bind
-from payment.domain import Failure, Money, Payment, PaymentStatus, Refund, RefundKind, utc_iso
+from payment.domain import STRIPE, Failure, Money, Payment, PaymentStatus, Refund, RefundKind, utc_iso
 from payment.errors import PaymentExists, RefundRecorded, StalePayment
 
 PAYMENT = "Payment"
@@ -66,6 +66,10 @@ class PaymentItem(Model):
     updated_at = UnicodeAttribute(attr_name="updatedAt")
     version = VersionAttribute()
     correlation_id = UnicodeAttribute(attr_name="correlationId", null=True)
+    provider = UnicodeAttribute(null=True)  # absent on payments from before PayPal: Stripe
+    capture_id = UnicodeAttribute(attr_name="captureId", null=True)
+    approval_url = UnicodeAttribute(attr_name="approvalUrl", null=True)
+    approval_expires_at = UnicodeAttribute(attr_name="approvalExpiresAt", null=True)
 
 
 class RefundItem(Model):
@@ -75,6 +79,7 @@ class RefundItem(Model):
     refund_id = UnicodeAttribute(attr_name="refundId")
     order_id = UnicodeAttribute(attr_name="orderId")
     user_id = UnicodeAttribute(attr_name="userId", null=True)  # the payment's, for the published event
+    provider = UnicodeAttribute(null=True)  # the payment's, for the published event (absent before PayPal: Stripe)
     amount = MoneyAttribute()
     refunded_total = MoneyAttribute(attr_name="refundedTotal")
     full = UnicodeAttribute()  # "true"/"false": readable in the stream image as is
@@ -107,6 +112,10 @@ def to_payment(item: PaymentItem) -> Payment:
         refund_count=int(item.refund_count or 0),
         failure=failure,
         version=int(item.version or 0),
+        provider=item.provider or STRIPE,
+        capture_id=item.capture_id,
+        approval_url=item.approval_url,
+        approval_expires_at=datetime.fromisoformat(item.approval_expires_at) if item.approval_expires_at else None,
     )
 
 
@@ -130,6 +139,10 @@ def to_payment_item(model: type[PaymentItem], p: Payment, *, version: int, corre
         created_at=utc_iso(p.created_at),
         updated_at=utc_iso(p.updated_at),
         correlation_id=correlation_id or None,
+        provider=p.provider,
+        capture_id=p.capture_id,
+        approval_url=p.approval_url,
+        approval_expires_at=utc_iso(p.approval_expires_at) if p.approval_expires_at else None,
     )
     if version:
         item.version = version
@@ -246,6 +259,7 @@ class DynamoPaymentRepository:
         payment_item = to_payment_item(self.payments, payment, version=expected_version, correlation_id=correlation_id)
         refund_item = to_refund_item(self.refunds, refund, correlation_id=correlation_id)
         refund_item.user_id = payment.user_id
+        refund_item.provider = payment.provider
         try:
             with TransactWrite(connection=self.connection) as transaction:
                 transaction.save(refund_item, condition=self.refunds.pk.does_not_exist())

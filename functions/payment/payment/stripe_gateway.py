@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from payment.domain import Failure, Money
+from payment.domain import STRIPE, Failure, Money
 from payment.errors import InvalidWebhook, ProviderRejected, ProviderUnavailable
-from payment.service import ChargeOutcome, ProviderRefund
+from payment.service import ChargeOutcome, EventChange, ProviderEvent, ProviderRef, ProviderRefund
 
 if TYPE_CHECKING:
     import stripe as stripe_module
@@ -54,13 +55,17 @@ def _unavailable(exc: Exception) -> ProviderUnavailable:
 
 
 class StripeGateway:
-    """:class:`payment.service.PaymentProvider` over the Stripe API."""
+    """:class:`payment.service.PaymentProvider` over the Stripe API: a card is charged at once (a PaymentIntent
+    created and confirmed), so ``capture`` and ``status`` both read the intent."""
+
+    name = STRIPE
 
     def __init__(self, secret: Any = read_secret) -> None:
         self._secret = secret
         self._lock = threading.Lock()
         self._client: Any = None
         self._client_for: tuple[Any, ...] | None = None
+        self._verifier = StripeWebhookVerifier(secret)
 
     def _stripe(self) -> Any:
         """The Stripe client for the current settings and key."""
@@ -109,15 +114,27 @@ class StripeGateway:
             raise _rejected(exc) from exc
         except stripe.StripeError as exc:
             raise _unavailable(exc) from exc
-        if intent.status == "succeeded":
-            return ChargeOutcome(intent.id, True, int(intent.amount_received or intent.amount))
-        # requires_action (3-D Secure) cannot be completed server-side; anything else is not a charge either.
-        reason = "authentication_required" if intent.status == "requires_action" else f"intent_{intent.status}"
-        return ChargeOutcome(intent.id, False, failure=Failure(reason, None, f"The payment is {intent.status}."))
+        return _outcome(intent)
 
-    def cancel(self, payment_intent_id: str, *, idempotency_key: str) -> str:
+    def capture(self, ref: ProviderRef, *, idempotency_key: str) -> ChargeOutcome:
+        """A card's charge is confirmed when it is made: what the intent came to."""
+        return self.status(ref)
+
+    def status(self, ref: ProviderRef) -> ChargeOutcome:
         import stripe
 
+        try:
+            intent = self._stripe().v1.payment_intents.retrieve(ref.payment_id)
+        except stripe.InvalidRequestError as exc:
+            raise _rejected(exc) from exc
+        except stripe.StripeError as exc:
+            raise _unavailable(exc) from exc
+        return _outcome(intent)
+
+    def cancel(self, ref: ProviderRef, *, idempotency_key: str) -> str:
+        import stripe
+
+        payment_intent_id = ref.payment_id
         client = self._stripe()
         try:
             intent = client.v1.payment_intents.cancel(payment_intent_id, options={"idempotency_key": idempotency_key})
@@ -133,11 +150,11 @@ class StripeGateway:
             raise _unavailable(exc) from exc
 
     def refund(
-        self, payment_intent_id: str, *, amount: int | None, idempotency_key: str, metadata: dict[str, str]
+        self, ref: ProviderRef, *, amount: int | None, idempotency_key: str, metadata: dict[str, str]
     ) -> ProviderRefund:
         import stripe
 
-        params: dict[str, Any] = {"payment_intent": payment_intent_id, "metadata": metadata}
+        params: dict[str, Any] = {"payment_intent": ref.payment_id, "metadata": metadata}
         if amount is not None:
             params["amount"] = amount
         try:
@@ -150,14 +167,26 @@ class StripeGateway:
             raise _unavailable(exc) from exc
         return _refund(refund)
 
-    def refunds_of(self, payment_intent_id: str) -> list[ProviderRefund]:
+    def refunds_of(self, ref: ProviderRef) -> list[ProviderRefund]:
         import stripe
 
         try:
-            page = self._stripe().v1.refunds.list(params={"payment_intent": payment_intent_id, "limit": 100})
+            page = self._stripe().v1.refunds.list(params={"payment_intent": ref.payment_id, "limit": 100})
         except stripe.StripeError as exc:
             raise _unavailable(exc) from exc
         return [_refund(r) for r in page.data]
+
+    def verify_webhook(self, payload: str, headers: Mapping[str, str]) -> ProviderEvent:
+        """Stripe's event, once its ``Stripe-Signature`` verifies, in the service's words."""
+        return translate(self._verifier.verify(payload, headers.get("stripe-signature")))
+
+
+def _outcome(intent: Any) -> ChargeOutcome:
+    if intent.status == "succeeded":
+        return ChargeOutcome(intent.id, True, int(intent.amount_received or intent.amount))
+    # requires_action (3-D Secure) cannot be completed server-side; anything else is not a charge either.
+    reason = "authentication_required" if intent.status == "requires_action" else f"intent_{intent.status}"
+    return ChargeOutcome(intent.id, False, failure=Failure(reason, None, f"The payment is {intent.status}."))
 
 
 def _declined(exc: stripe_module.CardError) -> ChargeOutcome:
@@ -214,3 +243,49 @@ class StripeWebhookVerifier:
         if not body.get("id") or not body.get("type"):
             raise InvalidWebhook("The webhook body is not a Stripe event.")
         return body
+
+
+# -- Stripe's events in the service's words ---------------------------------------------------------------------------
+def translate(event: dict[str, Any]) -> ProviderEvent:
+    """A verified Stripe event as a :class:`payment.service.ProviderEvent`: ``payment_intent.succeeded``,
+    ``.payment_failed`` and ``.canceled`` change the payment of the intent's ``orderId`` metadata;
+    ``charge.refunded`` (its refunds, listed or asked for) and ``refund.created``/``.updated`` record refunds."""
+    type_ = str(event.get("type") or "")
+    obj: dict[str, Any] = (event.get("data") or {}).get("object") or {}
+    metadata = obj.get("metadata") or {}
+
+    def made(change: EventChange, **fields: Any) -> ProviderEvent:
+        return ProviderEvent(STRIPE, str(event["id"]), type_, change, order_id=metadata.get("orderId"), **fields)
+
+    if type_.startswith("payment_intent.") and obj.get("id"):
+        intent = {"payment_id": str(obj["id"]), "user_id": metadata.get("userId")}
+        if type_ == "payment_intent.succeeded":
+            received = int(obj.get("amount_received") or obj.get("amount") or 0)
+            asked = Money(int(obj.get("amount") or received), str(obj.get("currency") or "gbp").upper())
+            method = obj.get("payment_method")
+            return made(EventChange.SUCCEEDED, **intent, amount=asked, received=received, payment_method=method)
+        if type_ == "payment_intent.payment_failed":
+            error = obj.get("last_payment_error") or {}
+            failure = Failure(
+                str(error.get("code") or "payment_failed"), error.get("decline_code"), error.get("message")
+            )
+            return made(EventChange.FAILED, **intent, failure=failure)
+        if type_ == "payment_intent.canceled":
+            return made(EventChange.VOIDED, **intent)
+    if type_ == "charge.refunded" and obj.get("payment_intent"):
+        listed = (obj.get("refunds") or {}).get("data")
+        refunds = tuple(_provider_refund(r) for r in listed) if isinstance(listed, list) else None
+        return made(EventChange.REFUNDED, payment_id=str(obj["payment_intent"]), refunds=refunds)
+    if type_ in ("refund.created", "refund.updated"):
+        return made(EventChange.REFUNDED, payment_id=obj.get("payment_intent"), refunds=(_provider_refund(obj),))
+    return made(EventChange.NONE)
+
+
+def _provider_refund(obj: dict[str, Any]) -> ProviderRefund:
+    return ProviderRefund(
+        refund_id=str(obj.get("id")),
+        payment_intent_id=obj.get("payment_intent"),
+        amount=int(obj.get("amount") or 0),
+        status=str(obj.get("status") or ""),
+        metadata={str(k): str(v) for k, v in (obj.get("metadata") or {}).items()},
+    )

@@ -54,7 +54,7 @@ class ShipmentIn(BaseModel):
 
 
 # -- answers: what Order.to_dict() and Order.summary() write -----------------------------------------------------
-Status = Literal["PENDING", "CONFIRMED", "PAID", "SHIPPED", "DELIVERED", "CANCELLED", "REFUNDED"]
+Status = Literal["PENDING", "CONFIRMED", "AWAITING_PAYMENT", "PAID", "SHIPPED", "DELIVERED", "CANCELLED", "REFUNDED"]
 assert set(Status.__args__) == set(OrderStatus)  # type: ignore[attr-defined]
 CancelReasonName = Literal["out_of_stock", "payment_failed", "customer_request", "admin_request"]
 assert set(CancelReasonName.__args__) == set(CancelReason)  # type: ignore[attr-defined]
@@ -98,6 +98,14 @@ class OrderPaymentAnswer(Answer):
     refunds: list[OrderRefundAnswer]
     voided: bool
     failure: str | None = Field(description="Why the charge failed (the decline code, else the reason)")
+    approvalUrl: str | None = Field(
+        description="While AWAITING_PAYMENT: the provider's page where the buyer approves the payment (PayPal); "
+        "else null"
+    )
+    approvalExpiresAt: Timestamp | None = Field(
+        description="While AWAITING_PAYMENT: when the wait for the buyer's approval ends (the order is then "
+        "cancelled unless paid); else null"
+    )
 
 
 class OrderShipmentAnswer(Answer):
@@ -188,8 +196,9 @@ def list_my_orders(orders: Orders) -> Response[Any]:
 @read_app.get(
     "/orders/<order_id>",
     summary="Get an order",
-    description="The order with its lines, totals, status history, payment and shipment. Another customer's order "
-    "is 404; support and admin see any.",
+    description="The order with its lines, totals, status history, payment and shipment. While it is "
+    "AWAITING_PAYMENT (the buyer approves at PayPal) its payment has `approvalUrl` and `approvalExpiresAt`. Another "
+    "customer's order is 404; support and admin see any.",
 )
 @documented(answers={200: OrderAnswer})
 def get_order(order_id: str, orders: Orders) -> Response[Any]:
@@ -239,7 +248,8 @@ def _statuses(raw: str | None) -> tuple[OrderStatus, ...]:
     answers={200: OrderPageAnswer},
     query={
         **PAGING,
-        "status": "Comma-separated statuses (PENDING, CONFIRMED, PAID, SHIPPED, DELIVERED, CANCELLED, REFUNDED)",
+        "status": "Comma-separated statuses (PENDING, CONFIRMED, AWAITING_PAYMENT, PAID, SHIPPED, DELIVERED, "
+        "CANCELLED, REFUNDED)",
         "from": "Placed at or after this ISO 8601 time",
         "to": "Placed before this ISO 8601 time",
     },

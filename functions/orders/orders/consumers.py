@@ -1,10 +1,10 @@
 """The saga's events, applied to orders (``OrdersEventsConsumerFunction``, on ``OrdersEventsQueue``).
 
 The queue is subscribed to the e-commerce topic (``OrderPlaced.v1``), the inventory topic (``StockReserved.v1``,
-``StockReservationFailed.v1``) and the payment topic (``PaymentSucceeded.v1``, ``PaymentFailed.v1``,
-``PaymentRefunded.v1``, ``PaymentVoided.v1``). Each event's data is validated and becomes the command of its use
-case (:mod:`orders.service`). :class:`gears_shared.consumers.EventConsumer` applies each event id once (the
-inbox in the orders table) and reports partial batch failures.
+``StockReservationFailed.v1``) and the payment topic (``PaymentApprovalRequested.v1``, ``PaymentSucceeded.v1``,
+``PaymentFailed.v1``, ``PaymentRefunded.v1``, ``PaymentVoided.v1``). Each event's data is validated and becomes
+the command of its use case (:mod:`orders.service`). :class:`gears_shared.consumers.EventConsumer` applies each event
+id once (the inbox in the orders table) and reports partial batch failures.
 
 Failures come back sooner than the queue's visibility timeout when waiting longer would only slow the saga down:
 an event that arrived before the change it follows (:class:`OrderNotReady`) is retried after a short, growing
@@ -66,6 +66,9 @@ def consumer() -> EventConsumer:
             ev.STOCK_RESERVED: _apply(ev.StockReserved, service.ConfirmOrder, service.confirm_order),
             ev.STOCK_RESERVATION_FAILED: _apply(
                 ev.StockReservationFailed, service.CancelOutOfStock, service.cancel_out_of_stock
+            ),
+            ev.PAYMENT_APPROVAL_REQUESTED: _apply(
+                ev.PaymentApprovalRequested, service.AwaitPayment, service.await_payment
             ),
             ev.PAYMENT_SUCCEEDED: _apply(ev.PaymentSucceeded, service.RecordPayment, service.record_payment),
             ev.PAYMENT_FAILED: _apply(ev.PaymentFailed, service.CancelUnpaid, service.cancel_unpaid),

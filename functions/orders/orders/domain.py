@@ -3,10 +3,19 @@
 ::
 
     PENDING ──StockReserved──▶ CONFIRMED ──PaymentSucceeded──▶ PAID ──ship──▶ SHIPPED ──deliver──▶ DELIVERED
-       │                          │                              │              │                     │
-       └──────────────┬───────────┴──────────────────────────────┘              └──────────┬──────────┘
-                      ▼ (out of stock, payment failed, cancel)                             ▼ (fully refunded)
+       │                        │   │                          ▲  │              │                     │
+       │                        │   ▼ PaymentApprovalRequested │  │              │                     │
+       │                        │ AWAITING_PAYMENT ────────────┘  │              │                     │
+       │                        │   │           PaymentSucceeded  │              │                     │
+       └──────────────┬─────────┴───┴─────────────────────────────┘              └──────────┬──────────┘
+                      ▼ (out of stock, payment failed, cancel)                              ▼ (fully refunded)
                   CANCELLED ──────────── (fully refunded, if it was paid) ──────────────▶ REFUNDED
+
+AWAITING_PAYMENT is CONFIRMED with the buyer away at the payment provider's page (PayPal): the stock is reserved,
+nothing is charged yet, and the order shows where the buyer approves and until when. Both are "reserved, not yet
+paid" alike: either becomes PAID or CANCELLED (stock released). A card skips AWAITING_PAYMENT, and so may PayPal: its
+PaymentSucceeded (or PaymentFailed) can overtake the PaymentApprovalRequested published before it, and then moves the
+order on from CONFIRMED; the approval, arriving after, is stale and changes nothing.
 
 Every change of status appends a :class:`Transition` to the order's history: when, from what, to what, and its
 cause (the event type and id, or ``request`` and the caller). An illegal change raises :class:`IllegalTransition`.
@@ -45,6 +54,7 @@ def parse_time(text: str) -> datetime:
 class OrderStatus(StrEnum):
     PENDING = "PENDING"
     CONFIRMED = "CONFIRMED"
+    AWAITING_PAYMENT = "AWAITING_PAYMENT"
     PAID = "PAID"
     SHIPPED = "SHIPPED"
     DELIVERED = "DELIVERED"
@@ -57,7 +67,8 @@ S = OrderStatus
 # The legal moves. CANCELLED → REFUNDED only when money was taken (checked in :meth:`Order.refund_fully`).
 TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     S.PENDING: frozenset({S.CONFIRMED, S.CANCELLED}),
-    S.CONFIRMED: frozenset({S.PAID, S.CANCELLED}),
+    S.CONFIRMED: frozenset({S.AWAITING_PAYMENT, S.PAID, S.CANCELLED}),
+    S.AWAITING_PAYMENT: frozenset({S.PAID, S.CANCELLED}),
     S.PAID: frozenset({S.SHIPPED, S.CANCELLED, S.REFUNDED}),
     S.SHIPPED: frozenset({S.DELIVERED, S.REFUNDED}),
     S.DELIVERED: frozenset({S.REFUNDED}),
@@ -68,13 +79,16 @@ TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
 PROGRESS: dict[OrderStatus, int] = {
     S.PENDING: 0,
     S.CONFIRMED: 1,
-    S.PAID: 2,
-    S.SHIPPED: 3,
-    S.DELIVERED: 4,
+    S.AWAITING_PAYMENT: 2,
+    S.PAID: 3,
+    S.SHIPPED: 4,
+    S.DELIVERED: 5,
     S.CANCELLED: 9,
     S.REFUNDED: 10,
 }
-CANCELLABLE = frozenset({S.PENDING, S.CONFIRMED, S.PAID})
+# Stock reserved, nothing charged yet: what payment's events follow (a charge, a failure).
+UNPAID = frozenset({S.CONFIRMED, S.AWAITING_PAYMENT})
+CANCELLABLE = frozenset({S.PENDING, *UNPAID, S.PAID})
 
 
 class CancelReason(StrEnum):
@@ -254,10 +268,17 @@ class Payment:
     refunded: int = 0  # the payment service's running total (its ``refundedTotal``)
     voided: bool = False
     failure: str | None = None
+    # Where the buyer approves the payment at the provider, and until when: set only while AWAITING_PAYMENT.
+    approval_url: str | None = None
+    approval_expires_at: str | None = None
 
     @property
     def was_charged(self) -> bool:
         return self.charged > 0
+
+    def without_approval(self) -> Payment:
+        """The payment once the buyer's wait is over (paid or cancelled): the link is no use to anyone then."""
+        return replace(self, approval_url=None, approval_expires_at=None)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -268,6 +289,8 @@ class Payment:
             "refunds": [r.to_dict() for r in self.refunds],
             "voided": self.voided,
             "failure": self.failure,
+            "approvalUrl": self.approval_url,
+            "approvalExpiresAt": self.approval_expires_at,
         }
 
     @classmethod
@@ -282,6 +305,8 @@ class Payment:
             refunded=int((value.get("refunded") or {}).get("amount") or 0),
             voided=bool(value.get("voided")),
             failure=value.get("failure") or None,
+            approval_url=value.get("approvalUrl") or None,
+            approval_expires_at=value.get("approvalExpiresAt") or None,
         )
 
 
@@ -439,11 +464,26 @@ class Order:
         if not self.can_become(target):
             raise IllegalTransition(self.status, target)
         step = Transition(len(self.history), self.status, target, utc_iso(now), cause, reason)
+        if self.status is S.AWAITING_PAYMENT:
+            changes["payment"] = changes.get("payment", self.payment).without_approval()
         return replace(self, status=target, history=(*self.history, step), **changes)
 
     def confirm(self, cause: Cause, now: datetime) -> Order:
         """Stock is reserved for every line."""
         return self._move(S.CONFIRMED, cause, now)
+
+    def await_payment(
+        self, payment_intent_id: str, approval_url: str, expires_at: datetime, cause: Cause, now: datetime
+    ) -> Order:
+        """The payment service made the payment at the provider, and the buyer must approve it there (PayPal) at
+        ``approval_url`` before ``expires_at``."""
+        waiting = replace(
+            self.payment,
+            payment_intent_id=payment_intent_id,
+            approval_url=approval_url,
+            approval_expires_at=utc_iso(expires_at),
+        )
+        return self._move(S.AWAITING_PAYMENT, cause, now, payment=waiting)
 
     def mark_paid(self, payment_intent_id: str, amount: int, cause: Cause, now: datetime) -> Order:
         """The payment service charged the order."""

@@ -21,15 +21,16 @@ Every envelope's ``subject`` is the order id and its ``id`` derives from the tra
 the history), so a retried stream record, or the same change seen twice, publishes the same id.
 
 Consumed: ``OrderPlaced.v1`` (e-commerce), ``StockReserved.v1`` and ``StockReservationFailed.v1`` (inventory),
-``PaymentSucceeded.v1``, ``PaymentFailed.v1``, ``PaymentRefunded.v1``, ``PaymentVoided.v1`` (payment). Consumed
-schemas ignore fields they do not know (a publisher may add fields; it never renames or drops one).
+``PaymentApprovalRequested.v1``, ``PaymentSucceeded.v1``, ``PaymentFailed.v1``, ``PaymentRefunded.v1``,
+``PaymentVoided.v1`` (payment). Consumed schemas ignore fields they do not know (a publisher may add fields; it never
+renames or drops one). AWAITING_PAYMENT publishes nothing: the payment service announced it.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, Field
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, Field
 
 from gears_shared.events import ConsumedData, PublishedData
 
@@ -38,6 +39,7 @@ SOURCE = "gears.orders"
 ORDER_PLACED = "OrderPlaced.v1"
 STOCK_RESERVED = "StockReserved.v1"
 STOCK_RESERVATION_FAILED = "StockReservationFailed.v1"
+PAYMENT_APPROVAL_REQUESTED = "PaymentApprovalRequested.v1"
 PAYMENT_SUCCEEDED = "PaymentSucceeded.v1"
 PAYMENT_FAILED = "PaymentFailed.v1"
 PAYMENT_REFUNDED = "PaymentRefunded.v1"
@@ -107,6 +109,14 @@ class StockReservationFailed(ConsumedData):
     orderId: str = Id
     reason: str = "out_of_stock"
     unavailable: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class PaymentApprovalRequested(ConsumedData):
+    orderId: str = Id
+    paymentIntentId: str = Id  # the provider's id of the payment (PayPal's order id)
+    # Shown to the buyer as a link: a web address, never a javascript: or data: one.
+    approvalUrl: str = Field(min_length=1, max_length=2048, pattern=r"^https?://")
+    expiresAt: AwareDatetime
 
 
 class PaymentSucceeded(ConsumedData):

@@ -1,7 +1,8 @@
 """What must hold of the orders table once the shop is quiet (``gears check``; see :mod:`gears_shared.invariants`).
 
 - **settled**: every order is terminal (paid, shipped, delivered, cancelled, refunded), or still moving (its last
-  step less than ``in_flight_s`` ago); a cancelled one says why.
+  step less than ``in_flight_s`` ago; one AWAITING_PAYMENT, its buyer's wait not over more than ``in_flight_s``
+  ago: the payment service ends it then); a cancelled one says why.
 - **history**: each order's history is whole (steps 0, 1, 2 ...), every step a legal move, and the last step is the
   order's status, on the item and in the document alike.
 - **imported history**: every imported order's marker names a batch that holds it, and every order of a batch has
@@ -19,7 +20,7 @@ from gears_shared.invariants import Check, Shop
 from orders.domain import TRANSITIONS, OrderStatus
 from orders.store import ENTITY, HISTORY_BATCH, HISTORY_MARKER, history_batch_orders
 
-MOVING = frozenset({OrderStatus.PENDING, OrderStatus.CONFIRMED})
+MOVING = frozenset({OrderStatus.PENDING, OrderStatus.CONFIRMED, OrderStatus.AWAITING_PAYMENT})
 
 
 def checks(items: Iterable[dict[str, Any]], shop: Shop) -> list[Check]:
@@ -57,7 +58,12 @@ def _settled(item: dict[str, Any], check: Check, shop: Shop) -> None:
     steps = list((item.get("order") or {}).get("history") or [])
     last = steps[-1] if steps else {}
     status = OrderStatus(str(item.get("status")))
-    if status in MOVING and shop.age_s(last.get("at")) > shop.in_flight_s:
+    if status is OrderStatus.AWAITING_PAYMENT:
+        # A buyer may take the whole approval window at the provider's page; only past its end is the order stuck.
+        ends = ((item.get("order") or {}).get("payment") or {}).get("approvalExpiresAt")
+        if shop.age_s(ends) > shop.in_flight_s:
+            check.fail(f"{item.get('orderId')} still {status.value} {shop.age_s(ends):.0f} s after the buyer's wait")
+    elif status in MOVING and shop.age_s(last.get("at")) > shop.in_flight_s:
         check.fail(f"{item.get('orderId')} still {status.value} {shop.age_s(last.get('at')):.0f} s after its last step")
     if status is OrderStatus.CANCELLED and not (last.get("reason") or last.get("cause")):
         check.fail(f"{item.get('orderId')} cancelled without a reason")

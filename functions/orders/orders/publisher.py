@@ -1,12 +1,12 @@
 """The orders table's stream, published as CloudEvents on the orders topic (``OrderConfirmed.v1``, ...).
 
 Each status change of an order is a :class:`Transition` appended to its history in the same write; this function
-compares a record's old and new history and publishes one event per new transition (PENDING and REFUNDED publish
-nothing: checkout already announced the order, and the payment service announced the refund). Event ids derive
-from the transition (order id + position in the history), so a retried record, or a replayed stream, publishes
-the same ids and consumers drop the repeats. A new batch of imported history (:mod:`orders.history`) publishes one
-``OrderHistoryImported.v1``, its id derived from the batch id. Other items (the inbox, history markers) publish
-nothing.
+compares a record's old and new history and publishes one event per new transition (PENDING, AWAITING_PAYMENT and
+REFUNDED publish nothing: checkout already announced the order, and the payment service the wait for the buyer's
+approval and the refund). Event ids derive from the transition (order id + position in the history), so a retried
+record, or a replayed stream, publishes the same ids and consumers drop the repeats. A new batch of imported history
+(:mod:`orders.history`) publishes one ``OrderHistoryImported.v1``, its id derived from the batch id. Other items (the
+inbox, history markers) publish nothing.
 """
 
 from __future__ import annotations

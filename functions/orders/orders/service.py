@@ -26,6 +26,7 @@ from gears_shared.clock import utc_now
 from orders import events as ev
 from orders.domain import (
     CANCELLABLE,
+    UNPAID,
     CancelReason,
     Cause,
     Discount,
@@ -149,6 +150,11 @@ class CancelOutOfStock(EventCommand[ev.StockReservationFailed]):
 
 
 @dataclass(frozen=True)
+class AwaitPayment(EventCommand[ev.PaymentApprovalRequested]):
+    """PaymentApprovalRequested: the buyer must approve the payment on the provider's page (PayPal)."""
+
+
+@dataclass(frozen=True)
 class RecordPayment(EventCommand[ev.PaymentSucceeded]):
     """PaymentSucceeded: the order was charged."""
 
@@ -234,6 +240,19 @@ def cancel_out_of_stock(cmd: CancelOutOfStock, orders: OrderRepository, *, clock
     )
 
 
+def await_payment(cmd: AwaitPayment, orders: OrderRepository, *, clock: Clock = utc_now) -> Outcome:
+    """A CONFIRMED order waits for its buyer at the provider (AWAITING_PAYMENT). Late, after the payment's outcome
+    moved the order on (PAID, CANCELLED), it is stale: the outcome stands."""
+    data = cmd.data
+    return _on_status(
+        orders,
+        data.orderId,
+        cmd.event,
+        OrderStatus.CONFIRMED,
+        lambda o: o.await_payment(data.paymentIntentId, data.approvalUrl, data.expiresAt, cmd.event.cause, clock()),
+    )
+
+
 def record_payment(cmd: RecordPayment, orders: OrderRepository, *, clock: Clock = utc_now) -> Outcome:
     data = cmd.data
 
@@ -248,7 +267,7 @@ def record_payment(cmd: RecordPayment, orders: OrderRepository, *, clock: Clock 
         orders,
         data.orderId,
         cmd.event,
-        OrderStatus.CONFIRMED,
+        UNPAID,  # from CONFIRMED too: a charge may overtake the approval that came before it
         lambda o: o.mark_paid(data.paymentIntentId, data.amount.amount, cmd.event.cause, clock()),
         when_stale=late,
     )
@@ -260,7 +279,7 @@ def cancel_unpaid(cmd: CancelUnpaid, orders: OrderRepository, *, clock: Clock = 
         orders,
         cmd.data.orderId,
         cmd.event,
-        OrderStatus.CONFIRMED,
+        UNPAID,
         lambda o: o.cancel(CancelReason.PAYMENT_FAILED.value, cmd.event.cause, clock(), failure=failure),
     )
 

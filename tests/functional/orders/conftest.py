@@ -85,3 +85,20 @@ def placed_event(order_id: str, user_id: str = "user-1", **kw: Any) -> Any:
 
 def saga_event(type_: str, order_id: str, **data: Any) -> Any:
     return new_event(type_, "gears.test", {"orderId": order_id, **data}, subject=order_id, event_id=str(uuid.uuid4()))
+
+
+APPROVAL_URL = "https://www.sandbox.paypal.com/checkoutnow?token=5O190127TN364715T"
+
+
+def approval_event(order_id: str, expires_at: str = "2026-03-01T12:30:00.000Z", **kw: Any) -> Any:
+    """``PaymentApprovalRequested.v1`` as the payment service publishes it: the buyer must approve at PayPal."""
+    data = {
+        "userId": "user-ann",
+        "provider": "paypal",
+        "paymentIntentId": "5O190127TN364715T",
+        "approvalUrl": APPROVAL_URL,
+        "expiresAt": expires_at,
+        "amount": {"amount": 1399, "currency": "GBP"},
+        **kw,
+    }
+    return saga_event("PaymentApprovalRequested.v1", order_id, **data)

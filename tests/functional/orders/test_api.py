@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from gears.local.lambda_context import LambdaContext
-from tests.functional.orders.conftest import placed_event, saga_event, sqs_event
+from tests.functional.orders.conftest import APPROVAL_URL, approval_event, placed_event, saga_event, sqs_event
 from tests.support.handlers import ADMIN, SUPPORT, Answer, claims
 
 ANN = claims("user-ann")
@@ -207,3 +207,33 @@ def test_fulfilment_in_order_and_the_admin_listing(call: Call, saga: Callable[..
     assert [o["orderId"] for o in rest.body["items"]] == ["ao-8"]
     for query in ({"status": "LOST"}, {"from": "yesterday"}, {"from": "2026-05-01", "to": "2026-04-01"}):
         assert call("GET", "/admin/orders", claims=ADMIN, query=query).status == 400
+
+
+def test_an_order_awaiting_payment_shows_where_to_approve_and_is_cancelled_as_a_confirmed_one(
+    call: Call, saga: Callable[..., None]
+) -> None:
+    saga(
+        placed_event("ao-10", "user-ann", paymentMethod="paypal"),
+        saga_event("StockReserved.v1", "ao-10"),
+        approval_event("ao-10", expires_at="2026-03-01T12:30:00+00:00"),
+    )
+    path = {"orderId": "ao-10"}
+    own = call("GET", "/orders/ao-10", "/orders/{orderId}", claims=ANN, path_parameters=path)
+    assert own.status == 200  # and the answer holds to OrderAnswer (tests/support/contract.py)
+    assert own.body["status"] == "AWAITING_PAYMENT"
+    payment = own.body["payment"]
+    assert (payment["method"], payment["paymentIntentId"]) == ("paypal", "5O190127TN364715T")
+    assert (payment["approvalUrl"], payment["approvalExpiresAt"]) == (APPROVAL_URL, "2026-03-01T12:30:00.000Z")
+    assert own.body["history"][-1]["from"] == "CONFIRMED"
+    assert own.body["history"][-1]["cause"]["type"] == "PaymentApprovalRequested.v1"
+
+    listed = call("GET", "/admin/orders", claims=SUPPORT, query={"status": "awaiting_payment"})
+    assert listed.status == 200
+    assert [(o["orderId"], o["status"]) for o in listed.body["items"]] == [("ao-10", "AWAITING_PAYMENT")]
+    assert [o["status"] for o in call("GET", "/orders", claims=ANN).body["items"]] == ["AWAITING_PAYMENT"]
+
+    done = call("POST", "/orders/ao-10/cancel", "/orders/{orderId}/cancel", claims=ANN, path_parameters=path)
+    assert done.status == 200
+    assert (done.body["status"], done.body["cancelReason"]) == ("CANCELLED", "customer_request")
+    assert (done.body["payment"]["approvalUrl"], done.body["payment"]["approvalExpiresAt"]) == (None, None)
+    assert call("GET", "/admin/orders", claims=SUPPORT, query={"status": "AWAITING_PAYMENT"}).body["items"] == []

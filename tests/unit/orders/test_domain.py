@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from orders.domain import (
     TRANSITIONS,
+    UNPAID,
     Cause,
     IllegalTransition,
     InvalidOrder,
@@ -25,6 +26,13 @@ from tests.unit.orders.fakes import NOW
 S = OrderStatus
 EVENT = Cause("StockReserved.v1", "evt-1")
 ADMIN = Cause.request("admin-1")
+APPROVAL = Cause("PaymentApprovalRequested.v1", "evt-ap")
+APPROVAL_URL = "https://www.paypal.com/checkoutnow?token=5O190127TN364715T"
+EXPIRES = datetime(2026, 3, 1, 12, 30, tzinfo=UTC)
+
+
+def waiting(order: Order) -> Order:
+    return order.await_payment("5O190127TN364715T", APPROVAL_URL, EXPIRES, APPROVAL, NOW)
 
 
 def new_order() -> Order:
@@ -50,6 +58,7 @@ def at(status: OrderStatus) -> Order:
     path: dict[OrderStatus, Callable[[Order], Order]] = {
         S.PENDING: lambda o: o,
         S.CONFIRMED: lambda o: o.confirm(EVENT, NOW),
+        S.AWAITING_PAYMENT: lambda o: waiting(at(S.CONFIRMED)),
         S.PAID: lambda o: at(S.CONFIRMED).mark_paid("pi_1", 1399, Cause("PaymentSucceeded.v1", "e2"), NOW),
         S.SHIPPED: lambda o: at(S.PAID).ship("royal_mail", "AB123456789GB", ADMIN, NOW),
         S.DELIVERED: lambda o: at(S.SHIPPED).deliver(ADMIN, NOW),
@@ -61,6 +70,7 @@ def at(status: OrderStatus) -> Order:
 
 MOVES: dict[OrderStatus, Callable[[Order], Order]] = {
     S.CONFIRMED: lambda o: o.confirm(EVENT, NOW),
+    S.AWAITING_PAYMENT: waiting,
     S.PAID: lambda o: o.mark_paid("pi_1", 1399, Cause("PaymentSucceeded.v1", "e3"), NOW),
     S.SHIPPED: lambda o: o.ship("dhl", "1234567890", ADMIN, NOW),
     S.DELIVERED: lambda o: o.deliver(ADMIN, NOW),
@@ -141,6 +151,51 @@ def test_judging_events_stale_or_too_early() -> None:
     assert at(S.CANCELLED).judge(S.CONFIRMED) is Verdict.STALE
 
 
+def test_judging_payment_events_around_the_wait_for_the_buyer() -> None:
+    # The payment's outcome follows either unpaid status: a charge may overtake the approval published before it.
+    assert at(S.CONFIRMED).judge(UNPAID) is Verdict.APPLY
+    assert at(S.AWAITING_PAYMENT).judge(UNPAID) is Verdict.APPLY
+    assert at(S.PENDING).judge(UNPAID) is Verdict.NOT_YET
+    assert at(S.PAID).judge(UNPAID) is Verdict.STALE
+    # The approval follows CONFIRMED only: once waiting, paid or cancelled, another one is stale.
+    assert at(S.PENDING).judge(S.CONFIRMED) is Verdict.NOT_YET
+    for past in (S.AWAITING_PAYMENT, S.PAID, S.SHIPPED, S.CANCELLED, S.REFUNDED):
+        assert at(past).judge(S.CONFIRMED) is Verdict.STALE, past
+
+
+def test_awaiting_payment_shows_where_the_buyer_approves_until_the_wait_ends() -> None:
+    order = at(S.AWAITING_PAYMENT)
+    assert order.history[-1].to_dict() == {
+        "seq": 2,
+        "from": "CONFIRMED",
+        "to": "AWAITING_PAYMENT",
+        "at": "2026-03-01T12:00:00.000Z",
+        "cause": {"type": "PaymentApprovalRequested.v1", "id": "evt-ap"},
+    }
+    shown = order.to_dict()["payment"]
+    assert shown["approvalUrl"] == APPROVAL_URL
+    assert shown["approvalExpiresAt"] == "2026-03-01T12:30:00.000Z"
+    assert shown["paymentIntentId"] == "5O190127TN364715T"
+    assert order.caused_by("evt-ap")
+
+    paid = order.mark_paid("5O190127TN364715T", 1399, Cause("PaymentSucceeded.v1", "e5"), NOW)
+    assert (paid.status, paid.payment.charged) == (S.PAID, 1399)
+    assert (paid.payment.approval_url, paid.payment.approval_expires_at) == (None, None)
+    failed = order.cancel("payment_failed", Cause("PaymentFailed.v1", "e6"), NOW, failure="buyer_cancelled")
+    assert (failed.status, failed.payment.failure) == (S.CANCELLED, "buyer_cancelled")
+    assert failed.to_dict()["payment"]["approvalUrl"] is None
+    assert failed.payment.payment_intent_id == "5O190127TN364715T"  # PayPal's order, for whoever looks it up
+
+
+def test_an_order_awaiting_payment_is_cancelled_unpaid_as_a_confirmed_one() -> None:
+    cancelled = at(S.AWAITING_PAYMENT).cancel("customer_request", Cause.request("u-1"), NOW)
+    assert (cancelled.status, cancelled.cancel_reason) == (S.CANCELLED, "customer_request")
+    assert cancelled.history[-1].from_status is S.AWAITING_PAYMENT
+    assert not cancelled.payment.was_charged
+    with pytest.raises(IllegalTransition):
+        cancelled.refund_fully(Cause("PaymentRefunded.v1", "r"), NOW)  # nothing was taken
+
+
 def test_orders_that_cannot_exist_are_refused() -> None:
     line = OrderLine("p", "s", "t", 1, Money(100, "GBP"), Money(100, "GBP"))
     kw = dict(
@@ -181,3 +236,13 @@ def test_tracking_numbers_are_checked_per_carrier(carrier: str, number: str, ok:
 def test_the_stored_form_round_trips() -> None:
     order = at(S.DELIVERED).record_refund("re_1", 100, 100, False, Cause("PaymentRefunded.v1", "r"), NOW)
     assert Order.from_dict(order.to_dict()) == order
+    assert Order.from_dict(at(S.AWAITING_PAYMENT).to_dict()) == at(S.AWAITING_PAYMENT)
+
+
+def test_an_order_stored_before_paypal_reads_with_no_approval() -> None:
+    stored = at(S.CONFIRMED).to_dict()
+    for key in ("approvalUrl", "approvalExpiresAt"):
+        del stored["payment"][key]
+    order = Order.from_dict(stored)
+    assert (order.payment.approval_url, order.payment.approval_expires_at) == (None, None)
+    assert order.to_dict()["payment"]["approvalUrl"] is None

@@ -49,6 +49,14 @@ CANCEL_REASONS = {
     "admin_request": "the shop cancelled it",
 }
 
+# Why a payment failed, in words, where the provider's code is not words already (PayPal's path: the buyer cancelled
+# on PayPal's page, never came back, or PayPal declined what they paid with).
+PAYMENT_FAILURES = {
+    "buyer_cancelled": "you cancelled it at PayPal",
+    "approval_expired": "it was not approved at PayPal in time",
+    "instrument_declined": "PayPal declined the way you chose to pay",
+}
+
 Data = TypeVar("Data", bound=BaseModel)
 
 
@@ -111,8 +119,13 @@ def on_order_cancelled(data: ev.OrderCancelled, source: Source) -> service.Outco
     return _notify(source, data.userId, "order_cancelled", context)
 
 
+def failure_in_words(reason: str | None, decline_code: str | None) -> str:
+    """A payment's failure for its customer: ``insufficient funds``, ``you cancelled it at PayPal``."""
+    return PAYMENT_FAILURES.get(reason or "") or (decline_code or reason or "").replace("_", " ")
+
+
 def on_payment_failed(data: ev.PaymentFailed, source: Source) -> service.Outcome:
-    reason = (data.declineCode or data.reason or "").replace("_", " ")
+    reason = failure_in_words(data.reason, data.declineCode)
     context = {"order_id": data.orderId, "reason": reason}
     return _notify(source, data.userId, "payment_failed", context, order_id=data.orderId)
 

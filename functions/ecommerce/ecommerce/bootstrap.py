@@ -118,6 +118,11 @@ PORTS = (
 )
 
 
+def public_api_url() -> str:
+    """The API's public address (a PayPal buyer's approval link is under it)."""
+    return os.environ.get("PUBLIC_API_URL", "")
+
+
 def reset() -> None:
     """Forget every port built, so that the next use builds it from the environment as it is now."""
     for port in PORTS:

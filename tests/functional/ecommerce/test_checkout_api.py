@@ -180,3 +180,36 @@ def test_order_placed_reaches_the_topic_as_the_contract_says(
     # a cart publishes once, when it starts; its changes, checkout keys and the cart's deletion publish nothing
     assert [e.data["userId"] for e in events if e.type == "CartStarted.v1"] == ["customer-1"]
     assert {e.type for e in events} <= {"ProductCreated.v1", "CartStarted.v1", "OrderPlaced.v1"}
+
+
+def test_a_paypal_checkout_answers_the_link_that_takes_its_buyer_to_paypal(
+    shop_call: Call, products: Products, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PUBLIC_API_URL", "https://api.shop.test")
+    [mug] = products(1, price={"amount": 1250, "currency": "GBP"})
+    shop_call("PUT", f"/cart/items/{mug['productId']}", body={"quantity": 1})
+    placed = shop_call(
+        "POST", "/checkout", headers={"Idempotency-Key": key()}, body=checkout_body(paymentMethod="paypal")
+    )
+    assert placed.status == 202, placed
+    order_id = placed.body["orderId"]
+    assert placed.body["payment"] == {
+        "method": "paypal",
+        "approvalUrl": f"https://api.shop.test/payments/paypal/approve?orderId={order_id}",
+    }
+    assert shop_call("GET", placed.headers["location"]).body["payment"] == placed.body["payment"]
+
+
+def test_a_card_checkout_needs_no_link(shop_call: Call, products: Products) -> None:
+    [mug] = products(1, price={"amount": 1250, "currency": "GBP"})
+    shop_call("PUT", f"/cart/items/{mug['productId']}", body={"quantity": 1})
+    placed = shop_call("POST", "/checkout", headers={"Idempotency-Key": key()}, body=checkout_body())
+    assert placed.body["payment"] == {"method": "card", "approvalUrl": None}
+
+
+@pytest.mark.parametrize("method", ["PayPal", "paypal ", "paypal_wallet", "pm_", "stripe"])
+def test_a_payment_method_that_is_neither_a_card_nor_paypal_is_400(shop_call: Call, method: str) -> None:
+    answer = shop_call(
+        "POST", "/checkout", headers={"Idempotency-Key": key()}, body=checkout_body(paymentMethod=method)
+    )
+    assert answer.status == 400, answer

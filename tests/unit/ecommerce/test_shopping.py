@@ -234,3 +234,10 @@ def test_a_checkout_answers_at_once_for_its_customer_only(world: World) -> None:
         service.show_checkout(service.ShowCheckout("u2", receipt["orderId"]), world.checkouts)
     with pytest.raises(CheckoutNotFound):
         service.show_checkout(service.ShowCheckout("u1", "no-such-order"), world.checkouts)
+
+
+def test_a_receipt_kept_from_before_paypal_reads_as_paid_by_card() -> None:
+    from ecommerce.cart.service import as_answered
+
+    old = {"orderId": "o1", "status": "PENDING", "discount": None}
+    assert as_answered(old)["payment"] == {"method": "card", "approvalUrl": None}

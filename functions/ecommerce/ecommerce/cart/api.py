@@ -87,7 +87,9 @@ class CheckoutIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     shippingAddress: AddressIn
-    paymentMethod: Annotated[str, StringConstraints(pattern=r"^pm_[A-Za-z0-9_]{1,100}$")]
+    paymentMethod: Annotated[str, StringConstraints(pattern=r"^(pm_[A-Za-z0-9_]{1,100}|paypal)$")] = Field(
+        description='A card\'s payment method id (`pm_...`), or `"paypal"`'
+    )
     discountCode: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)] | None = Field(
         None, description="A discount code, in any case (`SPRING10` or `spring10`)"
     )
@@ -148,6 +150,17 @@ class AppliedDiscountAnswer(Answer):
     amount: Money
 
 
+class CheckoutPayment(Answer):
+    """How the order is paid: by card (charged without the customer), or with PayPal, whose buyer follows
+    ``approvalUrl`` to PayPal's approval page."""
+
+    method: Literal["card", "paypal"]
+    approvalUrl: str | None = Field(
+        description="PayPal: the link that takes the buyer to PayPal's approval page (202 with Retry-After while the "
+        "PayPal order is being made, then 303 to PayPal); null for a card"
+    )
+
+
 class CheckoutReceipt(Answer):
     """The 202 of POST /checkout, and its replay."""
 
@@ -159,6 +172,7 @@ class CheckoutReceipt(Answer):
     discount: AppliedDiscountAnswer | None = Field(description="The code applied and what it took off; null: none")
     total: Money = Field(description="subtotal - discount + shipping")
     placedAt: Timestamp
+    payment: CheckoutPayment
 
 
 class CheckoutAnswer(CheckoutReceipt):
@@ -247,12 +261,14 @@ def _idempotency_key() -> str:
     "/checkout",
     summary="Turn the cart into an order, once per Idempotency-Key (202, the receipt)",
     description="Header `Idempotency-Key` (8-128 of `A-Z a-z 0-9 _ - . :`); body `{shippingAddress: {name, line1, "
-    'line2?, city, postalCode, country (ISO 3166-1 alpha-2)}, paymentMethod: "pm_..."}` and nothing else. '
-    '202 `{orderId, status: "PENDING", lines, subtotal, shipping, total, placedAt}` with `Location: '
-    "/checkout/{orderId}`, which answers at once. Prices and totals are the catalog's. The same key and body again "
-    "answer the same order (`Idempotent-Replayed: true`); the same key with another body is 422 "
-    "`idempotency-key-reused`. An empty cart is 422 `empty-cart`; a line that cannot be bought (archived, or more "
-    "than the units available) 422 `products-unavailable`, naming the lines in `unavailable`, before any order is "
+    'line2?, city, postalCode, country (ISO 3166-1 alpha-2)}, paymentMethod: "pm_..." or "paypal"}` and nothing '
+    'else. 202 `{orderId, status: "PENDING", lines, subtotal, shipping, total, placedAt, payment: {method, '
+    "approvalUrl}}` with `Location: /checkout/{orderId}`, which answers at once. With PayPal, `payment.approvalUrl` "
+    "is where the buyer goes to approve the payment at PayPal (the order waits for them, AWAITING_PAYMENT, and is "
+    "cancelled with its stock released if they cancel there or never approve). Prices and totals are the catalog's. "
+    "The same key and body again answer the same order (`Idempotent-Replayed: true`); the same key with another body "
+    "is 422 `idempotency-key-reused`. An empty cart is 422 `empty-cart`; a line that cannot be bought (archived, or "
+    "more than the units available) 422 `products-unavailable`, naming the lines in `unavailable`, before any order is "
     "placed. Shipping: free from 50.00, else 4.99, in the cart's currency. `discountCode` (optional, any case) takes "
     "its discount off the subtotal (`discount: {code, amount}` in the answer; `total = subtotal - discount + "
     "shipping`, shipping decided on the subtotal before the discount) and uses the code once, in the order's own "
@@ -286,6 +302,7 @@ def post_checkout(checkouts: Checkouts, catalog: Catalog, discounts: Discounts) 
         fingerprint=body.digest(),
         correlation_id=current_correlation_id(checkout_app),
         discount_code=body.discountCode,
+        public_url=bootstrap.public_api_url(),
     )
     result = service.checkout(cmd, checkouts, catalog, discounts=discounts)
     headers = {"Location": f"/checkout/{result.receipt['orderId']}", **NO_STORE}

@@ -376,8 +376,9 @@ class PlacedOrder:
             "placedAt": utc_iso(self.placed_at),
         }
 
-    def to_receipt(self) -> dict[str, Any]:
-        """What the customer sees at once (202): the order id, its state, the lines and the totals."""
+    def to_receipt(self, public_url: str = "") -> dict[str, Any]:
+        """What the customer sees at once (202): the order id, its state, the lines and the totals, and how it is
+        paid (:func:`payment_of`)."""
         return {
             "orderId": self.order_id,
             "status": "PENDING",
@@ -387,7 +388,21 @@ class PlacedOrder:
             "discount": self.discount.to_dict() if self.discount else None,
             "total": _money(self.total),
             "placedAt": utc_iso(self.placed_at),
+            "payment": payment_of(self.order_id, self.payment_method, public_url),
         }
+
+
+PAYPAL = "paypal"
+APPROVE_PATH = "/payments/paypal/approve"
+
+
+def payment_of(order_id: str, payment_method: str | None, public_url: str) -> dict[str, Any]:
+    """How the order is paid: a card (charged without the customer) or PayPal, with the link that takes the buyer to
+    PayPal's approval page. The link is the payment service's, known at once: PayPal's own is made only once the
+    stock is reserved, and the payment service's link forwards to it then."""
+    if payment_method != PAYPAL:
+        return {"method": "card", "approvalUrl": None}
+    return {"method": PAYPAL, "approvalUrl": f"{public_url.rstrip('/')}{APPROVE_PATH}?orderId={order_id}"}
 
 
 def order_id_for(user_id: str, idempotency_key: str) -> str:

@@ -183,6 +183,7 @@ class Checkout:
     fingerprint: str
     correlation_id: str = ""
     discount_code: str | None = None  # as the customer typed it (any case)
+    public_url: str = ""  # the API's address, for a PayPal buyer's approval link
 
 
 @dataclass(frozen=True)
@@ -254,9 +255,14 @@ def clear_cart(cmd: ClearCart, carts: CartRepository) -> None:
 
 
 # -- checkout --------------------------------------------------------------------------------------------------------
-def with_discount_field(receipt: dict[str, Any]) -> dict[str, Any]:
-    """A receipt as answered today: one kept from before discount codes has ``discount: null``."""
-    return {**receipt, "discount": receipt.get("discount")}
+def as_answered(receipt: dict[str, Any]) -> dict[str, Any]:
+    """A receipt as answered today: one kept from before discount codes has ``discount: null``; one from before
+    PayPal was paid by card."""
+    return {
+        **receipt,
+        "discount": receipt.get("discount"),
+        "payment": receipt.get("payment") or {"method": "card", "approvalUrl": None},
+    }
 
 
 def _replay(record: CheckoutRecord, cmd: Checkout) -> CheckoutResult:
@@ -265,7 +271,7 @@ def _replay(record: CheckoutRecord, cmd: Checkout) -> CheckoutResult:
             "This Idempotency-Key was already used for a different checkout; use a new key for a new order.",
             orderId=record.order_id,
         )
-    return CheckoutResult(with_discount_field(record.receipt), replayed=True)
+    return CheckoutResult(as_answered(record.receipt), replayed=True)
 
 
 def _discount(code_text: str | None, discounts: DiscountLookup | None) -> DiscountCode | None:
@@ -314,7 +320,7 @@ def checkout(
     discount = _discount(cmd.discount_code, discounts)
     if discount is not None:
         order = order.with_discount(discount.apply(order.subtotal, now))
-    receipt = order.to_receipt()
+    receipt = order.to_receipt(cmd.public_url)
     checkout_record = CheckoutRecord(order.order_id, cmd.fingerprint, receipt)
     claims: list[UsageClaim | None] = (
         [None] if discount is None else [UsageClaim(discount.code, n) for n in shard_order(discount.shards, pick)]
@@ -351,7 +357,7 @@ def show_checkout(query: ShowCheckout, store: CheckoutStore) -> dict[str, Any]:
     receipt = store.receipt(query.user_id, query.order_id)
     if receipt is None:
         raise CheckoutNotFound("You have no checkout of this order.")
-    return {**with_discount_field(receipt), "order": f"/orders/{receipt['orderId']}"}
+    return {**as_answered(receipt), "order": f"/orders/{receipt['orderId']}"}
 
 
 # -- availability ----------------------------------------------------------------------------------------------------

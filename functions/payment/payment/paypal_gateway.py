@@ -192,11 +192,14 @@ class PayPalGateway:
 
     def _call(self, call: Callable[..., Any], *args: Any) -> Any:
         """One SDK call; PayPal's 5xx, 429, 401 and the network are :class:`ProviderUnavailable`."""
+        from apimatic_core.exceptions.auth_validation_exception import AuthValidationException
         from paypalserversdk.exceptions.api_exception import ApiException
         from requests import RequestException
 
         try:
             return call(*args)
+        except AuthValidationException as exc:  # no token: PayPal refused our credentials, or could not be asked
+            raise ProviderUnavailable("PayPal gave no access token (its credentials, or PayPal): try again.") from exc
         except ApiException as exc:
             if exc.response_code >= 500 or exc.response_code in (401, 403, 408, 429):
                 raise ProviderUnavailable(f"PayPal did not answer usefully ({exc.response_code}): try again.") from exc
@@ -271,8 +274,13 @@ class PayPalGateway:
         return ChargeOutcome(str(order["id"]), False, waiting=True, approval_url=link)
 
     def capture(self, ref: ProviderRef, *, idempotency_key: str) -> ChargeOutcome:
+        """Capture once the buyer approved. The order is read first: a capture asked before approval (a forged or
+        early return) is never sent, so its ``PayPal-Request-Id`` is not spent on a refusal PayPal might keep."""
         from paypalserversdk.exceptions.api_exception import ApiException
 
+        seen = self.status(ref)
+        if not seen.approved:
+            return seen  # waiting, captured already (what PayPal holds), or voided
         client = self._paypal()
         try:
             response = self._call(

@@ -7,7 +7,7 @@ gears seed                       load each service's demo data into the running 
 gears dlq list|show|redrive      the dead-letter queues of the running shop
 gears replay [--limit N | --returns N]  the dataset's real orders through checkout and the saga
 gears backfill [--csv P] [--api URL --token T] [--shift-to-today]  the dataset's invoices as order history
-gears fault crash|stripe|list|clear   make a function die mid-invocation, or Stripe fail, in the running shop
+gears fault crash|stripe|paypal|list|clear   make a function die mid-invocation, or Stripe or PayPal fail
 """
 
 from __future__ import annotations
@@ -92,6 +92,7 @@ def cmd_local(args: argparse.Namespace) -> int:
         prewarm=args.prewarm,
         max_concurrency=args.concurrency,
         stripe_port=args.stripe_port,
+        paypal_port=args.paypal_port,
         settle=args.settle,
     )
     runtime = LocalRuntime(options)
@@ -261,6 +262,13 @@ def cmd_fault(args: argparse.Namespace) -> int:
             print("this shop talks to a real Stripe: no faults to inject", file=sys.stderr)
             return 1
         print(json.dumps(EmulatorControl(state["stripe"]).set_fault(args.mode, args.count, args.delay)))
+    elif args.action == "paypal":
+        from gears.local.paypal_emulator import PayPalControl
+
+        if not state.get("paypal"):
+            print("this shop talks to a real PayPal: no faults to inject", file=sys.stderr)
+            return 1
+        print(json.dumps(PayPalControl(state["paypal"]).set_fault(args.mode, args.count, args.delay)))
     elif args.action == "list":
         for f in board.list():
             print(json.dumps(f.__dict__))
@@ -290,6 +298,7 @@ def main(argv: list[str] | None = None) -> int:
     local.add_argument("--settle", action="store_true", help="say ready only once the start-up events are handled")
     local.add_argument("--concurrency", type=int, default=4, help="concurrent workers per function")
     local.add_argument("--stripe-port", type=int, default=None, help="the local Stripe endpoint's port (default: free)")
+    local.add_argument("--paypal-port", type=int, default=None, help="the local PayPal endpoint's port (default: free)")
     local.add_argument("-v", "--verbose", action="store_true", help="echo every function log line")
     local.set_defaults(func=cmd_local)
 
@@ -317,6 +326,9 @@ def main(argv: list[str] | None = None) -> int:
         "--returns", type=int, default=0, help="instead: every invoice of the first N customers whose returns refund"
     )
     replay.add_argument("--workers", type=int, default=4, help="customers replayed side by side")
+    replay.add_argument(
+        "--paypal", type=float, default=0.0, metavar="SHARE", help="pay this share of orders with PayPal (0 to 1)"
+    )
     replay.add_argument("--csv", help="another Online Retail extract (default: the one the demo catalog comes from)")
     replay.set_defaults(func=cmd_replay)
 
@@ -358,6 +370,10 @@ def main(argv: list[str] | None = None) -> int:
     stripe.add_argument("mode", choices=["error", "timeout"])
     stripe.add_argument("--count", type=int, default=1, help="how many API calls (default 1)")
     stripe.add_argument("--delay", type=float, default=30.0, help="how long a timeout hangs, seconds")
+    paypal = actions.add_parser("paypal", help="the local PayPal answers 500s, or works and then hangs")
+    paypal.add_argument("mode", choices=["error", "timeout"])
+    paypal.add_argument("--count", type=int, default=1, help="how many API calls (default 1)")
+    paypal.add_argument("--delay", type=float, default=30.0, help="how long a timeout hangs, seconds")
     actions.add_parser("list", help="the armed faults and how often each fired")
     actions.add_parser("clear", help="disarm every fault")
     fault.set_defaults(func=cmd_fault)

@@ -10,11 +10,17 @@ The dataset is a sample of lines, not of invoices: baskets are partial and most 
 refund; both are reported, not hidden. Invoices go in date order; ``--limit`` bounds how many. The first
 cancellation that refunds a replayed order comes after some 280 invoices: ``--returns N`` replays instead every
 invoice of the first N customers whose cancellations do refund one of their earlier orders.
+
+``--paypal SHARE`` pays that share of the orders with PayPal instead of a card (chosen by the invoice number, so a
+rerun chooses the same ones), the way a browser pays: the checkout's approval link followed to PayPal's page (the
+local PayPal endpoint's), its "Pay" form sent, PayPal's redirect followed back to the shop, which captures.
+Outcomes are reported per method.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import re
 import sys
 import threading
@@ -24,6 +30,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 
@@ -56,6 +63,7 @@ class Report:
     refused_out_of_stock: int = 0  # invoices with nothing left to buy: checkout said so, no order was placed
     seconds: float = 0.0
     checkout_to_terminal_s: list[float] = field(default_factory=list)
+    by_method: Counter[str] = field(default_factory=Counter)  # "paypal PAID", "card CANCELLED (...)"
 
     def text(self) -> str:
         done = sum(self.outcomes.values())
@@ -72,6 +80,8 @@ class Report:
             f"short of stock at checkout: {self.lines_cut_for_stock} lines cut to what was left, "
             f"{self.refused_out_of_stock} invoices with nothing left (no order)",
         ]
+        if self.by_method:
+            lines.append(f"outcomes by payment method: {dict(sorted(self.by_method.items()))}")
         if self.errors:
             lines.append(f"errors: {dict(self.errors)}")
         return "\n".join(lines)
@@ -165,6 +175,42 @@ class Shop:
         return f"STUCK_{status}"
 
 
+def pays_with_paypal(invoice_number: str, share: float) -> bool:
+    """Whether this invoice is one of the ``share`` paid with PayPal: a stable choice from its number."""
+    if share <= 0:
+        return False
+    digest = int.from_bytes(hashlib.sha256(invoice_number.encode()).digest()[:8], "big")
+    return digest / 2**64 < share
+
+
+PAGE_FORM = re.compile(r'action="(?P<action>/checkoutnow/approve)"')
+
+
+def pay_with_paypal(http: requests.Session, approval_url: str, deadline_s: float = 60.0) -> str:
+    """Pay as a browser does: follow the checkout's link to PayPal's page (the shop answers 202 with Retry-After
+    while the PayPal order is being made), send the page's "Pay" form, follow PayPal back to the shop. The shop's
+    answer to the return (the payment's state), or why it could not be paid."""
+    deadline = time.monotonic() + deadline_s
+    while True:
+        r = http.get(approval_url, allow_redirects=False, timeout=30)
+        if r.status_code == 303:
+            break
+        if r.status_code != 202 or time.monotonic() > deadline:
+            return f"no PayPal page ({r.status_code})"
+        time.sleep(float(r.headers.get("Retry-After") or 1))
+    page_url = str(r.headers["Location"])
+    page = http.get(page_url, timeout=30)
+    form = PAGE_FORM.search(page.text)
+    token = re.search(r'name="token" value="([^"]+)"', page.text)
+    if page.status_code != 200 or form is None or token is None:
+        return f"no approval form ({page.status_code})"
+    base = "{0.scheme}://{0.netloc}".format(urlsplit(page_url))
+    back = http.post(base + form["action"], data={"token": token.group(1), "funding": "balance"}, timeout=60)
+    if back.status_code != 200:
+        return f"return answered {back.status_code}"
+    return str(back.json().get("status", "?"))
+
+
 def _checkout(shop: Shop, token: str, invoice: Invoice, payment_method: str, attempt: int = 1) -> Any:
     return shop.call(
         "POST",
@@ -192,7 +238,14 @@ def _buy_what_is_left(
     return left
 
 
-def replay(shop: Shop, invoices: list[Invoice], *, workers: int = 4, payment_method: str = "pm_card_visa") -> Report:  # noqa: C901 - the replay's steps are closures over its lock and report
+def replay(  # noqa: C901 - the replay's steps are closures over its lock and report
+    shop: Shop,
+    invoices: list[Invoice],
+    *,
+    workers: int = 4,
+    payment_method: str = "pm_card_visa",
+    paypal_share: float = 0.0,
+) -> Report:
     product_ids = shop.product_ids()  # the catalog the shop has (the demo data's, unless changed since)
     report = Report(invoices=len(invoices))
     lock = threading.Lock()
@@ -207,6 +260,12 @@ def replay(shop: Shop, invoices: list[Invoice], *, workers: int = 4, payment_met
         with lock:
             tokens[customer] = token
         return token
+
+    def pay(receipt: dict[str, Any]) -> None:
+        paid = pay_with_paypal(shop.http, str(receipt["payment"]["approvalUrl"]))
+        if paid not in ("SUCCEEDED", "APPROVED"):
+            with lock:
+                report.errors[f"paypal: {paid}"] += 1
 
     def place(invoice: Invoice) -> None:
         token = token_for(invoice.customer)
@@ -228,7 +287,8 @@ def replay(shop: Shop, invoices: list[Invoice], *, workers: int = 4, payment_met
         if not skus:
             return
         started = time.monotonic()
-        r = _checkout(shop, token, invoice, payment_method)
+        method = "paypal" if pays_with_paypal(invoice.number, paypal_share) else payment_method
+        r = _checkout(shop, token, invoice, method)
         if r.status_code == 422 and str(r.json().get("type", "")).endswith("/products-unavailable"):
             # Told "only N left" before paying, a customer buys what is left and drops what is gone.
             skus = _buy_what_is_left(shop, token, skus, r.json().get("unavailable") or [])
@@ -238,16 +298,19 @@ def replay(shop: Shop, invoices: list[Invoice], *, workers: int = 4, payment_met
                 with lock:
                     report.refused_out_of_stock += 1
                 return
-            r = _checkout(shop, token, invoice, payment_method, attempt=2)
+            r = _checkout(shop, token, invoice, method, attempt=2)
         if r.status_code != 202:
             with lock:
                 report.errors[f"checkout {r.status_code}"] += 1
             return
         order_id = str(r.json()["orderId"])
+        if method == "paypal":
+            pay(r.json())
         outcome = shop.wait_settled(order_id, token)
         with lock:
             report.orders_placed += 1
             report.outcomes[outcome] += 1
+            report.by_method[f"{'paypal' if method == 'paypal' else 'card'} {outcome}"] += 1
             report.checkout_to_terminal_s.append(time.monotonic() - started)
             if outcome in ("PAID", "SHIPPED", "DELIVERED"):
                 orders_by_customer[invoice.customer].append((order_id, skus))
@@ -323,7 +386,7 @@ def run(args: argparse.Namespace) -> int:
     invoices = read_invoices(Path(args.csv) if args.csv else DEFAULT_CSV)
     invoices = customers_with_returns(invoices, args.returns) if args.returns else invoices[: args.limit]
     print(f"replaying {len(invoices)} invoices with {args.workers} workers...", flush=True)
-    print(replay(shop, invoices, workers=args.workers).text())
+    print(replay(shop, invoices, workers=args.workers, paypal_share=args.paypal).text())
     return 0
 
 

@@ -130,6 +130,9 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shop]:
             str(port),
             "--cloud-port",
             str(cloud_port),
+            # A PayPal buyer's wait short enough for a test to see one end (tests/e2e/test_paypal.py).
+            "--parameter",
+            "PayPalApprovalTimeoutSeconds=60",
         ],
         cwd=ROOT,
         stdout=out,

@@ -62,6 +62,7 @@ class Options:
     settle: bool = False  # wait, before "ready", until the start-up events (demo data) have all been handled
     quiet: bool = False
     stripe_port: int | None = None  # the local Stripe endpoint's port (None: any free one)
+    paypal_port: int | None = None  # the local PayPal endpoint's port (None: any free one)
 
 
 def _wait_for_port(host: str, port: int, timeout: float, proc: subprocess.Popen[bytes] | None = None) -> None:
@@ -171,6 +172,8 @@ class LocalRuntime:
         self._wrote_state = False
         self.stripe: Any = None  # the local Stripe endpoint (gears.local.stripe_emulator), when it runs
         self.stripe_secrets: dict[str, str] = {}
+        self.paypal: Any = None  # the local PayPal endpoint (gears.local.paypal_emulator), when it runs
+        self.paypal_secrets: dict[str, str] = {}
 
     def _say(self, msg: str) -> None:
         if not self.o.quiet:
@@ -188,6 +191,7 @@ class LocalRuntime:
         self.faults.clear()  # faults armed for an earlier shop do not carry over
         self._start_cloud()
         self._start_stripe()
+        self._start_paypal()
         self.template = Template(self.o.template, self.o.parameters, region=self.o.region)
         step = time.perf_counter()
         self.stack = provision(
@@ -198,7 +202,7 @@ class LocalRuntime:
             gateway_url=self.gateway_url,
         )
         self._say(f"[gears] provisioned the template's resources ({time.perf_counter() - step:.1f}s)")
-        self._put_stripe_secrets()
+        self._put_provider_secrets()
         self._build_pools()
         self._start_gateway()
         self._admin_account()
@@ -524,9 +528,10 @@ class LocalRuntime:
         self.o.state_dir.mkdir(parents=True, exist_ok=True)
         self._start_cloud()
         self._start_stripe()
+        self._start_paypal()
         self.template = Template(self.o.template, self.o.parameters, region=self.o.region)
         self.stack = provision(self.template, self.session, self.endpoint, gateway_url=self.gateway_url)
-        self._put_stripe_secrets()
+        self._put_provider_secrets()
         self._build_pools()
 
     def _write_state(self) -> None:
@@ -543,6 +548,8 @@ class LocalRuntime:
             "resources": self.stack.attrs,
             # the local Stripe endpoint (control API under /_emulator/), or None when a real Stripe was chosen
             "stripe": self.o.parameters.get("StripeApiBase") if self.stripe is not None else None,
+            # the local PayPal endpoint (control API under /_emulator/), or None when a real PayPal was chosen
+            "paypal": self.o.parameters.get("PayPalApiBase") if self.paypal is not None else None,
         }
         (self.o.state_dir / "runtime.json").write_text(json.dumps(state, indent=2, default=str))
         self._wrote_state = True
@@ -563,6 +570,10 @@ class LocalRuntime:
         for pool in self.pools.values():
             pool.close()
         self._stop_stripe()
+        if self.paypal is not None:
+            self.paypal.shutdown()
+            self.paypal.server_close()
+            self.paypal = None
         if self.cloud and self.cloud.poll() is None:
             self.cloud.terminate()
             try:
@@ -595,23 +606,53 @@ class LocalRuntime:
         self.o.parameters["StripeApiBase"] = base_url
         self._say(f"[gears] Stripe-compatible endpoint on {base_url}; webhooks to {webhook_url}")
 
-    def _put_stripe_secrets(self) -> None:
-        """The Stripe secrets where the functions read them: the SSM SecureStrings that any function's environment
-        names in ``STRIPE_SECRET_KEY_PARAMETER`` / ``STRIPE_WEBHOOK_SECRET_PARAMETER`` (no function is named here)."""
-        if not self.stripe_secrets or self.template is None or self.stack is None:
+    def _start_paypal(self) -> None:
+        """Start the PayPal-compatible endpoint and point the template's ``PayPalApiBase`` at it, unless the caller
+        chose a PayPal (``--parameter PayPalApiBase=https://api-m.sandbox.paypal.com`` with a sandbox app's
+        credentials in SSM)."""
+        if "PayPalApiBase" in self.o.parameters or self.paypal is not None:
             return
-        names: dict[str, str] = {}
+        from gears.local.paypal_emulator import start_paypal_emulator
+
+        port = self.o.paypal_port or 0
+        if port and not port_free("127.0.0.1", port):
+            raise RuntimeError(f"port {port} is taken: is another local shop running? (--paypal-port)")
+        self.paypal_secrets = {
+            "client_id": "local-client-" + os.urandom(8).hex(),
+            "client_secret": "local-secret-" + os.urandom(16).hex(),
+            "webhook_id": "WH-LOCAL-" + os.urandom(8).hex().upper(),
+        }
+        webhook_url = f"http://{self.o.host}:{self.o.port}/payments/webhooks/paypal"
+        self.paypal, base_url = start_paypal_emulator("127.0.0.1", port, webhook_url, **self.paypal_secrets)
+        self.o.parameters["PayPalApiBase"] = base_url
+        self._say(f"[gears] PayPal-compatible endpoint on {base_url}; webhooks to {webhook_url}")
+
+    # The providers' secrets, by the environment variable that names their SSM SecureString in a function.
+    PROVIDER_SECRETS = {
+        "STRIPE_SECRET_KEY_PARAMETER": ("stripe_secrets", "secret_key"),
+        "STRIPE_WEBHOOK_SECRET_PARAMETER": ("stripe_secrets", "webhook_secret"),
+        "PAYPAL_CLIENT_ID_PARAMETER": ("paypal_secrets", "client_id"),
+        "PAYPAL_CLIENT_SECRET_PARAMETER": ("paypal_secrets", "client_secret"),
+        "PAYPAL_WEBHOOK_ID_PARAMETER": ("paypal_secrets", "webhook_id"),
+    }
+
+    def _put_provider_secrets(self) -> None:
+        """The local providers' secrets where the functions read them: the SSM SecureStrings that any function's
+        environment names in one of :data:`PROVIDER_SECRETS`' variables (no function is named here)."""
+        if self.template is None or self.stack is None:
+            return
+        values: dict[str, str] = {}
         for function in self.template.functions().values():
             env = self.stack.function_environment(function)
-            for variable, secret in (
-                ("STRIPE_SECRET_KEY_PARAMETER", "secret_key"),
-                ("STRIPE_WEBHOOK_SECRET_PARAMETER", "webhook_secret"),
-            ):
-                if env.get(variable):
-                    names[str(env[variable])] = secret
+            for variable, (held_by, secret) in self.PROVIDER_SECRETS.items():
+                held: dict[str, str] = getattr(self, held_by, None) or {}
+                if env.get(variable) and secret in held:
+                    values[str(env[variable])] = held[secret]
+        if not values:
+            return
         ssm = self.client("ssm")
-        for name, secret in names.items():
-            ssm.put_parameter(Name=name, Value=self.stripe_secrets[secret], Type="SecureString", Overwrite=True)
+        for name, value in values.items():
+            ssm.put_parameter(Name=name, Value=value, Type="SecureString", Overwrite=True)
 
     def _stop_stripe(self) -> None:
         if self.stripe is not None:

@@ -24,7 +24,8 @@ SHARED_LAYER_DIR = "shared"
 
 # Routes any client may call without a token, exactly as ../shared/API.md marks them "public" (PayPal's redirects,
 # and the checkout's link to PayPal's page, which a browser follows without a token), and the providers' webhooks,
-# which prove themselves (Stripe's signature, PayPal's verification). A route that turns off the JWT authorizer must be listed here.
+# which prove themselves (Stripe's signature, PayPal's verification). A route that turns off the JWT authorizer must
+# be listed here.
 PUBLIC_ROUTES = frozenset(
     {
         ("POST", "/auth/signup"),

@@ -570,10 +570,7 @@ class LocalRuntime:
         for pool in self.pools.values():
             pool.close()
         self._stop_stripe()
-        if self.paypal is not None:
-            self.paypal.shutdown()
-            self.paypal.server_close()
-            self.paypal = None
+        self._stop_paypal()
         if self.cloud and self.cloud.poll() is None:
             self.cloud.terminate()
             try:
@@ -659,6 +656,12 @@ class LocalRuntime:
             self.stripe.shutdown()
             self.stripe.server_close()
             self.stripe = None
+
+    def _stop_paypal(self) -> None:
+        if self.paypal is not None:
+            self.paypal.shutdown()
+            self.paypal.server_close()
+            self.paypal = None
 
     def serve_forever(self) -> None:
         signalled: list[int] = []  # not an Event: a handler that sets one can deadlock the main thread waiting on it

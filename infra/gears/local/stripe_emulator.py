@@ -466,8 +466,11 @@ class StripeState:
     def deliver(self, event_id: str) -> Delivery:
         """POST one event to the webhook URL, signed now; record how it went."""
         with self.lock:
-            event = self.events[event_id]
+            event = self.events.get(event_id)
             delivery = self.deliveries.setdefault(event_id, Delivery(event_id))
+        if event is None:  # reset since it was queued: nothing to send (the sender thread must live on)
+            delivery.error = "the event was reset"
+            return delivery
         payload = json.dumps(event, indent=2)
         delivery.attempts += 1
         if not self.webhook_url:

@@ -118,3 +118,42 @@ def test_mail_reads_a_mailbox_written_before_channels(tmp_path: Path, capsys: py
     assert "email to a@example.com  [t]  Hi" in capsys.readouterr().out
     assert main(["--state-dir", str(tmp_path), "mail", "--channel", "sms"]) == 0
     assert capsys.readouterr().out.strip() == "(no mail)"
+
+
+def test_fault_paypal_arms_the_local_paypal_and_refuses_a_real_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from gears.local.paypal_emulator import PayPalControl, start_paypal_emulator
+
+    server, base = start_paypal_emulator()
+    try:
+        (tmp_path / "runtime.json").write_text(json.dumps({"pid": os.getpid(), "paypal": base}))
+        assert main(["--state-dir", str(tmp_path), "fault", "paypal", "timeout", "--count", "2", "--delay", "3"]) == 0
+        assert json.loads(capsys.readouterr().out) == {"mode": "timeout", "count": 2, "delay": 3.0}
+        assert PayPalControl(base).set_fault("error", 0) == {"mode": None, "count": 0, "delay": 3.0}
+    finally:
+        server.shutdown()
+        server.server_close()
+    (tmp_path / "runtime.json").write_text(json.dumps({"pid": os.getpid(), "paypal": None}))
+    assert main(["--state-dir", str(tmp_path), "fault", "paypal", "error"]) == 1
+    assert "real PayPal" in capsys.readouterr().err
+
+
+def test_local_takes_the_paypal_endpoints_port(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from gears.local import runtime
+
+    seen: list[runtime.Options] = []
+
+    class Runtime:
+        def __init__(self, options: runtime.Options) -> None:
+            seen.append(options)
+
+        def start(self) -> None:
+            raise RuntimeError("not started in a unit test")
+
+        def stop(self) -> None:
+            pass
+
+    monkeypatch.setattr(runtime, "LocalRuntime", Runtime)
+    assert main(["--state-dir", str(tmp_path), "local", "--paypal-port", "12112", "--stripe-port", "12111"]) == 1
+    assert (seen[0].paypal_port, seen[0].stripe_port) == (12112, 12111)

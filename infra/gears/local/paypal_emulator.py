@@ -49,7 +49,6 @@ import hashlib
 import hmac
 import html
 import json
-import queue
 import secrets
 import threading
 import time
@@ -57,14 +56,23 @@ import urllib.error
 import urllib.request
 import uuid
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-DEFAULT_TIMEOUT_DELAY_S = 30.0
+from gears.local.emulators import (
+    ControlClient,
+    Delivery,
+    EmulatorServer,
+    Faults,
+    Idempotent,
+    WebhookOutbox,
+    serve,
+)
+
 TOKEN_LIFETIME_S = 32400
 WEBHOOK_ATTEMPTS = 6
 WEBHOOK_BACKOFF_S = (0.5, 1.0, 2.0, 4.0, 8.0)
@@ -162,22 +170,6 @@ def body_of(event: dict[str, Any]) -> bytes:
     return json.dumps(event, separators=(",", ":")).encode()
 
 
-@dataclass
-class _Idempotent:
-    status: int = 0
-    body: bytes = b""
-    done: threading.Event = field(default_factory=threading.Event)
-
-
-@dataclass
-class Delivery:
-    event_id: str
-    attempts: int = 0
-    status: int | None = None
-    error: str | None = None
-    delivered: bool = False
-
-
 class PayPalState:
     """The merchant account's orders, captures and refunds, tokens, the idempotency cache, faults and the webhook
     outbox; one lock guards them."""
@@ -198,16 +190,9 @@ class PayPalState:
         self.events: dict[str, dict[str, Any]] = {}
         self.deliveries: dict[str, Delivery] = {}
         self.transmissions: dict[str, tuple[dict[str, str], bytes]] = {}  # event id -> its last one
-        self.idempotency: dict[str, _Idempotent] = {}
-        self.fault_mode: str | None = None
-        self.fault_count = 0
-        self.fault_delay = DEFAULT_TIMEOUT_DELAY_S
-        self.closing = threading.Event()
-        self.released = threading.Event()
-        self.released.set()
-        self.outbox: queue.Queue[str | None] = queue.Queue()
-        self.sender = threading.Thread(target=self._send_loop, name="paypal-webhooks", daemon=True)
-        self.sender.start()
+        self.idempotency: dict[str, Idempotent] = {}
+        self.faults = Faults()
+        self.outbox = WebhookOutbox(self.deliver, "paypal-webhooks", WEBHOOK_ATTEMPTS, WEBHOOK_BACKOFF_S)
 
     def reset(self) -> None:
         with self.lock:
@@ -222,8 +207,8 @@ class PayPalState:
                 self.idempotency,
             ):
                 store.clear()
-            self.fault_mode, self.fault_count = None, 0
-        self.released.set()
+        self.faults.clear()
+        self.outbox.hold(False)
 
     # -- auth and faults -----------------------------------------------------------------------------------------
     def issue_token(self, authorization: str, form: dict[str, str]) -> dict[str, Any]:
@@ -258,22 +243,7 @@ class PayPalState:
             delay = float(data["delay"]) if data.get("delay") is not None else None
         except (TypeError, ValueError):
             raise invalid("INVALID_PARAMETER_VALUE", "count is a whole number, delay a number of seconds.") from None
-        with self.lock:
-            self.fault_mode = mode if count > 0 else None
-            self.fault_count = count if mode else 0
-            if delay is not None:
-                self.fault_delay = delay
-            return {"mode": self.fault_mode, "count": self.fault_count, "delay": self.fault_delay}
-
-    def take_fault(self) -> str | None:
-        with self.lock:
-            if not self.fault_mode or self.fault_count <= 0:
-                return None
-            self.fault_count -= 1
-            mode = self.fault_mode
-            if self.fault_count == 0:
-                self.fault_mode = None
-            return mode
+        return self.faults.arm(mode, count, delay)
 
     # -- orders --------------------------------------------------------------------------------------------------
     def create_order(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -528,7 +498,12 @@ class PayPalState:
             return None, repr(exc)
 
     def deliver(self, event_id: str) -> Delivery:
-        delivery = self.deliveries.setdefault(event_id, Delivery(event_id))
+        with self.lock:
+            forgotten = event_id not in self.events
+            delivery = self.deliveries.setdefault(event_id, Delivery(event_id))
+        if forgotten:  # a reset came after it was queued: nothing to send (and the sender must live on)
+            delivery.error = "the event was reset"
+            return delivery
         delivery.attempts += 1
         delivery.status, delivery.error = self.post(*self.transmission(event_id))
         delivery.delivered = delivery.status is not None and 200 <= delivery.status < 300
@@ -566,30 +541,8 @@ class PayPalState:
         )
         return {"verification_status": "SUCCESS" if good else "FAILURE"}
 
-    def _send_loop(self) -> None:
-        while not self.closing.is_set():
-            event_id = self.outbox.get()
-            if event_id is None:
-                return
-            while not self.released.wait(0.5):  # held: the endpoint is down
-                if self.closing.is_set():
-                    return
-            for attempt in range(WEBHOOK_ATTEMPTS):
-                if self.closing.is_set():
-                    return
-                with self.lock:
-                    forgotten = event_id not in self.events
-                if forgotten:  # a reset came after it was queued: nothing to send (and nothing to crash on)
-                    break
-                if self.deliver(event_id).delivered:
-                    break
-                if attempt < WEBHOOK_ATTEMPTS - 1:
-                    self.closing.wait(WEBHOOK_BACKOFF_S[min(attempt, len(WEBHOOK_BACKOFF_S) - 1)])
-
     def close(self) -> None:
-        self.closing.set()
-        self.released.set()
-        self.outbox.put(None)
+        self.outbox.close()
 
 
 class _OAuthFailure(Exception):
@@ -640,31 +593,12 @@ def approval_page(order: dict[str, Any]) -> str:
     return PAGE.format(title=f"pay {shown}", content=content)
 
 
-class PayPalServer(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
+class PayPalServer(EmulatorServer):
+    state: PayPalState
 
     def __init__(self, address: tuple[str, int], state: PayPalState) -> None:
-        super().__init__(address, PayPalHandler)
-        self.state = state
+        super().__init__(address, PayPalHandler, state)
         state.base_url = self.base_url
-
-    def server_close(self) -> None:
-        self.state.close()
-        super().server_close()
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """A client that gave up and closed its connection (a timeout fault's client) is not an error here."""
-        import sys
-
-        if isinstance(sys.exc_info()[1], ConnectionError):
-            return
-        super().handle_error(request, client_address)
-
-    @property
-    def base_url(self) -> str:
-        host, port = self.server_address[:2]
-        return f"http://{host!s}:{port}"
 
 
 class PayPalHandler(BaseHTTPRequestHandler):
@@ -745,7 +679,7 @@ class PayPalHandler(BaseHTTPRequestHandler):
         if not state.authorized(self.headers.get("Authorization") or ""):
             self._send(401, {"error": "invalid_token", "error_description": "Token signature verification failed"})
             return
-        fault = state.take_fault()
+        fault = state.faults.take()
         if fault == "error":
             self._send(500, PayPalFailure(500, "INTERNAL_SERVER_ERROR", "An internal server error occurred.").body)
             return
@@ -755,7 +689,7 @@ class PayPalHandler(BaseHTTPRequestHandler):
         else:
             status, body = self._execute(method, path, raw)
         if fault == "timeout":
-            state.closing.wait(state.fault_delay)
+            state.outbox.closing.wait(state.faults.delay)
         self._send_raw(status, body)
 
     def _idempotent(self, key: str, run: Any) -> tuple[int, bytes]:
@@ -764,7 +698,7 @@ class PayPalHandler(BaseHTTPRequestHandler):
             entry = state.idempotency.get(key)
             first = entry is None
             if entry is None:
-                entry = state.idempotency[key] = _Idempotent()
+                entry = state.idempotency[key] = Idempotent()
         if not first:
             entry.done.wait(60)
             if entry.status:
@@ -865,8 +799,7 @@ class PayPalHandler(BaseHTTPRequestHandler):
             case ("POST", ["webhooks", "hold"]):
                 if not isinstance(data.get("hold"), bool):
                     raise invalid("INVALID_PARAMETER_VALUE", "hold is true or false.", "hold")
-                (state.released.clear if data["hold"] else state.released.set)()
-                self._send(200, {"hold": not state.released.is_set()})
+                self._send(200, state.outbox.hold(data["hold"]))
             case ("POST", ["reset"]):
                 state.reset()
                 self._send(200, {"reset": True})
@@ -875,17 +808,8 @@ class PayPalHandler(BaseHTTPRequestHandler):
 
 
 @dataclass(frozen=True)
-class PayPalControl:
+class PayPalControl(ControlClient):
     """A client of a running emulator's control API (``<base>/_emulator/``)."""
-
-    base: str
-
-    def control(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
-        data = json.dumps(body).encode() if body is not None else (b"" if method == "POST" else None)
-        url = self.base.rstrip("/") + "/_emulator/" + path
-        request = urllib.request.Request(url, data=data, method=method)  # noqa: S310
-        with urllib.request.urlopen(request, timeout=30) as answer:  # noqa: S310 - the local emulator, on loopback
-            return json.loads(answer.read())
 
     def orders(self, custom_id: str | None = None) -> list[dict[str, Any]]:
         """PayPal's orders (for one of the shop's orders: its ``custom_id``)."""
@@ -903,16 +827,6 @@ class PayPalControl:
     def replay(self, event_id: str) -> dict[str, Any]:
         return dict(self.control("POST", f"webhooks/replay/{event_id}", {}))
 
-    def hold_webhooks(self, hold: bool) -> dict[str, Any]:
-        return dict(self.control("POST", "webhooks/hold", {"hold": hold}))
-
-    def set_fault(self, mode: str, count: int, delay: float | None = None) -> dict[str, Any]:
-        """Arm ``count`` faults (``error``: answer 500; ``timeout``: do the work, then hang); what is now armed."""
-        body: dict[str, Any] = {"mode": mode, "count": count}
-        if delay is not None:
-            body["delay"] = delay
-        return dict(self.control("POST", "faults", body))
-
 
 def start_paypal_emulator(
     host: str = "127.0.0.1",
@@ -926,7 +840,7 @@ def start_paypal_emulator(
 
     Stop it with ``server.shutdown(); server.server_close()``."""
     server = PayPalServer((host, port), PayPalState(webhook_url, client_id, client_secret, webhook_id))
-    threading.Thread(target=server.serve_forever, name="paypal-emulator", daemon=True).start()
+    serve(server, "paypal-emulator")
     return server, server.base_url
 
 

@@ -41,19 +41,27 @@ import argparse
 import hashlib
 import hmac
 import json
-import queue
 import secrets
 import threading
 import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from gears.local.emulators import (
+    ControlClient,
+    Delivery,
+    EmulatorServer,
+    Faults,
+    Idempotent,
+    WebhookOutbox,
+    serve,
+)
+
 API_VERSION = "2025-09-30.clover"
-DEFAULT_TIMEOUT_DELAY_S = 30.0
 WEBHOOK_ATTEMPTS = 4
 WEBHOOK_BACKOFF_S = (0.2, 0.5, 1.0)
 WEBHOOK_TIMEOUT_S = 10.0
@@ -151,23 +159,6 @@ def sign(payload: str, secret: str, timestamp: int | None = None) -> str:
     return f"t={ts},v1={mac}"
 
 
-@dataclass
-class _Idempotent:
-    fingerprint: str
-    status: int = 0
-    body: bytes = b""
-    done: threading.Event = field(default_factory=threading.Event)
-
-
-@dataclass
-class Delivery:
-    event_id: str
-    attempts: int = 0
-    status: int | None = None
-    error: str | None = None
-    delivered: bool = False
-
-
 class StripeState:
     """The account's objects, the idempotency cache, faults and the webhook queue; one lock guards them."""
 
@@ -180,57 +171,35 @@ class StripeState:
         self.refunds: dict[str, dict[str, Any]] = {}
         self.events: dict[str, dict[str, Any]] = {}
         self.deliveries: dict[str, Delivery] = {}
-        self.idempotency: dict[str, _Idempotent] = {}
-        self.fault_mode: str | None = None
-        self.fault_count = 0
-        self.fault_delay = DEFAULT_TIMEOUT_DELAY_S
-        self.closing = threading.Event()
-        self.released = threading.Event()  # webhooks go out while set; held while clear
-        self.released.set()
-        self.outbox: queue.Queue[str | None] = queue.Queue()
-        self.sender = threading.Thread(target=self._send_loop, name="stripe-webhooks", daemon=True)
-        self.sender.start()
+        self.idempotency: dict[str, Idempotent] = {}
+        self.faults = Faults()
+        self.outbox = WebhookOutbox(self.deliver, "stripe-webhooks", WEBHOOK_ATTEMPTS, WEBHOOK_BACKOFF_S)
 
     def reset(self) -> None:
         with self.lock:
             for store in (self.intents, self.charges, self.refunds, self.events, self.deliveries, self.idempotency):
                 store.clear()
-            self.fault_mode, self.fault_count = None, 0
-        self.released.set()
+        self.faults.clear()
+        self.outbox.hold(False)
 
     # -- faults ------------------------------------------------------------------------------------------------
-    def set_fault(self, mode: str | None, count: int, delay: float | None) -> None:
-        with self.lock:
-            self.fault_mode = mode if count > 0 else None
-            self.fault_count = count
-            if delay is not None:
-                self.fault_delay = delay
-
     def faults_from(self, data: dict[str, Any]) -> dict[str, Any]:
         """``POST /_emulator/faults``: arm what ``data`` asks; what is armed now."""
         mode = data.get("mode")
         if mode not in ("error", "timeout", None):
             raise invalid('mode is "error" or "timeout".', "mode")
-        delay = data.get("delay")
-        self.set_fault(mode, int(data.get("count", 1)), float(delay) if delay is not None else None)
-        return {"mode": self.fault_mode, "count": self.fault_count, "delay": self.fault_delay}
+        try:
+            count = int(data.get("count", 1))
+            delay = float(data["delay"]) if data.get("delay") is not None else None
+        except (TypeError, ValueError):
+            raise invalid("count is a whole number, delay a number of seconds.", "count") from None
+        return self.faults.arm(mode, count, delay)
 
     def hold_from(self, data: dict[str, Any]) -> dict[str, Any]:
         """``POST /_emulator/webhooks/hold``: hold the webhooks (the endpoint is down) or release them."""
         if not isinstance(data.get("hold"), bool):
             raise invalid("hold is true or false.", "hold")
-        (self.released.clear if data["hold"] else self.released.set)()
-        return {"hold": not self.released.is_set()}
-
-    def take_fault(self) -> str | None:
-        with self.lock:
-            if not self.fault_mode or self.fault_count <= 0:
-                return None
-            self.fault_count -= 1
-            mode = self.fault_mode
-            if self.fault_count == 0:
-                self.fault_mode = None
-            return mode
+        return self.outbox.hold(data["hold"])
 
     # -- objects -----------------------------------------------------------------------------------------------
     def create_intent(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -498,26 +467,8 @@ class StripeState:
             delivery.error = None
         return delivery
 
-    def _send_loop(self) -> None:
-        while not self.closing.is_set():
-            event_id = self.outbox.get()
-            if event_id is None:
-                return
-            while not self.released.wait(0.5):  # held: the endpoint is down
-                if self.closing.is_set():
-                    return
-            for attempt in range(WEBHOOK_ATTEMPTS):
-                if self.closing.is_set():
-                    return
-                if self.deliver(event_id).delivered:
-                    break
-                if attempt < WEBHOOK_ATTEMPTS - 1:
-                    self.closing.wait(WEBHOOK_BACKOFF_S[min(attempt, len(WEBHOOK_BACKOFF_S) - 1)])
-
     def close(self) -> None:
-        self.closing.set()
-        self.released.set()
-        self.outbox.put(None)
+        self.outbox.close()
 
 
 def _truthy(value: Any) -> bool:
@@ -541,30 +492,11 @@ def _check_method(pm: str) -> None:
 
 
 # -- HTTP ------------------------------------------------------------------------------------------------------------
-class StripeServer(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
+class StripeServer(EmulatorServer):
+    state: StripeState
 
     def __init__(self, address: tuple[str, int], state: StripeState) -> None:
-        super().__init__(address, StripeHandler)
-        self.state = state
-
-    def server_close(self) -> None:
-        self.state.close()
-        super().server_close()
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """A client that gave up and closed its connection (a timeout fault's client) is not an error here."""
-        import sys
-
-        if isinstance(sys.exc_info()[1], ConnectionError):
-            return
-        super().handle_error(request, client_address)
-
-    @property
-    def base_url(self) -> str:
-        host, port = self.server_address[:2]
-        return f"http://{host!s}:{port}"
+        super().__init__(address, StripeHandler, state)
 
 
 class StripeHandler(BaseHTTPRequestHandler):
@@ -631,7 +563,7 @@ class StripeHandler(BaseHTTPRequestHandler):
     def _api(self, method: str, path: str, body: str, query: str) -> None:
         self._authorize()
         state = self.server.state
-        fault = state.take_fault()
+        fault = state.faults.take()
         if fault == "error":
             self._send(500, {"error": {"type": "api_error", "message": "An unknown error occurred (emulated)."}})
             return
@@ -640,14 +572,14 @@ class StripeHandler(BaseHTTPRequestHandler):
         if key:
             status, raw, replayed = self._idempotent(key, f"{method} {path}", params)
             if fault == "timeout":
-                state.closing.wait(state.fault_delay)
+                state.outbox.closing.wait(state.faults.delay)
             self._send_raw(
                 status, raw, {"Idempotency-Key": key, **({"Idempotent-Replayed": "true"} if replayed else {})}
             )
             return
         status, raw = self._execute(method, path, params)
         if fault == "timeout":
-            state.closing.wait(state.fault_delay)
+            state.outbox.closing.wait(state.faults.delay)
         self._send_raw(status, raw)
 
     def _idempotent(self, key: str, route: str, params: dict[str, Any]) -> tuple[int, bytes, bool]:
@@ -657,7 +589,7 @@ class StripeHandler(BaseHTTPRequestHandler):
             entry = state.idempotency.get(key)
             first = entry is None
             if entry is None:
-                entry = state.idempotency[key] = _Idempotent(fingerprint)
+                entry = state.idempotency[key] = Idempotent(fingerprint)
         if entry.fingerprint != fingerprint:
             raise StripeFailure(
                 400,
@@ -754,17 +686,8 @@ class StripeHandler(BaseHTTPRequestHandler):
 
 
 @dataclass(frozen=True)
-class EmulatorControl:
-    """A client of a running emulator's control API (``<base>/_emulator/``): what it holds, and its faults."""
-
-    base: str
-
-    def control(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
-        data = json.dumps(body).encode() if body is not None else (b"" if method == "POST" else None)
-        url = self.base.rstrip("/") + "/_emulator/" + path
-        request = urllib.request.Request(url, data=data, method=method)  # noqa: S310
-        with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310 - the local emulator, on loopback
-            return json.loads(answer.read())
+class EmulatorControl(ControlClient):
+    """A client of a running Stripe emulator's control API (``<base>/_emulator/``): what it holds, and its faults."""
 
     def intents(self, order_id: str) -> list[dict[str, Any]]:
         """The PaymentIntents made for an order (by their ``orderId`` metadata)."""
@@ -772,17 +695,6 @@ class EmulatorControl:
 
     def refunds(self, intent_id: str) -> list[dict[str, Any]]:
         return list(self.control("GET", f"refunds?payment_intent={intent_id}")["data"])
-
-    def hold_webhooks(self, hold: bool) -> dict[str, Any]:
-        """Hold every webhook (the endpoint is down) or release them, in order."""
-        return dict(self.control("POST", "webhooks/hold", {"hold": hold}))
-
-    def set_fault(self, mode: str, count: int, delay: float | None = None) -> dict[str, Any]:
-        """Arm ``count`` faults (``error``: answer 500; ``timeout``: do the work, then hang); what is now armed."""
-        body: dict[str, Any] = {"mode": mode, "count": count}
-        if delay is not None:
-            body["delay"] = delay
-        return dict(self.control("POST", "faults", body))
 
 
 def start_stripe_emulator(
@@ -792,7 +704,7 @@ def start_stripe_emulator(
 
     Stop it with ``server.shutdown(); server.server_close()``."""
     server = StripeServer((host, port), StripeState(webhook_url, webhook_secret or "whsec_local"))
-    threading.Thread(target=server.serve_forever, name="stripe-emulator", daemon=True).start()
+    serve(server, "stripe-emulator")
     return server, server.base_url
 
 

@@ -63,6 +63,19 @@ class RefundRequest(BaseModel):
     reason: str | None = Field(None, max_length=500)
 
 
+PaymentStatusName = Literal[
+    "PENDING",
+    "AWAITING_APPROVAL",
+    "APPROVED",
+    "SUCCEEDED",
+    "FAILED",
+    "VOIDED",
+    "CANCELLED",
+    "PARTIALLY_REFUNDED",
+    "REFUNDED",
+]
+
+
 class PaymentFailure(Answer):
     reason: str
     declineCode: str | None
@@ -83,17 +96,7 @@ class RefundAnswer(Answer):
 
 class PaymentAnswer(Answer):
     orderId: str
-    status: Literal[
-        "PENDING",
-        "AWAITING_APPROVAL",
-        "APPROVED",
-        "SUCCEEDED",
-        "FAILED",
-        "VOIDED",
-        "CANCELLED",
-        "PARTIALLY_REFUNDED",
-        "REFUNDED",
-    ]
+    status: PaymentStatusName
     amount: Money
     charged: Money
     refunded: Money
@@ -137,18 +140,7 @@ class RedirectAnswer(Answer):
     instead: 303 to ``<STOREFRONT_URL>/orders/<orderId>``)."""
 
     orderId: str
-    status: Literal[
-        "PREPARING",
-        "PENDING",
-        "AWAITING_APPROVAL",
-        "APPROVED",
-        "SUCCEEDED",
-        "FAILED",
-        "VOIDED",
-        "CANCELLED",
-        "PARTIALLY_REFUNDED",
-        "REFUNDED",
-    ]
+    status: PaymentStatusName | Literal["PREPARING"]
 
 
 class WebhookAnswer(Answer):

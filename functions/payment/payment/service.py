@@ -437,15 +437,20 @@ def buyer_cancelled(command: BuyerCancelled, *, payments: PaymentRepository, clo
     if payment.status is not PaymentStatus.AWAITING_APPROVAL:
         return payment
     cancelled = Failure("buyer_cancelled", None, "The buyer cancelled the payment on the provider's page.")
+    return _fail_waiting(payments, command.order_id, cancelled, clock, command.correlation_id)
+
+
+def _fail_waiting(
+    payments: PaymentRepository, order_id: str, failure: Failure, clock: Clock, correlation_id: str
+) -> Payment:
+    """The payment fails with ``failure`` if it is still waiting for its buyer; as it is otherwise."""
     result = _update(
         payments,
-        command.order_id,
+        order_id,
         lambda p: (
-            p.failed(None, cancelled, clock())
-            if p is not None and p.status is PaymentStatus.AWAITING_APPROVAL
-            else None
+            p.failed(None, failure, clock()) if p is not None and p.status is PaymentStatus.AWAITING_APPROVAL else None
         ),
-        correlation_id=command.correlation_id,
+        correlation_id=correlation_id,
     )
     assert result is not None
     return result
@@ -474,15 +479,7 @@ def expire_approval(
         if captured.status is not PaymentStatus.AWAITING_APPROVAL:
             return captured
     expired = Failure("approval_expired", None, "The buyer did not approve the payment in time.")
-    result = _update(
-        payments,
-        command.order_id,
-        lambda p: (
-            p.failed(None, expired, clock()) if p is not None and p.status is PaymentStatus.AWAITING_APPROVAL else None
-        ),
-        correlation_id=command.correlation_id,
-    )
-    return result
+    return _fail_waiting(payments, command.order_id, expired, clock, command.correlation_id)
 
 
 # -- cancellation ----------------------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ gears invoke FUNCTION --event F  one function, once, like `sam local invoke` (no
 gears mail [--to TO] [--channel C]  the local mailbox: e-mail, SMS, push (codes, notifications)
 gears seed                       load each service's demo data into the running shop (idempotent)
 gears dlq list|show|redrive      the dead-letter queues of the running shop
-gears replay [--limit N | --returns N]  the dataset's real orders through checkout and the saga
+gears replay [--limit N | --returns N] [--paypal SHARE]  the dataset's real orders through checkout and the saga
 gears backfill [--csv P] [--api URL --token T] [--shift-to-today]  the dataset's invoices as order history
 gears fault crash|stripe|paypal|list|clear   make a function die mid-invocation, or Stripe or PayPal fail
 """
@@ -198,6 +198,17 @@ def cmd_seed(args: argparse.Namespace) -> int:
     return 0
 
 
+def _share(text: str) -> float:
+    """``--paypal``'s share: a number from 0 to 1."""
+    try:
+        share = float(text)
+    except ValueError:
+        share = -1.0
+    if not 0.0 <= share <= 1.0:
+        raise argparse.ArgumentTypeError(f"a share is a number from 0 to 1, not {text!r}")
+    return share
+
+
 def cmd_replay(args: argparse.Namespace) -> int:
     from gears.replay import run
 
@@ -327,7 +338,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     replay.add_argument("--workers", type=int, default=4, help="customers replayed side by side")
     replay.add_argument(
-        "--paypal", type=float, default=0.0, metavar="SHARE", help="pay this share of orders with PayPal (0 to 1)"
+        "--paypal",
+        type=_share,
+        default=0.0,
+        metavar="SHARE",
+        help="pay this share of orders with PayPal as a browser would, the same invoices on every run (0 to 1; "
+        "default 0: all by card)",
     )
     replay.add_argument("--csv", help="another Online Retail extract (default: the one the demo catalog comes from)")
     replay.set_defaults(func=cmd_replay)

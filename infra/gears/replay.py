@@ -26,11 +26,13 @@ import sys
 import threading
 import time
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import requests
 
@@ -64,6 +66,7 @@ class Report:
     seconds: float = 0.0
     checkout_to_terminal_s: list[float] = field(default_factory=list)
     by_method: Counter[str] = field(default_factory=Counter)  # "paypal PAID", "card CANCELLED (...)"
+    paypal_returns: Counter[str] = field(default_factory=Counter)  # the shop's answer on PayPal's return, by status
 
     def text(self) -> str:
         done = sum(self.outcomes.values())
@@ -82,6 +85,8 @@ class Report:
         ]
         if self.by_method:
             lines.append(f"outcomes by payment method: {dict(sorted(self.by_method.items()))}")
+        if self.paypal_returns:
+            lines.append(f"PayPal buyers sent back to the shop: {dict(sorted(self.paypal_returns.items()))}")
         if self.errors:
             lines.append(f"errors: {dict(self.errors)}")
         return "\n".join(lines)
@@ -176,39 +181,166 @@ class Shop:
 
 
 def pays_with_paypal(invoice_number: str, share: float) -> bool:
-    """Whether this invoice is one of the ``share`` paid with PayPal: a stable choice from its number."""
+    """Whether this invoice is one of the ``share`` paid with PayPal: a stable choice from its number alone (a hash,
+    not a random draw), so a rerun chooses the same invoices, and a larger share keeps every invoice a smaller one
+    chose."""
     if share <= 0:
         return False
     digest = int.from_bytes(hashlib.sha256(invoice_number.encode()).digest()[:8], "big")
     return digest / 2**64 < share
 
 
-PAGE_FORM = re.compile(r'action="(?P<action>/checkoutnow/approve)"')
+APPROVE_ACTION = "/checkoutnow/approve"
+RETURN_PATH = "/payments/paypal/return"  # the shop's page PayPal sends the buyer back to
+PAGE_WAIT_S = 60.0  # how long the approval link may answer "being prepared" before the buyer gives up
+MAX_RETRY_AFTER_S = 5.0  # a Retry-After above this is waited this long (then asked again)
+REQUEST_TIMEOUT_S = 30.0
 
 
-def pay_with_paypal(http: requests.Session, approval_url: str, deadline_s: float = 60.0) -> str:
-    """Pay as a browser does: follow the checkout's link to PayPal's page (the shop answers 202 with Retry-After
-    while the PayPal order is being made), send the page's "Pay" form, follow PayPal back to the shop. The shop's
-    answer to the return (the payment's state), or why it could not be paid."""
-    deadline = time.monotonic() + deadline_s
+@dataclass(frozen=True)
+class HtmlForm:
+    """One ``<form>`` of a page: where it goes and the fields a browser would send as the page stands."""
+
+    action: str
+    method: str
+    fields: dict[str, str]
+
+
+class _FormReader(HTMLParser):
+    """The forms and links of a page, read as a browser reads them: hidden and text inputs as they are, the checked
+    radio or checkbox of each name, the selected (else the first) option of each select."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.forms: list[HtmlForm] = []
+        self.links: list[str] = []
+        self._form: HtmlForm | None = None
+        self._select: str | None = None
+        self._first_option: dict[str, str] = {}
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        if tag == "a" and a.get("href"):
+            self.links.append(a["href"])
+        elif tag == "form":
+            self._form = HtmlForm(a.get("action", ""), (a.get("method") or "get").upper(), {})
+            self.forms.append(self._form)
+        elif self._form is None or (not a.get("name") and tag != "option"):
+            return
+        elif tag == "input":
+            self._input(self._form, a)
+        elif tag == "select":
+            self._select = a["name"]
+        elif tag == "option" and self._select is not None:
+            self._first_option.setdefault(self._select, a.get("value", ""))
+            if "selected" in a:
+                self._form.fields[self._select] = a.get("value", "")
+
+    @staticmethod
+    def _input(form: HtmlForm, a: dict[str, str]) -> None:
+        kind = a.get("type", "text").lower()
+        if kind in ("radio", "checkbox"):
+            if "checked" in a:
+                form.fields[a["name"]] = a.get("value", "on")
+        elif kind not in ("submit", "button", "image", "reset", "file"):
+            form.fields[a["name"]] = a.get("value", "")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "select" and self._form is not None and self._select is not None:
+            if self._select not in self._form.fields and self._select in self._first_option:
+                self._form.fields[self._select] = self._first_option[self._select]
+            self._select = None
+        elif tag == "form":
+            self._form = None
+
+
+def read_page(page: str) -> tuple[list[HtmlForm], list[str]]:
+    """The page's forms (:class:`HtmlForm`) and its links' targets, each in the order they appear."""
+    reader = _FormReader()
+    reader.feed(page)
+    reader.close()
+    return reader.forms, reader.links
+
+
+@dataclass(frozen=True)
+class BrowserPayment:
+    """How paying at PayPal went for the browser: the shop's word on the payment once PayPal sent the buyer back
+    (``status``: ``SUCCEEDED``, ``APPROVED`` while the capture is under way, ``FAILED``, ...), or, when the buyer
+    never got there, why not (``problem``)."""
+
+    status: str | None = None
+    problem: str | None = None
+
+
+def _retry_after(answer: requests.Response) -> float:
+    """The wait an answer asks for, in seconds (``Retry-After``: seconds; a date or nonsense counts as 1)."""
+    try:
+        return min(max(float(answer.headers.get("Retry-After") or 1), 0.0), MAX_RETRY_AFTER_S)
+    except ValueError:
+        return 1.0
+
+
+def _shop_status(answer: requests.Response) -> str | None:
+    """The payment's status in a shop's JSON answer (``{orderId, status}``), if that is what it is."""
+    if "json" not in answer.headers.get("Content-Type", ""):
+        return None
+    try:
+        body = answer.json()
+    except ValueError:
+        return None
+    return str(body["status"]) if isinstance(body, dict) and body.get("status") else None
+
+
+def pay_with_paypal(
+    http: requests.Session,
+    approval_url: str,
+    *,
+    funding: str = "balance",
+    wait_s: float = PAGE_WAIT_S,
+    gave_up: Callable[[], str | None] = lambda: None,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> BrowserPayment:
+    """Pay as a browser does, with plain HTTP: open the checkout's approval link, following its redirects to
+    PayPal's page; while the shop answers 202 (the PayPal order is still being made), wait as its ``Retry-After``
+    says and ask again, for at most ``wait_s`` seconds, and sooner give up when ``gave_up`` names a reason (say, the
+    order was cancelled meanwhile: it will never go to PayPal). On PayPal's page, send its "Pay" form (the page's own
+    fields, ``funding`` as chosen), following PayPal's redirect back to the shop's return, whose answer says how the
+    payment stands. A link that lands straight on the shop (the payment is past waiting) says so too, and so does
+    PayPal's page for an order approved already (a rerun), through its link back to the shop."""
+    deadline = clock() + wait_s
     while True:
-        r = http.get(approval_url, allow_redirects=False, timeout=30)
-        if r.status_code == 303:
+        page = http.get(approval_url, timeout=REQUEST_TIMEOUT_S)
+        if page.status_code != 202:
             break
-        if r.status_code != 202 or time.monotonic() > deadline:
-            return f"no PayPal page ({r.status_code})"
-        time.sleep(float(r.headers.get("Retry-After") or 1))
-    page_url = str(r.headers["Location"])
-    page = http.get(page_url, timeout=30)
-    form = PAGE_FORM.search(page.text)
-    token = re.search(r'name="token" value="([^"]+)"', page.text)
-    if page.status_code != 200 or form is None or token is None:
-        return f"no approval form ({page.status_code})"
-    base = "{0.scheme}://{0.netloc}".format(urlsplit(page_url))
-    back = http.post(base + form["action"], data={"token": token.group(1), "funding": "balance"}, timeout=60)
-    if back.status_code != 200:
-        return f"return answered {back.status_code}"
-    return str(back.json().get("status", "?"))
+        reason = gave_up()
+        if reason is not None:
+            return BrowserPayment(problem=reason)
+        left = deadline - clock()
+        if left <= 0:
+            return BrowserPayment(problem=f"PayPal's page not ready after {wait_s:.0f} s")
+        sleep(min(_retry_after(page), left))
+    if page.status_code != 200:
+        return BrowserPayment(problem=f"the approval link answered {page.status_code}")
+    forms, links = read_page(page.text) if "html" in page.headers.get("Content-Type", "") else ([], [])
+    form = next((f for f in forms if urlsplit(f.action).path.endswith(APPROVE_ACTION)), None)
+    link_back = next((link for link in links if urlsplit(link).path.endswith(RETURN_PATH)), None)
+    if form is not None:
+        back = http.request(
+            form.method,
+            urljoin(page.url, form.action),
+            data={**form.fields, "funding": funding},
+            timeout=REQUEST_TIMEOUT_S,
+        )
+    elif link_back is not None:
+        back = http.get(urljoin(page.url, link_back), timeout=REQUEST_TIMEOUT_S)
+    else:
+        landed = _shop_status(page)
+        return BrowserPayment(status=landed) if landed else BrowserPayment(problem="no approval form on the page")
+    status = _shop_status(back) if back.status_code == 200 else None
+    return (
+        BrowserPayment(status=status) if status else BrowserPayment(problem=f"the return answered {back.status_code}")
+    )
 
 
 def _checkout(shop: Shop, token: str, invoice: Invoice, payment_method: str, attempt: int = 1) -> Any:
@@ -261,11 +393,21 @@ def replay(  # noqa: C901 - the replay's steps are closures over its lock and re
             tokens[customer] = token
         return token
 
-    def pay(receipt: dict[str, Any]) -> None:
-        paid = pay_with_paypal(shop.http, str(receipt["payment"]["approvalUrl"]))
-        if paid not in ("SUCCEEDED", "APPROVED"):
-            with lock:
-                report.errors[f"paypal: {paid}"] += 1
+    def pay(receipt: dict[str, Any], token: str) -> None:
+        """The buyer at PayPal. An order settled before PayPal ever had it (no stock) is its outcome, not an error."""
+        order_id = str(receipt["orderId"])
+
+        def settled() -> str | None:
+            r = shop.call("GET", f"/orders/{order_id}", token)
+            status = str(r.json().get("status")) if r.status_code == 200 else ""
+            return f"order {status} before PayPal" if status in TERMINAL else None
+
+        paid = pay_with_paypal(shop.http, str(receipt["payment"]["approvalUrl"]), gave_up=settled)
+        with lock:
+            if paid.status is not None:
+                report.paypal_returns[paid.status] += 1
+            elif paid.problem is not None and not paid.problem.endswith("before PayPal"):
+                report.errors[f"paypal: {paid.problem}"] += 1
 
     def place(invoice: Invoice) -> None:
         token = token_for(invoice.customer)
@@ -300,12 +442,13 @@ def replay(  # noqa: C901 - the replay's steps are closures over its lock and re
                 return
             r = _checkout(shop, token, invoice, method, attempt=2)
         if r.status_code != 202:
-            with lock:
-                report.errors[f"checkout {r.status_code}"] += 1
+            problem = str(r.json().get("type", "")).rsplit("/", 1)[-1] if r.status_code in (400, 409, 422) else ""
+            with lock:  # idempotency-key-reused: an earlier run paid this invoice by the other method
+                report.errors[f"checkout {r.status_code} {problem}".strip()] += 1
             return
         order_id = str(r.json()["orderId"])
         if method == "paypal":
-            pay(r.json())
+            pay(r.json(), token)
         outcome = shop.wait_settled(order_id, token)
         with lock:
             report.orders_placed += 1

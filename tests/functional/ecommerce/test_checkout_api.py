@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -183,21 +184,29 @@ def test_order_placed_reaches_the_topic_as_the_contract_says(
 
 
 def test_a_paypal_checkout_answers_the_link_that_takes_its_buyer_to_paypal(
-    shop_call: Call, products: Products, monkeypatch: pytest.MonkeyPatch
+    shop_call: Call, products: Products, cloud: Stack, lambda_env: Any
 ) -> None:
-    monkeypatch.setenv("PUBLIC_API_URL", "https://api.shop.test")
+    # The checkout function's own environment, as the template gives it: the link is under the API's address.
+    public = lambda_env("CheckoutFunction")["PUBLIC_API_URL"]
+    assert public.startswith(("http://", "https://")), public
+    queue = subscribe_queue(lambda_env("EcommercePublisherFunction")["TOPIC_ARN"])
     [mug] = products(1, price={"amount": 1250, "currency": "GBP"})
     shop_call("PUT", f"/cart/items/{mug['productId']}", body={"quantity": 1})
-    placed = shop_call(
-        "POST", "/checkout", headers={"Idempotency-Key": key()}, body=checkout_body(paymentMethod="paypal")
-    )
+    k = key()
+    placed = shop_call("POST", "/checkout", headers={"Idempotency-Key": k}, body=checkout_body(paymentMethod="paypal"))
     assert placed.status == 202, placed
     order_id = placed.body["orderId"]
     assert placed.body["payment"] == {
         "method": "paypal",
-        "approvalUrl": f"https://api.shop.test/payments/paypal/approve?orderId={order_id}",
+        "approvalUrl": f"{public.rstrip('/')}/payments/paypal/approve?orderId={order_id}",
     }
     assert shop_call("GET", placed.headers["location"]).body["payment"] == placed.body["payment"]
+    again = shop_call("POST", "/checkout", headers={"Idempotency-Key": k}, body=checkout_body(paymentMethod="paypal"))
+    assert (again.status, again.body) == (202, placed.body)
+
+    publisher.handler(stream_batch(cloud, "EcommerceTable"), LambdaContext("EcommercePublisherFunction", timeout_s=30))
+    [event] = [e for e in drain(queue) if e.type == "OrderPlaced.v1"]
+    assert (event.subject, event.data["paymentMethod"]) == (order_id, "paypal")
 
 
 def test_a_card_checkout_needs_no_link(shop_call: Call, products: Products) -> None:
@@ -205,11 +214,43 @@ def test_a_card_checkout_needs_no_link(shop_call: Call, products: Products) -> N
     shop_call("PUT", f"/cart/items/{mug['productId']}", body={"quantity": 1})
     placed = shop_call("POST", "/checkout", headers={"Idempotency-Key": key()}, body=checkout_body())
     assert placed.body["payment"] == {"method": "card", "approvalUrl": None}
+    assert shop_call("GET", placed.headers["location"]).body["payment"] == placed.body["payment"]
 
 
 @pytest.mark.parametrize("method", ["PayPal", "paypal ", "paypal_wallet", "pm_", "stripe"])
-def test_a_payment_method_that_is_neither_a_card_nor_paypal_is_400(shop_call: Call, method: str) -> None:
+def test_a_payment_method_that_is_neither_a_card_nor_paypal_is_400_naming_both(
+    shop_call: Call, products: Products, method: str
+) -> None:
+    [mug] = products(1)
+    shop_call("PUT", f"/cart/items/{mug['productId']}", body={"quantity": 1})
     answer = shop_call(
         "POST", "/checkout", headers={"Idempotency-Key": key()}, body=checkout_body(paymentMethod=method)
     )
-    assert answer.status == 400, answer
+    assert (answer.status, answer.body["type"].rsplit("/", 1)[1]) == (400, "bad-request"), answer
+    [error] = answer.body["errors"]
+    assert error["field"] == "paymentMethod"
+    assert '"pm_"' in error["message"]
+    assert '"paypal"' in error["message"]
+    assert len(shop_call("GET", "/cart").body["lines"]) == 1  # nothing placed
+
+
+def test_a_checkout_stored_before_paypal_still_reads_and_replays_as_paid_by_card(
+    shop_call: Call, products: Products, table_name: str
+) -> None:
+    [mug] = products(1)
+    shop_call("PUT", f"/cart/items/{mug['productId']}", body={"quantity": 1})
+    k = key()
+    placed = shop_call("POST", "/checkout", headers={"Idempotency-Key": k}, body=checkout_body())
+    order_id = placed.body["orderId"]
+    # Both copies of the receipt as the code before PayPal wrote them: no `payment`.
+    client = boto3.client("dynamodb")
+    for pk, sk in ((f"RECEIPT#customer-1#{order_id}", "RECEIPT"), (f"CHECKOUT#customer-1#{k}", "CHECKOUT")):
+        stored = item(table_name, pk, sk)
+        assert stored is not None
+        old = {name: value for name, value in json.loads(stored["receipt"]["S"]).items() if name != "payment"}
+        client.put_item(TableName=table_name, Item={**stored, "receipt": {"S": json.dumps(old)}})
+
+    shown = shop_call("GET", placed.headers["location"])
+    assert (shown.status, shown.body["payment"]) == (200, {"method": "card", "approvalUrl": None}), shown
+    again = shop_call("POST", "/checkout", headers={"Idempotency-Key": k}, body=checkout_body())
+    assert (again.status, again.body) == (202, placed.body)

@@ -123,3 +123,49 @@ def test_a_checkout_is_read_back_at_its_location_by_its_customer_only(shop: Shop
     status, _, problem = call(cart_api.checkout_handler, "GET", answered["location"], user="u2")
     assert (status, problem["type"].rsplit("/", 1)[1]) == (404, "checkout-not-found")
     assert call(cart_api.checkout_handler, "GET", answered["location"], user=None)[0] == 401
+
+
+def test_a_paypal_checkout_answers_the_link_to_paypal_at_the_api_s_public_address(
+    shop: Shop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PUBLIC_API_URL", "https://api.shop.test")
+    mug = shop.product("MUG")
+    call(cart_api.cart_handler, "PUT", f"/cart/items/{mug.product_id}", body={"quantity": 1})
+    headers = {"Idempotency-Key": str(uuid.uuid4())}
+    body = {**CHECKOUT, "paymentMethod": "paypal"}
+    status, answered, receipt = call(cart_api.checkout_handler, "POST", "/checkout", headers=headers, body=body)
+    assert status == 202, receipt
+    link = f"https://api.shop.test/payments/paypal/approve?orderId={receipt['orderId']}"
+    assert receipt["payment"] == {"method": "paypal", "approvalUrl": link}
+    assert call(cart_api.checkout_handler, "GET", answered["location"])[2]["payment"] == receipt["payment"]
+
+
+@pytest.mark.parametrize("method", ["PayPal", "paypal ", "paypal_wallet", "pm_", "pm_a-b", "stripe", "", 42])
+def test_a_payment_method_neither_a_card_nor_paypal_is_a_400_naming_both(shop: Shop, method: Any) -> None:
+    mug = shop.product("MUG")
+    call(cart_api.cart_handler, "PUT", f"/cart/items/{mug.product_id}", body={"quantity": 1})
+    headers = {"Idempotency-Key": str(uuid.uuid4())}
+    body = {**CHECKOUT, "paymentMethod": method}
+    status, _, problem = call(cart_api.checkout_handler, "POST", "/checkout", headers=headers, body=body)
+    assert (status, problem["type"].rsplit("/", 1)[1]) == (400, "bad-request"), problem
+    [error] = problem["errors"]
+    assert error["field"] == "paymentMethod"
+    assert '"pm_"' in error["message"]
+    assert '"paypal"' in error["message"]
+    assert shop.checkouts.orders == {}
+
+
+def test_a_checkout_stored_before_paypal_reads_as_paid_by_card(shop: Shop) -> None:
+    receipt = {
+        "orderId": "order-from-before",
+        "status": "PENDING",
+        "lines": [],
+        "subtotal": {"amount": 1000, "currency": "GBP"},
+        "shipping": {"amount": 499, "currency": "GBP"},
+        "total": {"amount": 1499, "currency": "GBP"},
+        "placedAt": "2024-05-01T12:00:00.000Z",
+    }
+    shop.checkouts.receipts[("u1", "order-from-before")] = receipt
+    status, _, shown = call(cart_api.checkout_handler, "GET", "/checkout/order-from-before")
+    assert status == 200, shown
+    assert (shown["payment"], shown["discount"]) == ({"method": "card", "approvalUrl": None}, None)

@@ -46,8 +46,10 @@ class World:
     def view(self, user: str) -> dict:
         return service.view_cart(service.ViewCart(user), self.carts, self.catalog, self.clock).to_dict()
 
-    def checkout(self, user: str, key: str, payment: str = "pm_card_visa") -> service.CheckoutResult:
-        cmd = service.Checkout(user, key, ADDRESS, payment, fingerprint({"pm": payment}))
+    def checkout(
+        self, user: str, key: str, payment: str = "pm_card_visa", public_url: str = ""
+    ) -> service.CheckoutResult:
+        cmd = service.Checkout(user, key, ADDRESS, payment, fingerprint({"pm": payment}), public_url=public_url)
         return service.checkout(cmd, self.checkouts, self.catalog, self.clock)
 
     def stock(self, product: Product, available: int) -> None:
@@ -236,8 +238,45 @@ def test_a_checkout_answers_at_once_for_its_customer_only(world: World) -> None:
         service.show_checkout(service.ShowCheckout("u1", "no-such-order"), world.checkouts)
 
 
-def test_a_receipt_kept_from_before_paypal_reads_as_paid_by_card() -> None:
-    from ecommerce.cart.service import as_answered
+# -- how the order is paid -------------------------------------------------------------------------------------------
+def test_a_paypal_checkout_places_a_paypal_order_and_answers_the_link_to_paypal(world: World) -> None:
+    mug = world.product("MUG", 1250)
+    world.put("u1", mug.product_id, 1)
+    result = world.checkout("u1", "key-000001", payment="paypal", public_url="https://api.shop.test/")
+    order_id = result.receipt["orderId"]
+    assert result.receipt["payment"] == {
+        "method": "paypal",
+        "approvalUrl": f"https://api.shop.test/payments/paypal/approve?orderId={order_id}",
+    }
+    [order] = world.checkouts.orders.values()
+    assert order.to_event_data()["paymentMethod"] == "paypal"  # OrderPlaced carries it as the customer chose
+    shown = service.show_checkout(service.ShowCheckout("u1", order_id), world.checkouts)
+    assert shown["payment"] == result.receipt["payment"]  # a buyer who left before approving finds the link again
+    again = world.checkout("u1", "key-000001", payment="paypal", public_url="https://api.shop.test/")
+    assert (again.receipt, again.replayed) == (result.receipt, True)
 
+
+def test_a_card_checkout_has_no_link_to_follow(world: World) -> None:
+    mug = world.product("MUG")
+    world.put("u1", mug.product_id, 1)
+    receipt = world.checkout("u1", "key-000001", public_url="https://api.shop.test").receipt
+    assert receipt["payment"] == {"method": "card", "approvalUrl": None}
+    [order] = world.checkouts.orders.values()
+    assert order.to_event_data()["paymentMethod"] == "pm_card_visa"
+
+
+def test_the_same_key_cannot_switch_a_card_order_to_paypal(world: World) -> None:
+    mug = world.product("MUG")
+    world.put("u1", mug.product_id, 1)
+    world.checkout("u1", "key-000001")
+    with pytest.raises(IdempotencyKeyReused):
+        world.checkout("u1", "key-000001", payment="paypal")
+    assert len(world.checkouts.orders) == 1
+
+
+def test_a_receipt_kept_from_before_paypal_reads_as_paid_by_card(world: World) -> None:
     old = {"orderId": "o1", "status": "PENDING", "discount": None}
-    assert as_answered(old)["payment"] == {"method": "card", "approvalUrl": None}
+    assert service.as_answered(old)["payment"] == {"method": "card", "approvalUrl": None}
+    world.checkouts.receipts[("u1", "o1")] = old
+    shown = service.show_checkout(service.ShowCheckout("u1", "o1"), world.checkouts)
+    assert shown["payment"] == {"method": "card", "approvalUrl": None}

@@ -4,10 +4,20 @@ customer and works on the caller's own cart and checkouts only."""
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import Depends, Response
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictInt,
+    StringConstraints,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
+)
+from pydantic_core import PydanticCustomError
 
 from ecommerce import bootstrap
 from ecommerce.answers import ProductAvailability
@@ -81,15 +91,30 @@ class AddressIn(BaseModel):
         )
 
 
+def _one_of_the_two_ways_to_pay(value: Any, handler: ValidatorFunctionWrapHandler) -> str:
+    """The pattern's own refusal ("should match pattern '^(pm_...|paypal)$'") told as the two choices it allows."""
+    try:
+        return str(handler(value))
+    except ValidationError:
+        raise PydanticCustomError(
+            "payment_method",
+            'paymentMethod is either a card\'s payment method id ("pm_" then 1 to 100 letters, digits or "_") or '
+            '"paypal" (lower case)',
+        ) from None
+
+
+PaymentMethod = Annotated[
+    str, StringConstraints(pattern=r"^(pm_[A-Za-z0-9_]{1,100}|paypal)$"), WrapValidator(_one_of_the_two_ways_to_pay)
+]
+
+
 class CheckoutIn(BaseModel):
     """POST /checkout. Prices, totals, lines and status are the server's: any such field is refused."""
 
     model_config = ConfigDict(extra="forbid")
 
     shippingAddress: AddressIn
-    paymentMethod: Annotated[str, StringConstraints(pattern=r"^(pm_[A-Za-z0-9_]{1,100}|paypal)$")] = Field(
-        description='A card\'s payment method id (`pm_...`), or `"paypal"`'
-    )
+    paymentMethod: PaymentMethod = Field(description='A card\'s payment method id (`pm_...`), or `"paypal"`')
     discountCode: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)] | None = Field(
         None, description="A discount code, in any case (`SPRING10` or `spring10`)"
     )
@@ -314,9 +339,12 @@ def post_checkout(checkouts: Checkouts, catalog: Catalog, discounts: Discounts) 
 @checkout_app.get(
     "/checkout/<order_id>",
     summary="One of the caller's checkouts, from the moment its 202 is sent (PENDING), and where its order is",
-    description='`{orderId, status: "PENDING", order: "/orders/{orderId}", lines, subtotal, shipping, total, '
-    "placedAt}`: the checkout as it was accepted. The order's own state is at `order` (the orders service learns "
-    "of it a moment later). Another customer's checkout, or an unknown id, is 404.",
+    description='`{orderId, status: "PENDING", order: "/orders/{orderId}", lines, subtotal, shipping, discount, '
+    "total, placedAt, payment: {method, approvalUrl}}`: the checkout as it was accepted. The order's own state is at "
+    "`order` (the orders service learns of it a moment later). `payment.method` is `card` or `paypal`; for PayPal, "
+    "`payment.approvalUrl` is the link that takes the buyer to PayPal's approval page (null for a card), so a buyer "
+    "who left before approving can come back to it. A checkout from before PayPal reads as paid by card. Another "
+    "customer's checkout, or an unknown id, is 404.",
 )
 @documented(answers={200: CheckoutAnswer})
 def get_checkout(order_id: str, checkouts: Checkouts) -> Response[str]:

@@ -115,6 +115,26 @@ class WebhookOutbox:
         self.queue.put(None)
 
 
+class EmulatorHandler(BaseHTTPRequestHandler):
+    """One emulator request: keep-alive, no Nagle delay, no access log; GET and POST go to ``_handle`` (an
+    emulator that speaks another method adds its own ``do_...``)."""
+
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # otherwise every small answer waits ~40 ms for the client's delayed ACK
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
+        pass
+
+    def _handle(self, method: str) -> None:
+        raise NotImplementedError
+
+    def do_GET(self) -> None:
+        self._handle("GET")
+
+    def do_POST(self) -> None:
+        self._handle("POST")
+
+
 class EmulatorState(Protocol):
     def close(self) -> None: ...
 

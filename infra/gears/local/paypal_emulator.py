@@ -59,13 +59,13 @@ import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
-from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from gears.local.emulators import (
     ControlClient,
     Delivery,
+    EmulatorHandler,
     EmulatorServer,
     Faults,
     Idempotent,
@@ -601,19 +601,8 @@ class PayPalServer(EmulatorServer):
         state.base_url = self.base_url
 
 
-class PayPalHandler(BaseHTTPRequestHandler):
+class PayPalHandler(EmulatorHandler):
     server: PayPalServer
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True  # otherwise every small answer waits ~40 ms for the client's delayed ACK
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
-        pass
-
-    def do_GET(self) -> None:
-        self._handle("GET")
-
-    def do_POST(self) -> None:
-        self._handle("POST")
 
     def do_PATCH(self) -> None:
         self._handle("PATCH")

@@ -47,13 +47,13 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from gears.local.emulators import (
     ControlClient,
     Delivery,
+    EmulatorHandler,
     EmulatorServer,
     Faults,
     Idempotent,
@@ -499,19 +499,8 @@ class StripeServer(EmulatorServer):
         super().__init__(address, StripeHandler, state)
 
 
-class StripeHandler(BaseHTTPRequestHandler):
+class StripeHandler(EmulatorHandler):
     server: StripeServer
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True  # otherwise every small answer waits ~40 ms for the client's delayed ACK
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
-        pass
-
-    def do_GET(self) -> None:
-        self._handle("GET")
-
-    def do_POST(self) -> None:
-        self._handle("POST")
 
     def do_DELETE(self) -> None:
         self._handle("DELETE")

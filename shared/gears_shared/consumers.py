@@ -73,9 +73,16 @@ class NotAttempted(RuntimeError):
 class EventNotReady(RuntimeError):
     """The event came before what it needs (a payment before its order, a sale before its products): it comes back
     after 2, 4, 8 ... seconds, up to ``max_backoff_s``, until it applies or the queue's redrive policy parks it. Each
-    service raises its own subclass."""
+    service raises its own subclass.
 
-    max_backoff_s = 30
+    What it waits for can be late by a whole visibility timeout (its batch crashed and comes back then) or by a
+    backlog, so the queue's ``maxReceiveCount`` is set to wait longer than that: :func:`not_ready_span_s` is how
+    long the waits of its receives add up to (10 receives: 2 + 4 + 8 + 16 + 32 + 60 + 60 + 60 + 60 = 302 s). A
+    service that stops waiting after a while and applies what it has (CRM, analytics, notification) stops before
+    that span ends, or the redrive policy would park the event first; ``tests/unit/test_template.py`` holds each
+    queue to it."""
+
+    max_backoff_s = 60
 
 
 class EventInProgress(RuntimeError):
@@ -245,6 +252,17 @@ def apply_once(
     return True
 
 
+def not_ready_delay(receive_count: int, max_backoff_s: int) -> int:
+    """Seconds until an event that came too early is received again, after its ``receive_count``-th receive."""
+    return min(2 ** max(receive_count, 1), max_backoff_s)
+
+
+def not_ready_span_s(max_receive_count: int, max_backoff_s: int = EventNotReady.max_backoff_s) -> int:
+    """How long, at least, an event that keeps coming too early is retried before a queue whose redrive policy has
+    ``max_receive_count`` parks it: the waits after each of its receives but the last."""
+    return sum(not_ready_delay(n, max_backoff_s) for n in range(1, max_receive_count))
+
+
 def default_retry_delay(error: Exception, receive_count: int) -> int | None:
     """Seconds until a failed record should come back, or ``None`` for the queue's visibility timeout."""
     if isinstance(error, PoisonMessage):
@@ -252,7 +270,7 @@ def default_retry_delay(error: Exception, receive_count: int) -> int | None:
     if isinstance(error, NotAttempted):
         return 1  # not tried for lack of time: the next invocation takes it at once
     if isinstance(error, EventNotReady):
-        return min(2 ** max(receive_count, 1), error.max_backoff_s)
+        return not_ready_delay(receive_count, error.max_backoff_s)
     if isinstance(error, EventInProgress) and error.lease_until is not None:
         return max(1, min(error.lease_until - int(time.time()) + 1, 900))  # when the other worker's claim ends
     return None

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from gears.local.template import Function, Template, references
+from gears_shared.consumers import EventNotReady, not_ready_span_s
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
 STAGES = ("dev", "staging", "prod")
@@ -175,6 +176,44 @@ def test_every_queue_is_a_dead_letter_queue_or_has_one(template: Template) -> No
             violations.append(f"{lid}: neither a dead-letter queue nor has a RedrivePolicy (poison messages loop)")
         elif not references(policy.get("deadLetterTargetArn")) or "maxReceiveCount" not in policy:
             violations.append(f"{lid}: RedrivePolicy needs deadLetterTargetArn (a queue here) and maxReceiveCount")
+    assert_none(violations)
+
+
+def follower_queues() -> dict[str, tuple[type[EventNotReady], int, bool]]:
+    """The queues whose consumer can meet an event before the one it follows (:class:`EventNotReady`): its error,
+    how long the service waits before it applies what it has (0: as long as the queue lets it), and whether what it
+    follows comes on the same queue (then a crashed batch can hold it back for the queue's visibility timeout)."""
+    from analytics.errors import EventNotReady as SaleNotReady
+    from analytics.service import WAIT_FOR_ORDER_S, WAIT_FOR_PRODUCTS_S
+    from crm.errors import EventNotReady as CrmNotReady
+    from crm.service import ORDER_WAIT_S
+    from notification.errors import RecipientNotReady
+    from notification.service import CONTACT_WAIT_S
+    from orders.errors import OrderNotReady
+
+    return {
+        "OrdersEventsQueue": (OrderNotReady, 0, True),  # a reservation or a payment before its OrderPlaced
+        "CrmEventsQueue": (CrmNotReady, ORDER_WAIT_S, True),  # a payment before its OrderPlaced
+        # a sale before its products, a refund before its sale
+        "AnalyticsEventsQueue": (SaleNotReady, max(WAIT_FOR_PRODUCTS_S, WAIT_FOR_ORDER_S), True),
+        "NotificationEventsQueue": (RecipientNotReady, CONTACT_WAIT_S, True),  # an order's message before its customer
+        # a campaign's message before its customer's contact (which comes on the other queue)
+        "NotificationCampaignQueue": (RecipientNotReady, CONTACT_WAIT_S, False),
+    }
+
+
+def test_an_event_that_came_early_is_not_parked_before_what_it_follows_can_come(template: Template) -> None:
+    """What an event follows may be late by a crashed batch (back after the queue's visibility timeout) and by a
+    backlog; a service that stops waiting must stop before the queue parks the event, or it never applies it."""
+    violations = []
+    for lid, (error, gives_up_after, same_queue) in follower_queues().items():
+        props = template.properties(lid)
+        receives = int(props["RedrivePolicy"]["maxReceiveCount"])
+        span = not_ready_span_s(receives, error.max_backoff_s)
+        if same_queue and span < int(props["VisibilityTimeout"]):
+            violations.append(f"{lid}: an early event is parked after {span} s, before a crashed batch comes back")
+        if span <= gives_up_after:
+            violations.append(f"{lid}: an early event is parked after {span} s, its service waits {gives_up_after} s")
     assert_none(violations)
 
 

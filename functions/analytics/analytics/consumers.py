@@ -3,9 +3,9 @@
 No inbox: each event's increments go in TransactWrites whose first item is the event's marker (one per chunk of
 90 counters), so a repeat changes nothing by itself and a crash between chunks re-applies only what was left.
 
-A refund before its paid order, or a sale before its products are known (up to a minute after it was sent: then
-its unknown lines count as ``uncategorised``), is retried after 2, 4, 8 ... 30 s; one that can never apply (not a
-CloudEvent, invalid data) after 1 s, so it reaches the dead-letter queue in seconds.
+A refund before its paid order, or a sale before its products are known (up to three minutes after it was sent:
+then its unknown lines count as ``uncategorised``), is retried after 2, 4, 8 ... 60 s; one that can never apply (not
+a CloudEvent, invalid data) after 1 s, so it reaches the dead-letter queue in seconds.
 """
 
 from __future__ import annotations

@@ -37,8 +37,10 @@ from analytics.domain import (
 from analytics.errors import EventNotReady, NotEnoughHistory
 from gears_shared.clock import utc_now
 
-WAIT_FOR_PRODUCTS_S = 60
-WAIT_FOR_ORDER_S = 150  # longer than a sale may wait for its products; the queue's retries last ~3 minutes
+# A backlog (the demo's history loading, a busy day) can hold a product's event back for minutes; the queue's
+# retries last five (gears_shared.consumers.EventNotReady), so both waits end before the event is parked.
+WAIT_FOR_PRODUCTS_S = 180
+WAIT_FOR_ORDER_S = 240  # longer than a sale may wait for its products
 FORECAST_HISTORY_DAYS = 730
 MIN_HISTORY_DAYS = 14
 

@@ -8,7 +8,7 @@ one write is a TransactWrite whose first item is keyed by the event (its timelin
 repeat changes nothing by itself (see docs/events.md: the inbox would triple the writes).
 
 An event that comes before the order it concerns (a payment before OrderPlaced, which travels another topic) is
-retried after 2, 4, 8 ... 30 s; one that can never apply (not a CloudEvent, invalid data) after 1 s, so it reaches
+retried after 2, 4, 8 ... 60 s; one that can never apply (not a CloudEvent, invalid data) after 1 s, so it reaches
 the dead-letter queue in seconds.
 """
 

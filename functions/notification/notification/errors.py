@@ -68,5 +68,3 @@ class NotificationInProgress(RuntimeError):
 class RecipientNotReady(EventNotReady):
     """The event names a customer (or an order) whose contact has not arrived yet (auth's events travel apart from
     the order's): retried for a while, then the message is recorded as failed (``no-contact``)."""
-
-    max_backoff_s = 60

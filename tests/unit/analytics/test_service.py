@@ -136,7 +136,7 @@ def test_a_sale_of_an_unknown_product_waits_then_counts_as_uncategorised() -> No
         service.order_paid(event, ctx(NOW - timedelta(seconds=5)), store, clock)
     assert service.sales(day_range("2026-11-20", "2026-11-20"), store)["totals"]["orders"] == 0
 
-    service.order_paid(event, ctx(NOW - timedelta(minutes=2)), store, clock)
+    service.order_paid(event, ctx(NOW - timedelta(seconds=service.WAIT_FOR_PRODUCTS_S + 1)), store, clock)
     rows = service.sales(day_range("2026-11-20", "2026-11-20", by="category"), store)["breakdown"]
     assert [(r["key"], r["revenue"]["amount"]) for r in rows] == [("uncategorised", 700)]
 

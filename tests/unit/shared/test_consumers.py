@@ -15,6 +15,7 @@ from gears_shared.consumers import (
     NotAttempted,
     PoisonMessage,
     default_retry_delay,
+    not_ready_span_s,
 )
 from gears_shared.events import CloudEvent, new_event
 
@@ -171,11 +172,15 @@ def test_an_event_that_came_too_early_comes_back_after_a_growing_wait_up_to_its_
     class PaymentBeforeOrder(EventNotReady):
         pass
 
-    class ContactNotYetThere(EventNotReady):
-        max_backoff_s = 60
+    class SaleBeforeProduct(EventNotReady):
+        max_backoff_s = 30
 
-    assert [default_retry_delay(PaymentBeforeOrder("p"), n) for n in (1, 2, 3, 4, 5, 6)] == [2, 4, 8, 16, 30, 30]
-    assert [default_retry_delay(ContactNotYetThere("c"), n) for n in (5, 6, 7)] == [32, 60, 60]
+    assert [default_retry_delay(PaymentBeforeOrder("p"), n) for n in (1, 2, 3, 4, 5, 6, 7)] == [2, 4, 8, 16, 32, 60, 60]
+    assert [default_retry_delay(SaleBeforeProduct("s"), n) for n in (4, 5, 6)] == [16, 30, 30]
+    # Ten receives wait five minutes in all (the last receive is the one the redrive policy parks after).
+    assert not_ready_span_s(10) == 2 + 4 + 8 + 16 + 32 + 60 * 4 == 302
+    assert not_ready_span_s(5, 30) == 30
+    assert not_ready_span_s(1) == 0
 
 
 def test_a_record_is_not_started_without_the_time_it_needs() -> None:

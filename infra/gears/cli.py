@@ -8,6 +8,7 @@ gears dlq list|show|redrive      the dead-letter queues of the running shop
 gears replay [--limit N | --returns N] [--paypal SHARE]  the dataset's real orders through checkout and the saga
 gears backfill [--csv P] [--api URL --token T] [--shift-to-today]  the dataset's invoices as order history
 gears fault crash|stripe|paypal|list|clear   make a function die mid-invocation, or Stripe or PayPal fail
+gears publish-web --stack NAME   the built storefront and console (make web) to the deployed stack's S3 and CloudFront
 """
 
 from __future__ import annotations
@@ -40,6 +41,11 @@ def _default_state_dir() -> Path:
 def _default_template() -> Path:
     here = Path("template.yaml")
     return here if here.exists() else PROJECT / "template.yaml"
+
+
+def _default_web() -> Path:
+    """``web/dist`` beside the template in use (``make web`` builds it)."""
+    return Path(_default_template()).resolve().parent / "web" / "dist"
 
 
 def load_state(state_dir: Path) -> dict[str, Any] | None:
@@ -94,6 +100,7 @@ def cmd_local(args: argparse.Namespace) -> int:
         stripe_port=args.stripe_port,
         paypal_port=args.paypal_port,
         settle=args.settle,
+        web=Path(args.web) if args.web else None,
     )
     runtime = LocalRuntime(options)
     try:
@@ -221,6 +228,12 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     return run(args)
 
 
+def cmd_publish_web(args: argparse.Namespace) -> int:
+    from gears.publish_web import run
+
+    return run(args)
+
+
 def cmd_dlq(args: argparse.Namespace) -> int:
     from gears.dlq import cmd_dlq as run
 
@@ -310,6 +323,11 @@ def main(argv: list[str] | None = None) -> int:
     local.add_argument("--concurrency", type=int, default=4, help="concurrent workers per function")
     local.add_argument("--stripe-port", type=int, default=None, help="the local Stripe endpoint's port (default: free)")
     local.add_argument("--paypal-port", type=int, default=None, help="the local PayPal endpoint's port (default: free)")
+    local.add_argument(
+        "--web",
+        default=str(_default_web()),
+        help="the built storefront and admin console to serve at the gateway's address ('' for none)",
+    )
     local.add_argument("-v", "--verbose", action="store_true", help="echo every function log line")
     local.set_defaults(func=cmd_local)
 
@@ -353,6 +371,12 @@ def main(argv: list[str] | None = None) -> int:
     backfill = sub.add_parser("backfill", help="import the Online Retail sample's invoices as order history")
     add_backfill_arguments(backfill)
     backfill.set_defaults(func=cmd_backfill)
+
+    from gears.publish_web import add_arguments as add_publish_arguments
+
+    publish = sub.add_parser("publish-web", help="put web/dist in the deployed stack's bucket behind CloudFront")
+    add_publish_arguments(publish)
+    publish.set_defaults(func=cmd_publish_web)
 
     from gears.dlq import add_parser as add_dlq_parser
 

@@ -136,8 +136,8 @@ class PayPalEventIn(BaseModel):
 
 
 class RedirectAnswer(Answer):
-    """Where the buyer's payment stands after PayPal sent them back (a storefront, when configured, is sent to
-    instead: 303 to ``<STOREFRONT_URL>/orders/<orderId>``)."""
+    """Where the buyer's payment stands after PayPal sent them back (a browser, which asks for ``text/html``, is
+    sent on instead: 303 to ``<STOREFRONT_URL>/#/orders/<orderId>``, the storefront's page of the order)."""
 
     orderId: str
     status: PaymentStatusName | Literal["PREPARING"]
@@ -289,10 +289,12 @@ def _query(app: Any, name: str, pattern: re.Pattern[str], *, required: bool = Tr
 
 
 def _where_to(order_id: str, payment: Payment | None) -> Response[Any]:
-    """The buyer's landing after PayPal: the storefront's order page when one is configured, else the state."""
+    """The buyer's landing after PayPal: a browser (it asks for ``text/html``) goes on to the storefront's order
+    page when there is a storefront; any other client gets the payment's state as JSON."""
     storefront = os.environ.get("STOREFRONT_URL", "").rstrip("/")
-    if storefront:
-        return Response(303, "text/plain", "", headers={"Location": f"{storefront}/orders/{quote(order_id)}"})
+    accept = (redirect_app.current_event.headers or {}).get("accept", "")
+    if storefront and "text/html" in accept:
+        return Response(303, "text/plain", "", headers={"Location": f"{storefront}/#/orders/{quote(order_id)}"})
     status = payment.status.value if payment is not None else "PREPARING"
     return json_response({"orderId": order_id, "status": status}, headers={"Cache-Control": "no-store"})
 
@@ -337,7 +339,7 @@ def paypal_approve(payments: Payments) -> Response[Any]:
 @documented(
     answers={200: RedirectAnswer, 303: None},
     query={"orderId": "the order's id", "token": "PayPal's order id", "PayerID": "PayPal's id of the buyer"},
-    answer_headers={303: {"Location": "the storefront's page of the order (when STOREFRONT_URL is set)"}},
+    answer_headers={303: {"Location": "the storefront's page of the order, for a browser"}},
 )
 def paypal_return(payments: Payments, providers: Gateways) -> Response[Any]:
     order_id = _query(redirect_app, "orderId", ORDER_ID)
@@ -358,7 +360,7 @@ def paypal_return(payments: Payments, providers: Gateways) -> Response[Any]:
 @documented(
     answers={200: RedirectAnswer, 303: None},
     query={"orderId": "the order's id", "token": "PayPal's order id"},
-    answer_headers={303: {"Location": "the storefront's page of the order (when STOREFRONT_URL is set)"}},
+    answer_headers={303: {"Location": "the storefront's page of the order, for a browser"}},
 )
 def paypal_cancel(payments: Payments) -> Response[Any]:
     order_id = _query(redirect_app, "orderId", ORDER_ID)

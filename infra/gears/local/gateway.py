@@ -30,6 +30,7 @@ from urllib.parse import unquote, urlsplit
 
 from gears.local.authorizer import Denied, JwtAuthorizer
 from gears.local.http_events import http_api_event
+from gears.local.static_site import StaticSite
 from gears.local.workers import InvokeResult
 
 MAX_BODY_BYTES = 10 * 1024 * 1024
@@ -181,6 +182,7 @@ class Gateway:
         access_log: AccessLog | None = None,
         api_id: str = "local",
         ready: bool = True,
+        site: StaticSite | None = None,
     ) -> None:
         self.routes = sorted((r for r in routes if r.path != "$default"), key=Route.rank)
         self.default = next((r for r in routes if r.path == "$default"), None)
@@ -190,6 +192,7 @@ class Gateway:
         self.access_log = access_log
         self.api_id = api_id
         self.buckets = {r.key: TokenBucket(*r.throttle) for r in routes if r.throttle}
+        self.site = site  # the storefront and console's files, at the paths no route takes
         self.ready = threading.Event()  # the runtime opens the gateway once the shop is ready
         if ready:
             self.ready.set()
@@ -250,9 +253,12 @@ class Gateway:
                 origin, headers["access-control-request-method"], headers.get("access-control-request-headers", "")
             )
             return GatewayResponse(204, cors or {}, b""), "OPTIONS (CORS preflight)"
+        found = self.find(method, path)
+        page = None if found else self._page(method, path)
+        if page:  # the pages load while the shop starts; what they ask of the API waits for it
+            return page, "static"
         if not self.ready.is_set():
             return _message(503, "Service Unavailable: the shop is starting", {"retry-after": "2"}), "-"
-        found = self.find(method, path)
         if not found:
             return _message(404, "Not Found"), "-"
         route, params = found
@@ -261,14 +267,9 @@ class Gateway:
         bucket = self.buckets.get(route.key)
         if bucket and not bucket.take():
             return _message(429, "Too Many Requests"), route.key
-        claims = None
-        if route.authorizer:
-            try:
-                claims = self.authorizers[route.authorizer].authorize(headers, route.scopes)
-            except Denied as denied:
-                if denied.status == 403:
-                    return _message(403, "Forbidden"), route.key
-                return _message(401, "Unauthorized", {"www-authenticate": 'Bearer error="invalid_token"'}), route.key
+        claims, refused = self._authorize(route, headers)
+        if refused:
+            return refused, route.key
         event = http_api_event(
             method,
             path,
@@ -286,6 +287,22 @@ class Gateway:
             event["requestContext"]["authorizer"]["jwt"]["scopes"] = route.scopes
         result = self.invoke(route.function, event)
         return self._integration_response(result), route.key
+
+    def _authorize(self, route: Route, headers: dict[str, str]) -> tuple[dict[str, Any] | None, GatewayResponse | None]:
+        """The token's claims for a route with an authorizer (``None`` for a public one), or the refusal."""
+        if not route.authorizer:
+            return None, None
+        try:
+            return self.authorizers[route.authorizer].authorize(headers, route.scopes), None
+        except Denied as denied:
+            if denied.status == 403:
+                return None, _message(403, "Forbidden")
+            return None, _message(401, "Unauthorized", {"www-authenticate": 'Bearer error="invalid_token"'})
+
+    def _page(self, method: str, path: str) -> GatewayResponse | None:
+        """One of the storefront's files, at a path no route takes."""
+        answer = self.site.answer(method, path) if self.site else None
+        return GatewayResponse(*answer) if answer else None
 
     @staticmethod
     def _integration_response(result: InvokeResult) -> GatewayResponse:

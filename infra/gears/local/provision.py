@@ -30,6 +30,8 @@ PASSIVE = {
     "AWS::IAM::Policy",
     "AWS::Lambda::Permission",
     "AWS::KMS::Key",
+    "AWS::S3::BucketPolicy",
+    "AWS::CloudFront::ResponseHeadersPolicy",
 }
 
 
@@ -88,8 +90,15 @@ class Stack:
 
     def local_url(self, value: str) -> str:
         """``value`` with an HTTP API's public execute-api address (as the template spells it, from the API's
-        ``Ref``) at its start replaced by the local gateway's (the API's ``ApiEndpoint`` here)."""
+        ``Ref``), or the storefront distribution's, at its start replaced by the local gateway's (the API's
+        ``ApiEndpoint`` here), which serves both."""
         suffix = self.template.pseudo("AWS::URLSuffix")
+        gateways = [(self.attrs.get(lid) or {}).get("ApiEndpoint") for lid in self.template.of_type(*HTTP_API_TYPES)]
+        gateway = next((str(g).rstrip("/") for g in gateways if g), None)
+        for lid in self.template.of_type("AWS::CloudFront::Distribution"):  # the gateway serves the storefront
+            site = f"https://{(self.attrs.get(lid) or {}).get('DomainName')}"
+            if gateway and (value == site or value.startswith(site + "/")):
+                return gateway + value[len(site) :]
         for lid in self.template.of_type(*HTTP_API_TYPES):
             api = self.attrs.get(lid) or {}
             if not api.get("ApiEndpoint"):
@@ -244,6 +253,14 @@ class Provisioner:
         # Ref is the API's id ("local"); the public URL the template builds from it becomes the gateway's in the
         # functions' environment (Stack.local_url).
         return {"Ref": "local", "ApiId": "local", "ApiEndpoint": self.gateway_url}
+
+    # -- the storefront's distribution: locally the gateway serves web/dist itself ----------------------------
+    def _AWS_CloudFront_Distribution(self, lid: str, props: dict[str, Any]) -> dict[str, Any]:
+        name = self.name_for(lid)
+        return {"Ref": name, "Id": name, "DomainName": f"{name.lower()}.cloudfront.local"}
+
+    def _AWS_CloudFront_OriginAccessControl(self, lid: str, props: dict[str, Any]) -> dict[str, Any]:
+        return {"Ref": self.name_for(lid), "Id": self.name_for(lid)}
 
     # -- DynamoDB -----------------------------------------------------------------------------------------------
     def _AWS_DynamoDB_Table(self, lid: str, props: dict[str, Any]) -> dict[str, Any]:  # noqa: C901 - one optional table property per branch
@@ -567,7 +584,12 @@ class Provisioner:
         except ClientError as exc:
             if exc.response["Error"]["Code"] not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
                 raise
-        return {"Ref": name, "Arn": f"arn:aws:s3:::{name}", "DomainName": f"{name}.s3.amazonaws.com"}
+        return {
+            "Ref": name,
+            "Arn": f"arn:aws:s3:::{name}",
+            "DomainName": f"{name}.s3.amazonaws.com",
+            "RegionalDomainName": f"{name}.s3.{self.region}.amazonaws.com",
+        }
 
     def _AWS_Events_EventBus(self, lid: str, props: dict[str, Any]) -> dict[str, Any]:
         name = props.get("Name") or self.name_for(lid)

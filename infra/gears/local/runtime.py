@@ -32,6 +32,7 @@ from gears.local.filters import parse_filters
 from gears.local.gateway import Cors, Gateway, GatewayServer, Route, serve
 from gears.local.pollers import SchedulePoller, SqsPoller, StreamPoller, _Poller
 from gears.local.provision import Stack, depends_on, provision
+from gears.local.static_site import StaticSite
 from gears.local.template import Function, Template, TemplateError
 from gears.local.workers import FunctionPool, FunctionSpec, InvokeResult, allowed_modules
 
@@ -63,6 +64,7 @@ class Options:
     quiet: bool = False
     stripe_port: int | None = None  # the local Stripe endpoint's port (None: any free one)
     paypal_port: int | None = None  # the local PayPal endpoint's port (None: any free one)
+    web: Path | None = None  # the built storefront and console (web/dist), served at the gateway's address
 
 
 def _wait_for_port(host: str, port: int, timeout: float, proc: subprocess.Popen[bytes] | None = None) -> None:
@@ -371,7 +373,8 @@ class LocalRuntime:
         def access_log(record: dict[str, Any]) -> None:
             access.write(json.dumps(record) + "\n")
 
-        self.gateway = Gateway(routes, self.invoke, authorizers, cors, access_log=access_log, ready=False)
+        site = StaticSite(self.o.web) if self.o.web else None
+        self.gateway = Gateway(routes, self.invoke, authorizers, cors, access_log=access_log, ready=False, site=site)
         if not port_free(self.o.host, self.o.port):
             raise RuntimeError(f"port {self.o.port} is taken: is another local shop running? (--port)")
         self.server = serve(self.gateway, self.o.host, self.o.port)
@@ -379,6 +382,10 @@ class LocalRuntime:
             f"[gears] API gateway on http://{self.o.host}:{self.o.port}: {len(routes)} routes, "
             "the JWT authorizer on all but the public ones (503 until ready)"
         )
+        if site is not None and site.built():
+            self._say(f"[gears] the storefront on http://{self.o.host}:{self.o.port}/, the console on /admin.html")
+        elif site is not None:
+            self._say(f"[gears] no storefront: {site.root} has no build (make web)")
 
     def _start_pollers(self) -> None:
         assert self.stack

@@ -44,6 +44,7 @@ PUBLIC = frozenset(
         "GET /categories",
         "GET /search",
         "GET /products/{productId}/related",
+        "GET /recommendations/popular",
         "POST /payments/webhooks/stripe",
         "POST /payments/webhooks/paypal",
         "GET /payments/paypal/approve",
@@ -55,8 +56,10 @@ PUBLIC = frozenset(
 )
 
 # Public routes the contract does not list, each for a reason: the checkout answers "PayPal's approval link" at once,
-# before the PayPal order exists, so the link is ours and forwards the browser (which carries no token) once it does.
-PUBLIC_BEYOND_CONTRACT = frozenset({"GET /payments/paypal/approve"})
+# before the PayPal order exists, so the link is ours and forwards the browser (which carries no token) once it does;
+# what is popular is the storefront's front page for a visitor who has not signed in (the contract's popular items
+# are otherwise only a signed-in newcomer's GET /me/recommendations).
+PUBLIC_BEYOND_CONTRACT = frozenset({"GET /payments/paypal/approve", "GET /recommendations/popular"})
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,8 @@ RUNTIME = "python3.11"
 SHARED_LAYER_DIR = "shared"
 
 # Routes any client may call without a token, exactly as ../shared/API.md marks them "public" (PayPal's redirects,
-# and the checkout's link to PayPal's page, which a browser follows without a token), and the providers' webhooks,
+# the checkout's link to PayPal's page, which a browser follows without a token, and what is popular, for a
+# storefront's front page), and the providers' webhooks,
 # which prove themselves (Stripe's signature, PayPal's verification). A route that turns off the JWT authorizer must
 # be listed here.
 PUBLIC_ROUTES = frozenset(
@@ -40,6 +41,7 @@ PUBLIC_ROUTES = frozenset(
         ("GET", "/categories"),
         ("GET", "/search"),
         ("GET", "/products/{productId}/related"),
+        ("GET", "/recommendations/popular"),
         ("POST", "/payments/webhooks/stripe"),
         ("POST", "/payments/webhooks/paypal"),
         ("GET", "/payments/paypal/approve"),

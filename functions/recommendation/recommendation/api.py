@@ -1,5 +1,6 @@
 """The recommendation service's HTTP functions: ``RecommendationRelatedFunction`` (public: a product's related
-products) and ``RecommendationMeFunction`` (a signed-in customer's own list). Both only read precomputed lists.
+products, and what is popular) and ``RecommendationMeFunction`` (a signed-in customer's own list). Both only read
+precomputed lists.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from gears_shared.answers import Answer, Money
 from gears_shared.http import create_resolver, current_caller, documented, http_handler, json_response, page_limit
 from recommendation import bootstrap, service
 from recommendation.domain import Recommendations
-from recommendation.errors import InvalidProductId
+from recommendation.errors import InvalidCategoryId, InvalidProductId
 from recommendation.store import DynamoRecommendations
 
 ERRORS: dict[type[BaseException], int] = {}
@@ -39,6 +40,14 @@ class RelatedAnswer(Answer):
     productId: str
     basis: Literal["co-purchase", "popular-in-category", "popular"] = Field(
         description="co-purchase: customers who bought this also bought; else popular in its category; else popular"
+    )
+    items: list[RecommendedItem]
+
+
+class PopularAnswer(Answer):
+    category: str | None = Field(description="The category asked for, or null for the whole shop")
+    basis: Literal["popular", "popular-in-category", "trending"] = Field(
+        description="popular: what sold most in the last 90 days; in the category asked for; else trending"
     )
     items: list[RecommendedItem]
 
@@ -72,6 +81,26 @@ def related(product_id: str, store: Store) -> Response[Any]:
     limit = page_limit(related_app, default=DEFAULT_LIMIT, maximum=MAX_LIMIT) or DEFAULT_LIMIT
     found = service.related_products(service.RelatedQuery(product_id, limit), store)
     return json_response({"productId": product_id, "basis": found.basis, "items": _items(found)})
+
+
+CATEGORY_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")  # as search takes them
+
+
+@related_app.get(
+    "/recommendations/popular",
+    summary="What is popular",
+    description="What sold most in the last 90 days (paid orders and the shop's history), in a category and its "
+    "subcategories when `category` names one, else across the shop; with no sale in that window, what is trending "
+    "(`basis` says which). Active, in-stock products only. For anyone: a storefront's front page.",
+)
+@documented(answers={200: PopularAnswer}, query={**LIMIT, "category": "A category id (from GET /categories)"})
+def popular(store: Store) -> Response[Any]:
+    category = (related_app.current_event.query_string_parameters or {}).get("category") or None
+    if category is not None and not CATEGORY_ID.match(category):
+        raise InvalidCategoryId("The category id is malformed.")
+    limit = page_limit(related_app, default=DEFAULT_LIMIT, maximum=MAX_LIMIT) or DEFAULT_LIMIT
+    found = service.popular_products(service.PopularQuery(category, limit), store)
+    return json_response({"category": category, "basis": found.basis, "items": _items(found)})
 
 
 me_app = create_resolver(ERRORS)

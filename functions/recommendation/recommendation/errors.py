@@ -13,3 +13,8 @@ class ProductNotFound(NotFound):
 class InvalidProductId(BadRequest):
     title = "Invalid product id"
     code = "invalid-product-id"
+
+
+class InvalidCategoryId(BadRequest):
+    title = "Invalid category id"
+    code = "invalid-category-id"

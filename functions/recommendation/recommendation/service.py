@@ -155,6 +155,26 @@ def related_products(query: RelatedQuery, store: RecommendationStore) -> Recomme
 
 
 @dataclass(frozen=True)
+class PopularQuery:
+    category_id: str | None = None
+    limit: int = 10
+
+
+def popular_products(query: PopularQuery, store: RecommendationStore) -> Recommendations:
+    """What sells most (the last 90 days), in a category when one is named (``popular-in-category``), else
+    overall; with no sale in the window, what is trending. For anyone: the storefront's front page."""
+    if query.category_id:
+        return Recommendations(
+            POPULAR_IN_CATEGORY, _from_list(store, category_list(query.category_id), query.limit, ())
+        )
+    for basis, name in ((POPULAR, POPULAR_LIST), (TRENDING, TRENDING_LIST)):
+        found = _from_list(store, name, query.limit, ())
+        if found:
+            return Recommendations(basis, found)
+    return Recommendations(POPULAR, [])
+
+
+@dataclass(frozen=True)
 class ForCustomer:
     user_id: str
     limit: int = 10

@@ -85,3 +85,26 @@ def test_a_new_customer_gets_popular_items(store: FakeStore) -> None:
     store.lists["popular"] = [(hit, 12.0)]
     status, body = get("/me/recommendations", "/me/recommendations", sub="u-new")
     assert (status, body["basis"], [i["productId"] for i in body["items"]]) == (200, "popular", [hit])
+
+
+def test_anyone_sees_what_is_popular_in_the_shop_or_a_category(store: FakeStore) -> None:
+    hit, lamp, sold_out = (str(uuid.uuid4()) for _ in range(3))
+    stocked(store, hit, lamp)
+    service.product_changed(product_data(sold_out), store)  # never in stock: never answered
+    store.lists["popular"] = [(sold_out, 20.0), (hit, 12.0), (lamp, 3.0)]
+    store.lists["popular#lighting"] = [(lamp, 3.0)]
+    status, body = get("/recommendations/popular", "/recommendations/popular", query={"limit": "5"})
+    assert (status, body["basis"], body["category"]) == (200, "popular", None)
+    assert [i["productId"] for i in body["items"]] == [hit, lamp]
+    status, body = get("/recommendations/popular", "/recommendations/popular", query={"category": "lighting"})
+    assert (status, body["basis"], [i["productId"] for i in body["items"]]) == (200, "popular-in-category", [lamp])
+    status, body = get("/recommendations/popular", "/recommendations/popular", query={"category": "no such/one"})
+    assert (status, body["type"].rsplit("/", 1)[1]) == (400, "invalid-category-id")
+
+
+def test_with_nothing_sold_lately_what_is_popular_is_what_is_trending(store: FakeStore) -> None:
+    rising = str(uuid.uuid4())
+    stocked(store, rising)
+    store.lists["trending"] = [(rising, 1.5)]
+    status, body = get("/recommendations/popular", "/recommendations/popular")
+    assert (status, body["basis"], [i["productId"] for i in body["items"]]) == (200, "trending", [rising])

@@ -177,7 +177,10 @@ def _faulted_replay(
     threading.Thread(target=stripe_faults, daemon=True).start()
     shop = Shop(state["api"], Path(state["mailbox"]), (state["admin"]["email"], state["admin"]["password"]))
     try:
-        report = replay(shop, read_invoices(DEFAULT_CSV)[: plan.invoices], workers=plan.workers)
+        # A customer waits 30 s for an order's outcome, then places the next: under these faults a charge can take
+        # minutes (Stripe down, a crashed batch back after its visibility timeout), and the checks afterwards are
+        # what hold every order to settling; waiting two minutes per such order only made the run long.
+        report = replay(shop, read_invoices(DEFAULT_CSV)[: plan.invoices], workers=plan.workers, settle_s=30.0)
     finally:
         stop.set()
         fired = requests.delete(cloud, timeout=10).json().get("fired", {})

@@ -377,7 +377,11 @@ def replay(  # noqa: C901 - the replay's steps are closures over its lock and re
     workers: int = 4,
     payment_method: str = "pm_card_visa",
     paypal_share: float = 0.0,
+    settle_s: float = 120.0,
 ) -> Report:
+    """Each invoice through sign-up, cart and checkout by ``workers`` customers side by side, each order waited for
+    up to ``settle_s`` (an order not settled by then is reported ``STUCK_<status>``: gears chaos waits less, and
+    checks afterwards that every order settled)."""
     product_ids = shop.product_ids()  # the catalog the shop has (the demo data's, unless changed since)
     report = Report(invoices=len(invoices))
     lock = threading.Lock()
@@ -449,7 +453,7 @@ def replay(  # noqa: C901 - the replay's steps are closures over its lock and re
         order_id = str(r.json()["orderId"])
         if method == "paypal":
             pay(r.json(), token)
-        outcome = shop.wait_settled(order_id, token)
+        outcome = shop.wait_settled(order_id, token, settle_s)
         with lock:
             report.orders_placed += 1
             report.outcomes[outcome] += 1

@@ -14,7 +14,7 @@ REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 
 
-.PHONY: openapi demo-data segments evaluate
+.PHONY: openapi demo-data segments evaluate web browser
 .PHONY: install run test test-unit test-functional test-e2e lint lint-ruff lint-types validate build bench chaos load clean
 
 $(STAMP): pyproject.toml shared/requirements.txt
@@ -34,12 +34,28 @@ $(SAM_STAMP):
 
 install: $(STAMP) ## the development environment in .venv
 
+# The storefront and admin console (web/): Node's packages from the lock file, the API's types generated from
+# docs/openapi.json, type-checked and built into web/dist, which `make run` serves at the gateway's address.
+WEB_STAMP := web/node_modules/.installed
+$(WEB_STAMP): web/package.json web/package-lock.json
+	@command -v npm >/dev/null || { echo "needs Node.js 20.19+ and npm for the storefront (web/)"; exit 1; }
+	cd web && npm ci --no-audit --no-fund
+	touch $(WEB_STAMP)
+
+web: $(WEB_STAMP) ## build the storefront and admin console into web/dist
+	cd web && npm run build
+
+# The browser tests drive Debian's chromium through playwright-core (Playwright's own browser download is never used).
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+browser: ## Debian's chromium, for the browser tests
+	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core; }
+
 # `make run ARGS="--port 3300 --settle"` passes flags to `gears local` (see `.venv/bin/gears local --help`).
 ARGS ?=
-run: $(STAMP) ## the whole shop on this machine: moto cloud, local API on :3000, demo data
+run: $(STAMP) web ## the whole shop on this machine: moto cloud, local API and the storefront on :3000, demo data
 	$(VENV)/bin/gears local $(ARGS)
 
-test: $(STAMP) ## every test: unit and functional on two workers, then e2e and security against one local shop
+test: $(STAMP) web browser ## every test: unit and functional on two workers, then e2e, browser and security against one local shop
 	$(PY) -m pytest -n 2 tests/unit tests/functional
 	$(PY) -m pytest --durations=20 tests/e2e tests/security
 
@@ -49,7 +65,7 @@ test-unit: $(STAMP)
 test-functional: $(STAMP)
 	$(PY) -m pytest tests/functional
 
-test-e2e: $(STAMP)
+test-e2e: $(STAMP) web browser
 	$(PY) -m pytest tests/e2e
 
 # `make -k lint` carries on past a failing check and reports every one (CI does that).
@@ -86,9 +102,10 @@ demo-data: $(STAMP) ## regenerate the services' demo data files from $(DATASET)
 segments: $(STAMP) ## each RFM segment's size and revenue share over $(DATASET)
 	PYTHONPATH=shared:functions/crm $(PY) -m crm.dataset $(DATASET)
 
-bench: $(STAMP) ## benchmarks; results in bench/results/ (latest.md, search.md, and the evaluations)
+bench: $(STAMP) web ## benchmarks; results in bench/results/ (latest.md, search.md, web.md, and the evaluations)
 	$(PY) -m gears.bench
 	$(PY) -m gears.bench_search
+	$(PY) -m gears.bench_web
 	$(MAKE) evaluate
 
 # The evaluations on $(DATASET): recommendations (hit rate and recall at 10 against most-popular, trained before a

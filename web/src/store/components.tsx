@@ -1,0 +1,184 @@
+// The shapes the storefront's pages repeat: a form that runs an action (its refusal shown first), a table of rows,
+// a list read a page at a time with a "more" button, "loading or why not", a list of facts, the common fields.
+import type { ComponentChildren } from "preact";
+import { useState } from "preact/hooks";
+import { href } from "../router";
+import { Button, Field, Loading, Page, Problem } from "../ui/ui";
+import { TableWrap } from "./common";
+
+/** A form whose submit runs ``onSubmit`` (never a page load); what refused it is said above its fields. */
+export function ActionForm({
+  onSubmit,
+  error,
+  busy,
+  submit,
+  children,
+  class: cls = "stack",
+  disabled,
+}: {
+  onSubmit: () => void;
+  error: unknown;
+  busy: boolean;
+  submit: string;
+  children: ComponentChildren;
+  class?: string;
+  disabled?: boolean;
+}) {
+  return (
+    <form
+      class={cls}
+      onSubmit={(e) => {
+        e.preventDefault();
+        onSubmit();
+      }}
+    >
+      <Problem error={error} />
+      {children}
+      <Button type="submit" busy={busy} disabled={disabled}>
+        {submit}
+      </Button>
+    </form>
+  );
+}
+
+/** Loading, or why the load failed (nothing once it is loaded). */
+export function LoadState({ state }: { state: { loading: boolean; error: unknown } }) {
+  return state.loading ? <Loading /> : <Problem error={state.error} />;
+}
+
+/** A page whose content is not there (yet): loading, or why not, and a way on. */
+export function NotYet({ title, state, back }: { title: string; state: { loading: boolean; error: unknown }; back?: ComponentChildren }) {
+  return (
+    <Page title={title}>
+      <LoadState state={state} />
+      {back ? <p>{back}</p> : null}
+    </Page>
+  );
+}
+
+/** A table with a caption (read, not shown), its column heads, and one row per item. */
+export function DataTable<T>({
+  caption,
+  columns,
+  items,
+  row,
+  class: cls,
+}: {
+  caption: string;
+  columns: string[];
+  items: T[];
+  row: (item: T) => ComponentChildren;
+  class?: string;
+}) {
+  return (
+    <TableWrap label={`${caption} (table)`}>
+      <table class={cls}>
+        <caption class="visually-hidden">{caption}</caption>
+        <thead>
+          <tr>
+            {columns.map((c) => (
+              <th scope="col" key={c}>
+                {c}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>{items.map(row)}</tbody>
+      </table>
+    </TableWrap>
+  );
+}
+
+type Page<T> = { items: T[]; nextCursor?: string | null };
+
+/** A list read a page at a time: the first page (``first``, reloaded by its owner), then ``more()`` appends the
+ * next while there is a cursor. */
+export function usePages<T>(first: Page<T> | undefined, fetchPage: (cursor: string) => Promise<Page<T>>) {
+  const [more, setMore] = useState<{ from: Page<T> | undefined; items: T[]; cursor: string | null | undefined }>({
+    from: undefined,
+    items: [],
+    cursor: undefined,
+  });
+  // a new first page (a new query) starts again
+  const current = more.from === first ? more : { from: first, items: [] as T[], cursor: undefined };
+  const next = current.cursor === undefined ? first?.nextCursor ?? null : current.cursor;
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const loadMore = async () => {
+    if (!next) return;
+    setBusy(true);
+    setError(null);
+    try {
+      const page = await fetchPage(next);
+      setMore({ from: first, items: [...current.items, ...page.items], cursor: page.nextCursor ?? null });
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return { items: [...(first?.items ?? []), ...current.items], next, busy, error, loadMore };
+}
+
+/** The "more" button of ``usePages`` (and why the next page did not come). */
+export function MoreButton({ pages, label }: { pages: { next: string | null; busy: boolean; error: unknown; loadMore: () => Promise<void> }; label: string }) {
+  return (
+    <>
+      <Problem error={pages.error} />
+      {pages.next ? (
+        <p>
+          <Button kind="secondary" type="button" busy={pages.busy} onClick={() => void pages.loadMore()}>
+            {label}
+          </Button>
+        </p>
+      ) : null}
+    </>
+  );
+}
+
+/** Label → value pairs as a description list; a pair whose value is empty is left out. */
+export function Facts({ rows }: { rows: [string, ComponentChildren][] }) {
+  return (
+    <dl class="facts">
+      {rows
+        .filter(([, v]) => v !== null && v !== undefined && v !== "" && v !== false)
+        .map(([k, v]) => [<dt key={`t-${k}`}>{k}</dt>, <dd key={`d-${k}`}>{v}</dd>])}
+    </dl>
+  );
+}
+
+type Setter = { value: string; onValue: (v: string) => void };
+
+export const EmailField = (p: Setter & { autocomplete?: string }) => (
+  <Field label="Email" type="email" autocomplete={p.autocomplete ?? "email"} required value={p.value} onValue={p.onValue} />
+);
+
+export const CodeField = (p: Setter & { label?: string }) => (
+  <Field label={p.label ?? "Code"} inputMode="numeric" autocomplete="one-time-code" required maxLength={32} value={p.value} onValue={p.onValue} />
+);
+
+export const NewPasswordField = (p: Setter & { label: string }) => (
+  <Field
+    label={p.label}
+    type="password"
+    autocomplete="new-password"
+    required
+    minLength={8}
+    hint="At least 8 characters, with upper and lower case letters, a digit and a symbol."
+    value={p.value}
+    onValue={p.onValue}
+  />
+);
+
+/** Links to categories, in a row that wraps. */
+export function CategoryLinks({ nodes }: { nodes: { id: string; name: string }[] }) {
+  return (
+    <ul class="cats">
+      {nodes.map((c) => (
+        <li key={c.id}>
+          <a href={href(`/categories/${encodeURIComponent(c.id)}`)}>{c.name}</a>
+        </li>
+      ))}
+    </ul>
+  );
+}

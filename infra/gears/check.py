@@ -81,12 +81,13 @@ class Checker:
             attrs.get("ApproximateNumberOfMessagesNotVisible", 0)
         )
 
-    def wait_quiet(self, quiet_s: float = 5.0, timeout_s: float = 300.0) -> bool:
-        """Until every consumer's queue has been empty (nothing waiting, nothing in flight) for ``quiet_s``."""
+    def wait_quiet(self, quiet_s: float = 5.0, timeout_s: float = 300.0, queues: list[str] | None = None) -> bool:
+        """Until every consumer's queue (or those of ``queues``) has been empty (nothing waiting, nothing in
+        flight) for ``quiet_s``."""
         deadline = time.monotonic() + timeout_s
         quiet_since: float | None = None
         while time.monotonic() < deadline:
-            busy = any(sum(self._counts(lid)) for lid in self.queues)
+            busy = any(sum(self._counts(lid)) for lid in (queues or self.queues))
             now = time.monotonic()
             if busy:
                 quiet_since = None

@@ -10,6 +10,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 from gears.local.template import Template
+from gears_shared.consumers import not_ready_span_s
 from tests.conftest import TEMPLATE
 from tests.support.saga import (
     ADDRESS,
@@ -189,11 +190,14 @@ def test_duplicates_make_one_change_and_an_early_event_parks_then_redrives_home(
     order_id = f"e2e-{uuid.uuid4().hex[:12]}"
     early = send_event(shop, "StockReservationFailed.v1", {"orderId": order_id, "reason": "out_of_stock"})
 
-    tool = DlqTool(Template(TEMPLATE), shop.state["resources"], sqs_client(shop))
+    template = Template(TEMPLATE)
+    tool = DlqTool(template, shop.state["resources"], sqs_client(shop))
+    # An early event is retried for as long as its queue's redrive policy lets it (five minutes), then parked.
+    receives = int(template.properties("OrdersEventsQueue")["RedrivePolicy"]["maxReceiveCount"])
     wait_until(
         lambda: any(json.loads(m.body).get("id") == early for m in tool.show("OrdersEventsDLQ", 50)),
         "the early event parked in OrdersEventsDLQ",
-        deadline_s=120,
+        deadline_s=not_ready_span_s(receives) + 120,
     )
     placed_id = str(uuid.uuid4())
     for _ in range(2):  # OrderPlaced delivered twice

@@ -12,7 +12,15 @@ from aws_lambda_powertools.event_handler import Depends, Response
 from pydantic import Field
 
 from gears_shared.answers import Answer, Money
-from gears_shared.http import create_resolver, current_caller, documented, http_handler, json_response, page_limit
+from gears_shared.http import (
+    create_resolver,
+    current_caller,
+    documented,
+    http_handler,
+    json_response,
+    page_limit,
+    query_param,
+)
 from recommendation import bootstrap, service
 from recommendation.domain import Recommendations
 from recommendation.errors import InvalidCategoryId, InvalidProductId
@@ -95,7 +103,7 @@ CATEGORY_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")  # as search take
 )
 @documented(answers={200: PopularAnswer}, query={**LIMIT, "category": "A category id (from GET /categories)"})
 def popular(store: Store) -> Response[Any]:
-    category = (related_app.current_event.query_string_parameters or {}).get("category") or None
+    category = query_param(related_app, "category")
     if category is not None and not CATEGORY_ID.match(category):
         raise InvalidCategoryId("The category id is malformed.")
     limit = page_limit(related_app, default=DEFAULT_LIMIT, maximum=MAX_LIMIT) or DEFAULT_LIMIT

@@ -82,25 +82,7 @@ export async function checkPage(page, name) {
   if (size) await page.setViewportSize(size);
 }
 
-/** The newest six-digit code the local mailbox has for ``to`` (waits up to 20 s for it). */
-export async function mailedCode(to, { after = 0 } = {}) {
-  const deadline = Date.now() + 20_000;
-  while (Date.now() < deadline) {
-    const lines = existsSync(shop.mailbox) ? readFileSync(shop.mailbox, "utf8").split("\n").filter(Boolean) : [];
-    const mine = lines
-      .map((l) => JSON.parse(l))
-      .filter((m) => (m.to || []).map((t) => t.toLowerCase()).includes(to.toLowerCase()))
-      .slice(after);
-    for (const m of mine.reverse()) {
-      const found = /\b(\d{6})\b/.exec(m.body || "");
-      if (found) return found[1];
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`no code was mailed to ${to}`);
-}
-
-/** Messages the local mailbox holds for ``to``. */
+/** Messages the local mailbox holds for ``to``, oldest first. */
 export function mailFor(to) {
   if (!existsSync(shop.mailbox)) return [];
   return readFileSync(shop.mailbox, "utf8")
@@ -108,6 +90,19 @@ export function mailFor(to) {
     .filter(Boolean)
     .map((l) => JSON.parse(l))
     .filter((m) => (m.to || []).map((t) => t.toLowerCase()).includes(to.toLowerCase()));
+}
+
+/** The newest six-digit code the local mailbox has for ``to`` (waits up to 20 s for it). */
+export async function mailedCode(to, { after = 0 } = {}) {
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    for (const m of mailFor(to).slice(after).reverse()) {
+      const found = /\b(\d{6})\b/.exec(m.body || "");
+      if (found) return found[1];
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`no code was mailed to ${to}`);
 }
 
 /** The API as a test's own setup uses it: ``call("POST", "/products", {token, body})`` → {status, body}. */

@@ -4,7 +4,8 @@ import type { ComponentChildren } from "preact";
 import { useState } from "preact/hooks";
 import { ApiError, type Schemas } from "../api/client";
 import { navigate } from "../router";
-import { Button, Field, Problem, useAction, useSession, type Money } from "../ui/ui";
+import { Button, Field, useSession, type Money } from "../ui/ui";
+import { MoreButton, usePages, type Page } from "../ui/paging";
 import "./admin.css";
 
 export type Segment = Schemas["CampaignIn"]["segment"];
@@ -23,17 +24,7 @@ export const segmentLabel = (s: string | null | undefined) => SEGMENTS.find((x) 
 export type OrderStatus = Schemas["OrderSummary"]["status"];
 export const ORDER_STATUSES: OrderStatus[] = ["PENDING", "CONFIRMED", "AWAITING_PAYMENT", "PAID", "SHIPPED", "DELIVERED", "CANCELLED", "REFUNDED"];
 
-export type Carrier = Schemas["ShipmentIn"]["carrier"];
-/** Our carriers and the shape of their tracking numbers (as the orders service checks them). */
-export const CARRIERS: { value: Carrier; label: string; format: string }[] = [
-  { value: "royal_mail", label: "Royal Mail", format: "two letters, nine digits, GB (AB123456789GB)" },
-  { value: "dpd", label: "DPD", format: "14 digits" },
-  { value: "dhl", label: "DHL", format: "10 digits" },
-  { value: "ups", label: "UPS", format: "1Z then 16 letters or digits" },
-  { value: "fedex", label: "FedEx", format: "12 or 15 digits" },
-  { value: "evri", label: "Evri", format: "16 letters or digits" },
-];
-export const carrierLabel = (c: string | null | undefined) => CARRIERS.find((x) => x.value === c)?.label ?? c ?? "";
+export { CARRIERS, carrierLabel, type Carrier } from "../ui/words";
 
 export const CANCEL_REASONS: Record<string, string> = {
   out_of_stock: "out of stock",
@@ -71,8 +62,6 @@ export function fromMinor(m: Money): string {
 export const invalid = (detail: string) => new ApiError({ title: "Please check the form", status: 400, detail });
 
 /** A new idempotency key for one attempt of a request. */
-export const newKey = () => crypto.randomUUID();
-
 export const useIsAdmin = () => useSession().hasRole("admin");
 
 /** Facts as a definition list: [["Status", <Status/>], ...]; empty values are left out. */
@@ -91,32 +80,15 @@ export function Facts({ items }: { items: [string, ComponentChildren][] }) {
   );
 }
 
-type PageOf<T> = { items: T[]; nextCursor?: string | null };
-
 /** A paged list: the first page from ``first``, more on "Show more" (``more(cursor)``). */
-export function usePaged<T>(first: PageOf<T> | undefined, more: (cursor: string) => Promise<PageOf<T>>) {
-  const [extra, setExtra] = useState<{ from: PageOf<T> | undefined; items: T[]; cursor: string | null | undefined }>({
-    from: undefined,
-    items: [],
-    cursor: undefined,
-  });
-  const fresh = extra.from !== first;
-  const items = [...(first?.items ?? []), ...(fresh ? [] : extra.items)];
-  const cursor = fresh ? first?.nextCursor : extra.cursor;
-  const action = useAction(async () => {
-    if (!cursor) return;
-    const page = await more(cursor);
-    setExtra((e) => ({ from: first, items: [...(e.from === first ? e.items : []), ...page.items], cursor: page.nextCursor }));
-  });
-  const button = cursor ? (
+export function usePaged<T>(first: Page<T> | undefined, more: (cursor: string) => Promise<Page<T>>) {
+  const pages = usePages(first, more);
+  const button = pages.next ? (
     <div class="more">
-      <Problem error={action.error} />
-      <Button kind="secondary" type="button" busy={action.busy} onClick={() => void action.run()}>
-        Show more
-      </Button>
+      <MoreButton pages={pages} label="Show more" />
     </div>
   ) : null;
-  return { items, button };
+  return { items: pages.items, button };
 }
 
 /** "3 orders" / "1 order". */

@@ -64,10 +64,7 @@ export async function unwrap<T>(call: Promise<Answer<T>>): Promise<T> {
     throw new ApiError({ title: "The shop cannot be reached", status: 0, detail: "Check your connection and try again." });
   }
   const { data, error, response } = answer;
-  if (response.ok) {
-    if (response.status === 401) session.expired();
-    return data as T;
-  }
+  if (response.ok) return data as T;
   if (response.status === 401) session.expired();
   throw new ApiError(asProblem(error, response));
 }
@@ -91,4 +88,15 @@ function plain(status: number): string {
   if (status === 429) return "Too many requests: wait a moment and try again.";
   if (status >= 500) return "Something went wrong at the shop. Try again in a moment.";
   return "The request was refused.";
+}
+
+/** A fresh idempotency key: crypto.randomUUID where the page is a secure context (https, localhost), else the same
+ * shape of UUID (v4) from crypto.getRandomValues, which every context has. */
+export function newKey(): string {
+  if (typeof crypto.randomUUID === "function") return crypto.randomUUID();
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  b[6] = (b[6]! & 0x0f) | 0x40;
+  b[8] = (b[8]! & 0x3f) | 0x80;
+  const h = [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }

@@ -138,15 +138,6 @@ export const CANCEL_WORDS: Record<string, string> = {
   admin_request: "the shop cancelled it",
 };
 
-export const CARRIERS: Record<string, string> = {
-  royal_mail: "Royal Mail",
-  dpd: "DPD",
-  dhl: "DHL",
-  ups: "UPS",
-  fedex: "FedEx",
-  evri: "Evri",
-};
-
 /** A table that may scroll sideways on a phone: a named region the keyboard can reach (and so scroll). */
 export function TableWrap({ label, children }: { label: string; children: ComponentChildren }) {
   return (
@@ -156,13 +147,3 @@ export function TableWrap({ label, children }: { label: string; children: Compon
   );
 }
 
-/** A fresh idempotency key: crypto.randomUUID where the page is a secure context (https, localhost), else the same
- * shape of UUID (v4) from crypto.getRandomValues, which every context has. */
-export function newKey(): string {
-  if (typeof crypto.randomUUID === "function") return crypto.randomUUID();
-  const b = crypto.getRandomValues(new Uint8Array(16));
-  b[6] = (b[6]! & 0x0f) | 0x40;
-  b[8] = (b[8]! & 0x3f) | 0x80;
-  const h = [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
-}

@@ -1,7 +1,7 @@
 // Orders: the list by status (support and admin), an order's detail with its payment, and fulfilment for admins:
 // ship with a carrier and tracking number, mark delivered, cancel, refund in full or in part.
 import { useState } from "preact/hooks";
-import { api, unwrap, type Schemas } from "../../api/client";
+import { api, newKey, unwrap, type Schemas } from "../../api/client";
 import { href, navigate, type Route } from "../../router";
 import { Button, Field, Loading, Notice, Page, Price, Problem, Select, Status, TextArea, money, useAction, useAsync, when } from "../../ui/ui";
 import {
@@ -13,7 +13,6 @@ import {
   count,
   fromMinor,
   invalid,
-  newKey,
   toMinor,
   useIsAdmin,
   usePaged,

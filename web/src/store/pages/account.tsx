@@ -3,7 +3,8 @@ import { api, unwrap, type Schemas } from "../../api/client";
 import { session } from "../../session";
 import { Field, Notice, Page, useAction, useAsync, when } from "../../ui/ui";
 import { SignedIn } from "../common";
-import { ActionForm, CodeField, DataTable, LoadState, MoreButton, usePages } from "../components";
+import { ActionForm, CodeField, DataTable, LoadState } from "../components";
+import { MoreButton, usePages } from "../../ui/paging";
 
 type Channel = "email" | "sms" | "push";
 type Kind = "orderUpdates" | "support" | "marketing" | "alerts";

@@ -1,10 +1,10 @@
 import { useEffect, useRef, useState } from "preact/hooks";
-import { ApiError, api, apiBase, unwrap } from "../../api/client";
+import { ApiError, api, apiBase, newKey, unwrap } from "../../api/client";
 import { getConfig } from "../../config";
 import { mountCard, realStripe } from "../../stripe";
 import { href, navigate } from "../../router";
 import { Field, Notice, Page, Price, Problem, Select, useAction, useAsync, useSession } from "../../ui/ui";
-import { newKey, SignedIn } from "../common";
+import { SignedIn } from "../common";
 import { ActionForm, NotYet } from "../components";
 import { Totals } from "./cart";
 

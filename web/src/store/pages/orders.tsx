@@ -2,8 +2,10 @@ import { useEffect, useState } from "preact/hooks";
 import { ApiError, api, unwrap, type Schemas } from "../../api/client";
 import { href, type Route } from "../../router";
 import { Button, Notice, Page, Price, Problem, Status, useAction, useAsync, when } from "../../ui/ui";
-import { CANCEL_WORDS, CARRIERS, SignedIn } from "../common";
-import { DataTable, Facts, LoadState, MoreButton, NotYet, usePages } from "../components";
+import { carrierLabel } from "../../ui/words";
+import { CANCEL_WORDS, SignedIn } from "../common";
+import { DataTable, Facts, LoadState, NotYet } from "../components";
+import { MoreButton, usePages } from "../../ui/paging";
 import { Totals } from "./cart";
 import { absolute } from "./checkout";
 
@@ -156,7 +158,7 @@ function OrderView({ id, placed }: { id: string; placed: boolean }) {
           <h2 id="ship-title">Delivery</h2>
           <Facts
             rows={[
-              ["Carrier", o.shipment.carrier ? CARRIERS[o.shipment.carrier] ?? o.shipment.carrier : null],
+              ["Carrier", carrierLabel(o.shipment.carrier)],
               ["Tracking number", o.shipment.trackingNumber],
               ["Shipped", when(o.shipment.shippedAt)],
               ["Delivered", when(o.shipment.deliveredAt)],

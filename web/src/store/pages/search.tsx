@@ -3,7 +3,8 @@ import { api, unwrap, type Schemas } from "../../api/client";
 import { href, navigate, type Route } from "../../router";
 import { Button, Field, Loading, money, Page, Problem, Select, useAsync } from "../../ui/ui";
 import { indexCategories, LEVEL_WORDS, loadCategories, ProductGrid, useDebounced } from "../common";
-import { CategoryLinks, MoreButton, usePages } from "../components";
+import { CategoryLinks } from "../components";
+import { MoreButton, usePages } from "../../ui/paging";
 
 const SORTS = [
   { value: "", label: "Best match" },
